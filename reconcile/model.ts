@@ -1,0 +1,102 @@
+// The reconciler's data: desired state in, actual state in, plan out. Plain data only, no I/O.
+
+export interface HarnessSpec {
+  name: string;
+  url: string;
+  /** submodule path inside each project */
+  path: string;
+  up: string[];
+  down: string[];
+  /** tmux session template: {dir} and {agent} */
+  session: string;
+  timeoutMs: number;
+}
+
+export interface DesiredProject {
+  name: string;
+  /** absolute path */
+  location: string;
+  harness: HarnessSpec;
+  ref: string;
+  enabled: boolean;
+  url?: string;
+}
+
+export interface DesiredFleet {
+  /** absolute path of fleet.toml */
+  path: string;
+  projects: DesiredProject[];
+}
+
+/** What po recorded of a project at the last apply, so that a project removed from fleet.toml can be stopped. */
+export interface InventoryEntry {
+  name: string;
+  location: string;
+  harness: HarnessSpec;
+}
+
+export interface ActualProject {
+  name: string;
+  /** the location exists */
+  exists: boolean;
+  /** the location is a git work tree */
+  isRepo: boolean;
+  /** why the repository cannot take a commit now (merge or rebase in progress, detached HEAD) */
+  repoBlocked?: string;
+  /** commit of the gitlink at the harness path in HEAD; undefined when there is none */
+  pinned?: string;
+  /** commit checked out in the submodule; undefined when it is not initialized */
+  checkedOut?: string;
+  /** commit the desired ref resolves to; undefined when it cannot be resolved */
+  resolved?: string;
+  /** why the ref could not be resolved */
+  resolveError?: string;
+  /** local changes or untracked files inside the submodule, described; undefined when clean */
+  dirty?: string;
+  /** agent names (keys of [agents] in the project's agents.toml) */
+  agents: string[];
+  /** why the agents could not be read (e.g. malformed agents.toml) */
+  agentsError?: string;
+  /** tmux session names expected for the agents, in agent order */
+  sessions: string[];
+  /** those of `sessions` that are live */
+  live: string[];
+}
+
+export type ActionKind = "clone" | "init" | "stop" | "pin" | "start";
+
+/** The order of actions within one project. */
+export const ACTION_ORDER: readonly ActionKind[] = ["clone", "init", "stop", "pin", "start"];
+
+export interface Action {
+  project: string;
+  kind: ActionKind;
+  /** why, for a human */
+  reason: string;
+  /** pin: the desired ref and the commits from and to */
+  ref?: string;
+  from?: string;
+  to?: string;
+  /** stop/start: true when this stop/start is the restart around a pin */
+  restart?: boolean;
+  /** stop: the project left fleet.toml; act with the inventory's harness */
+  removed?: boolean;
+}
+
+export interface PlanError {
+  project: string;
+  message: string;
+}
+
+export interface PlanBody {
+  actions: Action[];
+  errors: PlanError[];
+}
+
+export type ProjectState = "running" | "degraded" | "stopped" | "no-agents";
+
+export function sessionState(actual: Pick<ActualProject, "sessions" | "live">): ProjectState {
+  if (actual.sessions.length === 0) return "no-agents";
+  if (actual.live.length === 0) return "stopped";
+  return actual.live.length === actual.sessions.length ? "running" : "degraded";
+}

@@ -1,0 +1,81 @@
+/* Generated from schema/ by `npm run gen` (json-schema-to-typescript). Do not edit. */
+
+/**
+ * fleet.toml: the desired state of a fleet of agent projects, managed by po (the project orchestrator).
+ */
+export interface Fleet {
+  /**
+   * Format version of this file. Only 1 exists.
+   */
+  version: 1;
+  /**
+   * Agent harnesses that projects may pin, by name. Each is a git repository checked out as a submodule in every project that uses it.
+   */
+  harnesses?: {
+    [k: string]: Harness;
+  };
+  /**
+   * The projects of the fleet, by name. A project is its own git repository; only this file knows it belongs to the fleet.
+   */
+  projects?: {
+    [k: string]: Project;
+  };
+}
+/**
+ * An agent harness: a git repository that starts and stops a project's agents.
+ */
+export interface Harness {
+  /**
+   * Where the harness repository is cloned from: a URL, an absolute path or a file:// URL.
+   */
+  url: string;
+  /**
+   * The submodule path of the harness inside each project.
+   */
+  path?: string;
+  /**
+   * argv run in the project root to start every agent that is not running. Must be idempotent.
+   *
+   * @minItems 1
+   */
+  up: [string, ...string[]];
+  /**
+   * argv run in the project root to stop every agent of the project. Must be idempotent.
+   *
+   * @minItems 1
+   */
+  down: [string, ...string[]];
+  /**
+   * tmux session name of one agent: {dir} is the project directory's base name, {agent} the agent's name.
+   */
+  session?: string;
+  /**
+   * Seconds that up or down may take before po stops it (its whole process group) and reports a failure.
+   */
+  timeout_s?: number;
+}
+/**
+ * One project of the fleet.
+ */
+export interface Project {
+  /**
+   * Where the project repository lives: absolute, ~/..., or relative to the folder holding fleet.toml.
+   */
+  location: string;
+  /**
+   * A name: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.
+   */
+  harness: string;
+  /**
+   * Tag, branch or commit of the harness to pin in the project.
+   */
+  ref: string;
+  /**
+   * true: the project's agents should run; false: they should not.
+   */
+  enabled?: boolean;
+  /**
+   * Where to clone the project from when its location is missing.
+   */
+  url?: string;
+}
