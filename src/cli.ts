@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// po: the entry point. Verbs load lazily so that each command starts only what it needs.
+import { createRequire } from "node:module";
+import { UserError } from "./problems.js";
+
+interface Verb {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const VERBS: Record<string, () => Promise<Verb>> = {
+  validate: () => import("./validate.js"),
+  list: () => import("./list.js"),
+  get: () => import("./get.js"),
+};
+
+const HELP = `po — the project orchestrator: GitOps for a fleet of agent projects
+
+Usage: po VERB [options]     (po VERB --help for a verb's options)
+
+Every verb takes --fleet FILE (default ./fleet.toml, or $PO_FLEET) and --json, and respects NO_COLOR.
+Exit codes: 0 success, 1 error (2: changes pending, with plan --detailed-exitcode).
+
+Verbs:
+`;
+
+async function help(): Promise<void> {
+  const rows = await Promise.all(Object.entries(VERBS).map(async ([name, load]) => `  ${name.padEnd(10)}${(await load()).summary}`));
+  process.stdout.write(`${HELP}${rows.join("\n")}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === "--version" || verb === "-V") {
+    process.stdout.write(`${createRequire(import.meta.url)("../../package.json").version}\n`);
+    return 0;
+  }
+  if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
+    if (verb === "help" && rest[0] && VERBS[rest[0]]) return (await VERBS[rest[0]]()).run(["--help"]);
+    await help();
+    return verb === undefined ? 1 : 0;
+  }
+  const load = VERBS[verb];
+  if (!load) {
+    const { didYouMean } = await import("./suggest.js");
+    throw new UserError(`unknown verb '${verb}'${didYouMean(verb, Object.keys(VERBS))}; po --help lists them`);
+  }
+  return (await load()).run(rest);
+}
+
+function fail(e: unknown): number {
+  if (e instanceof UserError) process.stderr.write(e.problems.length ? `${e.message}\n` : `po: ${e.message}\n`);
+  else if (process.env.PO_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+  else process.stderr.write(`po: internal error: ${(e as Error)?.message ?? String(e)} (PO_DEBUG=1 shows the stack)\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e) => (process.exitCode = fail(e)),
+);

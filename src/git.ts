@@ -1,0 +1,39 @@
+// The git adapter: simple-git with a timeout on every call. File transport is allowed only on the
+// calls that clone or fetch a harness, because tests and sandboxes use local harness URLs.
+import { simpleGit, type SimpleGit } from "simple-git";
+
+const TIMEOUT_MS = 60_000;
+
+export function git(dir: string, allowFileTransport = false): SimpleGit {
+  return simpleGit({
+    baseDir: dir,
+    timeout: { block: TIMEOUT_MS },
+    config: allowFileTransport ? ["protocol.file.allow=always"] : [],
+  });
+}
+
+/** `git …` in `dir`, its stdout; throws with git's own message. */
+export async function gitRaw(dir: string, args: string[], allowFileTransport = false): Promise<string> {
+  return git(dir, allowFileTransport).raw(args);
+}
+
+export interface Submodule {
+  name: string;
+  path: string;
+  url?: string;
+}
+
+/** The submodules that .gitmodules in `dir` declares (none when it has no .gitmodules). */
+export async function submodules(dir: string): Promise<Submodule[]> {
+  const out = await gitRaw(dir, ["config", "-f", ".gitmodules", "--get-regexp", "^submodule\\..*\\.(path|url)$"]).catch(() => "");
+  const byName = new Map<string, Submodule>();
+  for (const line of out.split("\n").filter(Boolean)) {
+    const m = /^submodule\.(.+)\.(path|url) (.*)$/.exec(line);
+    if (!m) continue;
+    const s = byName.get(m[1]) ?? { name: m[1], path: "" };
+    if (m[2] === "path") s.path = m[3];
+    else s.url = m[3];
+    byName.set(m[1], s);
+  }
+  return [...byName.values()];
+}

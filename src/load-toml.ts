@@ -1,0 +1,56 @@
+// Reads a TOML file, parses it with smol-toml and checks it against its schema. Positions are
+// computed only when there is something to report.
+import { readFile, stat } from "node:fs/promises";
+import { parse, TomlError } from "smol-toml";
+import { type Problem } from "./problems.js";
+import { schemaProblems, type SchemaName } from "./schema-check.js";
+import { locator, type Locator } from "./toml-locate.js";
+
+const MAX_BYTES = 10 * 1024 * 1024;
+
+export interface LoadedToml {
+  file: string;
+  source: string;
+  data?: Record<string, unknown>;
+  problems: Problem[];
+  /** where a key path stands in the file (computed on first use) */
+  locate: Locator;
+}
+
+function lazyLocator(source: string): Locator {
+  let real: Locator | undefined;
+  return (path) => (real ??= locator(source))(path);
+}
+
+async function readSource(file: string): Promise<string | Problem> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info) return { file, message: "file not found (pass --fleet FILE, or run po in the folder that holds it)" };
+  if (!info.isFile()) return { file, message: "not a regular file" };
+  if (info.size > MAX_BYTES) return { file, message: `file is ${info.size} bytes, more than the ${MAX_BYTES} that po reads` };
+  const source = await readFile(file, "utf8");
+  if (source.startsWith("\uFEFF")) {
+    return { file, line: 1, col: 1, message: "file starts with a byte-order mark; save it as UTF-8 without BOM" };
+  }
+  return source;
+}
+
+function syntaxProblem(file: string, e: unknown): Problem {
+  if (e instanceof TomlError) {
+    const first = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+    return { file, line: e.line, col: e.column, message: `TOML syntax error: ${first}` };
+  }
+  return { file, message: `TOML syntax error: ${(e as Error).message}` };
+}
+
+export async function loadToml(file: string, schema: SchemaName): Promise<LoadedToml> {
+  const source = await readSource(file);
+  if (typeof source !== "string") return { file, source: "", problems: [source], locate: () => ({ line: 1, col: 1 }) };
+  const locate = lazyLocator(source);
+  let data: Record<string, unknown>;
+  try {
+    data = parse(source) as Record<string, unknown>;
+  } catch (e) {
+    return { file, source, problems: [syntaxProblem(file, e)], locate };
+  }
+  return { file, source, data, problems: schemaProblems(schema, data, file, locate), locate };
+}

@@ -1,0 +1,59 @@
+// Maps a key path (["projects", "alpha", "enabled"]) to where it stands in the TOML source, so that
+// schema and semantic problems point at a line. smol-toml keeps no positions; toml-eslint-parser does.
+import { parseTOML, type AST } from "toml-eslint-parser";
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export type Locator = (path: (string | number)[]) => Position;
+
+function keyNames(key: AST.TOMLKey): string[] {
+  return key.keys.map((k) => (k.type === "TOMLBare" ? k.name : k.value));
+}
+
+function at(node: AST.TOMLNode): Position {
+  return { line: node.loc.start.line, col: node.loc.start.column + 1 };
+}
+
+function walkValue(prefix: (string | number)[], node: AST.TOMLContentNode, out: Map<string, Position>): void {
+  if (node.type === "TOMLInlineTable") walkBody(prefix, node.body, out);
+  if (node.type === "TOMLArray") node.elements.forEach((e, i) => {
+    out.set([...prefix, i].join("\0"), at(e));
+    walkValue([...prefix, i], e, out);
+  });
+}
+
+function walkBody(prefix: (string | number)[], body: AST.TOMLKeyValue[], out: Map<string, Position>): void {
+  for (const kv of body) {
+    const path = [...prefix, ...keyNames(kv.key)];
+    if (!out.has(path.join("\0"))) out.set(path.join("\0"), at(kv));
+    walkValue(path, kv.value, out);
+  }
+}
+
+/** A locator for `source`; paths not found fall back to their nearest located ancestor, then line 1. */
+export function locator(source: string): Locator {
+  const out = new Map<string, Position>();
+  try {
+    const top = parseTOML(source).body[0];
+    for (const node of top.body) {
+      if (node.type === "TOMLKeyValue") walkBody([], [node], out);
+      else {
+        const path = node.resolvedKey;
+        if (!out.has(path.join("\0"))) out.set(path.join("\0"), at(node));
+        walkBody(path, node.body, out);
+      }
+    }
+  } catch {
+    // An unparsable file has no positions beyond the syntax error already reported.
+  }
+  return (path) => {
+    for (let n = path.length; n > 0; n--) {
+      const hit = out.get(path.slice(0, n).join("\0"));
+      if (hit) return hit;
+    }
+    return { line: 1, col: 1 };
+  };
+}
