@@ -77,6 +77,8 @@ export interface Action {
   ref?: string;
   from?: string;
   to?: string;
+  /** pin: a tag that names `from`, filled in by the caller for display */
+  fromRef?: string;
   /** stop/start: true when this stop/start is the restart around a pin */
   restart?: boolean;
   /** stop: the project left fleet.toml; act with the inventory's harness */

@@ -12,6 +12,10 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   validate: () => import("./validate.js"),
   list: () => import("./list.js"),
   get: () => import("./get.js"),
+  status: () => import("./status.js"),
+  plan: () => import("./plan.js"),
+  apply: () => import("./apply.js"),
+  agents: () => import("./agents.js"),
 };
 
 const HELP = `po — the project orchestrator: GitOps for a fleet of agent projects

@@ -9,12 +9,14 @@ export function git(dir: string, allowFileTransport = false): SimpleGit {
     baseDir: dir,
     timeout: { block: TIMEOUT_MS },
     config: allowFileTransport ? ["protocol.file.allow=always"] : [],
+    unsafe: { allowUnsafeProtocolOverride: allowFileTransport },
   });
 }
 
 /** `git …` in `dir`, its stdout; throws with git's own message. */
 export async function gitRaw(dir: string, args: string[], allowFileTransport = false): Promise<string> {
-  return git(dir, allowFileTransport).raw(args);
+  // No optional locks: observing must not even refresh an index (po plan is read-only to the byte).
+  return git(dir, allowFileTransport).raw(["--no-optional-locks", ...args]);
 }
 
 export interface Submodule {

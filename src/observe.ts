@@ -1,0 +1,109 @@
+// Observes the actual state of every project: repository, harness pin, submodule checkout, the
+// commit the desired ref resolves to, local changes, agents and live sessions. Reads only.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import type { ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../reconcile/model.js";
+import { mapLimit } from "../reconcile/limit.js";
+import { loadAgents } from "./agents-file.js";
+import { gitRaw } from "./git.js";
+import { resolver, type Resolver } from "./resolve-ref.js";
+import { listSessions, safeSessionName } from "./tmux.js";
+
+export interface ObserveOptions {
+  offline?: boolean;
+  concurrency?: number;
+}
+
+/** The git directory of a work tree (`.git` may be a directory or a `gitdir:` file); undefined if none. */
+export function gitDirOf(workTree: string): string | undefined {
+  const dotGit = join(workTree, ".git");
+  const info = statSync(dotGit, { throwIfNoEntry: false });
+  if (!info) return undefined;
+  if (info.isDirectory()) return dotGit;
+  const m = /^gitdir: (.*)$/m.exec(readFileSync(dotGit, "utf8"));
+  return m ? resolve(workTree, m[1].trim()) : undefined;
+}
+
+/** The tmux session of one agent, as tmux reports it ('.' and ':' become '_'). */
+export function sessionName(harness: Pick<HarnessSpec, "session">, location: string, agent: string): string {
+  return safeSessionName(harness.session.replaceAll("{dir}", basename(location)).replaceAll("{agent}", agent));
+}
+
+/** Why the repository cannot take a commit now, or undefined. */
+function repoBlocked(gitDir: string): string | undefined {
+  if (existsSync(join(gitDir, "MERGE_HEAD"))) return "a merge is in progress; finish or abort it first";
+  if (existsSync(join(gitDir, "rebase-merge")) || existsSync(join(gitDir, "rebase-apply"))) return "a rebase is in progress; finish or abort it first";
+  if (existsSync(join(gitDir, "CHERRY_PICK_HEAD"))) return "a cherry-pick is in progress; finish or abort it first";
+  const head = readFileSync(join(gitDir, "HEAD"), "utf8");
+  if (!head.startsWith("ref: ")) return "HEAD is detached; check out a branch first";
+  return undefined;
+}
+
+async function pinnedCommit(location: string, path: string): Promise<string | undefined> {
+  const out = await gitRaw(location, ["ls-tree", "-z", "HEAD", "--", path]).catch(() => "");
+  const m = /^160000 commit ([0-9a-f]+)\t/.exec(out);
+  return m?.[1];
+}
+
+async function submoduleState(dir: string): Promise<{ checkedOut?: string; dirty?: string }> {
+  if (!gitDirOf(dir)) return {};
+  const checkedOut = (await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
+  const status = await gitRaw(dir, ["status", "--porcelain", "--untracked-files=normal"]);
+  const lines = status.split("\n").filter(Boolean);
+  const dirty = lines.length ? `${lines.length} changed or untracked file${lines.length > 1 ? "s" : ""}: ${lines.slice(0, 3).map((l) => l.slice(3)).join(", ")}${lines.length > 3 ? ", …" : ""}` : undefined;
+  return { checkedOut, ...(dirty ? { dirty } : {}) };
+}
+
+async function agentsOf(location: string): Promise<{ agents: string[]; agentsError?: string }> {
+  const { config, problems } = await loadAgents(location);
+  if (config) return { agents: config.agents.map((a) => a.name) };
+  const p = problems[0];
+  return { agents: [], agentsError: `agents.toml: ${p.line ? `line ${p.line}: ` : ""}${p.path ? `${p.path}: ` : ""}${p.message}` };
+}
+
+function sessionsPart(harness: HarnessSpec, location: string, agents: string[], live: Set<string>) {
+  const sessions = agents.map((a) => sessionName(harness, location, a));
+  return { sessions, live: sessions.filter((s) => live.has(s)) };
+}
+
+export async function observeProject(p: DesiredProject, live: Set<string>, refs: Resolver): Promise<ActualProject> {
+  const base: ActualProject = { name: p.name, exists: existsSync(p.location), isRepo: false, agents: [], sessions: [], live: [] };
+  if (!base.exists) return base;
+  const gitDir = gitDirOf(p.location);
+  if (!gitDir) return { ...base, ...(await agentsOf(p.location)) };
+  const submodule = join(p.location, p.harness.path);
+  const [pinned, sub, agents] = await Promise.all([pinnedCommit(p.location, p.harness.path), submoduleState(submodule), agentsOf(p.location)]);
+  const ref = await refs.resolve(p.harness, p.ref, sub.checkedOut ? submodule : undefined);
+  const blocked = repoBlocked(gitDir);
+  return {
+    ...base,
+    isRepo: true,
+    ...(blocked ? { repoBlocked: blocked } : {}),
+    ...(pinned ? { pinned } : {}),
+    ...sub,
+    ...(ref.commit ? { resolved: ref.commit } : { resolveError: ref.error }),
+    ...agents,
+    ...sessionsPart(p.harness, p.location, agents.agents, live),
+  };
+}
+
+/** Sessions of projects that left fleet.toml: only their sessions matter, to stop them. */
+async function observeRemoved(entry: InventoryEntry, live: Set<string>): Promise<ActualProject> {
+  const exists = existsSync(entry.location);
+  const agents = exists ? await agentsOf(entry.location) : { agents: [] };
+  return { name: entry.name, exists, isRepo: exists && Boolean(gitDirOf(entry.location)), ...agents, ...sessionsPart(entry.harness, entry.location, agents.agents, live) };
+}
+
+export interface Observation {
+  actual: Map<string, ActualProject>;
+  removed: Map<string, ActualProject>;
+}
+
+export async function observeFleet(projects: DesiredProject[], removed: InventoryEntry[], opts: ObserveOptions = {}): Promise<Observation> {
+  const live = await listSessions();
+  const refs = resolver(Boolean(opts.offline));
+  const limit = opts.concurrency ?? 8;
+  const actual = await mapLimit(projects, limit, (p) => observeProject(p, live, refs));
+  const gone = await mapLimit(removed, limit, (e) => observeRemoved(e, live));
+  return { actual: new Map(actual.map((a) => [a.name, a])), removed: new Map(gone.map((a) => [a.name, a])) };
+}

@@ -1,0 +1,38 @@
+// po plan: what apply would change, and nothing else. Reads only.
+import { writeFileSync } from "node:fs";
+import { many, parseVerb, COMMON_HELP } from "./args.js";
+import { makePlan } from "./make-plan.js";
+import { printJson, useColor } from "./output.js";
+import { renderPlan, summaryLine } from "./render.js";
+
+export const summary = "show what apply would change (reads only)";
+const help = `Usage: po plan [--target NAME]… [--out FILE] [--detailed-exitcode] [--offline] [--json]
+
+Compares fleet.toml with the actual state of every project (harness pin in the repository, the
+submodule checkout, live tmux sessions) and prints the actions that would converge them:
+  + clone / init / start    ~ pin (", restart" when the agents are stopped and started around it)
+  - stop                    ! error (that project is left alone; the others still plan)
+Nothing is changed: no repository, checkout or session of any project moves.
+
+Options:
+  --target NAME        plan only this project (repeatable)
+  --out FILE           save the plan for po apply FILE (refused later if the world changed)
+  --detailed-exitcode  exit 0 when there is nothing to do, 1 on error, 2 when changes are pending
+  --offline            resolve refs from local repositories only (no ls-remote of harness URLs)
+${COMMON_HELP}`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseVerb("plan", argv, { target: { type: "string", multiple: true }, out: { type: "string" }, "detailed-exitcode": { type: "boolean" }, offline: { type: "boolean" } }, help);
+  if (!args) return 0;
+  const { plan, fleet } = await makePlan({ fleetFile: args.values.fleet, targets: many(args.values.target), offline: Boolean(args.values.offline) });
+  if (args.values.out) writeFileSync(String(args.values.out), JSON.stringify(plan, null, 2) + "\n");
+  if (args.values.json) printJson(plan);
+  else {
+    const harnessOf = (name: string) => fleet.projects.find((p) => p.name === name)?.harness.name ?? "";
+    const body = renderPlan(plan, harnessOf, useColor());
+    process.stdout.write(`${body ? `${body}\n\n` : ""}${summaryLine(plan)}\n`);
+    if (args.values.out) process.stdout.write(`Saved the plan to ${String(args.values.out)}; apply it with po apply ${String(args.values.out)}\n`);
+  }
+  if (plan.errors.length) return 1;
+  return args.values["detailed-exitcode"] && plan.actions.length ? 2 : 0;
+}

@@ -1,0 +1,52 @@
+// Resolves a project's desired harness ref to a commit. Tags and commit ids are immutable, so the
+// submodule's own repository answers them; branches move, so they are asked of the harness URL
+// (one ls-remote per harness and run, shared by every project) unless --offline.
+import { gitRaw } from "./git.js";
+import type { HarnessSpec } from "../reconcile/model.js";
+
+const FULL_SHA = /^[0-9a-f]{40}$/;
+
+export interface Resolver {
+  resolve(harness: HarnessSpec, ref: string, submodule: string | undefined): Promise<{ commit?: string; error?: string }>;
+}
+
+/** refs/heads/* and refs/tags/* of a remote, annotated tags peeled. */
+export async function lsRemote(url: string): Promise<Map<string, string>> {
+  const out = await gitRaw(process.cwd(), ["ls-remote", "--heads", "--tags", url], true);
+  const refs = new Map<string, string>();
+  for (const line of out.split("\n").filter(Boolean)) {
+    const [sha, name] = line.split("\t");
+    // The peeled line (^{}) of an annotated tag names the commit and comes after the tag itself.
+    refs.set(name.replace(/\^\{\}$/, ""), sha);
+  }
+  return refs;
+}
+
+async function revParse(dir: string, rev: string): Promise<string | undefined> {
+  const out = await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]).catch(() => "");
+  return out.trim() || undefined;
+}
+
+export function resolver(offline: boolean): Resolver {
+  const remotes = new Map<string, Promise<Map<string, string>>>();
+  const remote = (url: string) => {
+    if (!remotes.has(url)) remotes.set(url, lsRemote(url));
+    return remotes.get(url)!;
+  };
+  return {
+    async resolve(harness, ref, submodule) {
+      if (FULL_SHA.test(ref)) return { commit: ref };
+      const local = submodule ? await revParse(submodule, `refs/tags/${ref}`) : undefined;
+      if (local) return { commit: local };
+      if (!offline) {
+        const refs = await remote(harness.url).catch((e: Error) => e);
+        if (refs instanceof Error) return { error: `cannot reach harness '${harness.name}' at ${harness.url}: ${refs.message.trim().split("\n").pop()}` };
+        const hit = refs.get(`refs/heads/${ref}`) ?? refs.get(`refs/tags/${ref}`);
+        if (hit) return { commit: hit };
+      }
+      const fallback = submodule ? ((await revParse(submodule, `refs/remotes/origin/${ref}`)) ?? (await revParse(submodule, ref))) : undefined;
+      if (fallback) return { commit: fallback };
+      return { error: `unknown ref '${ref}' of harness '${harness.name}' (${harness.url})${offline ? " (offline: only local refs were searched)" : ""}` };
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// po status: desired against actual for every project, and the outcome of the last apply.
+import { join } from "node:path";
+import type { ActualProject, DesiredProject } from "../reconcile/model.js";
+import { planProject } from "../reconcile/plan.js";
+import { many, parseVerb, COMMON_HELP } from "./args.js";
+import { gitRaw } from "./git.js";
+import { makePlan } from "./make-plan.js";
+import { columns, paint, printJson, useColor } from "./output.js";
+import { readJournal } from "./state.js";
+
+export const summary = "desired against actual state of every project";
+const help = `Usage: po status [--target NAME]… [--offline] [--json]
+
+Per project: enabled, harness@ref, the pinned commit (with the tag that names it), sessions
+live/expected, and in sync, drift (what would change), missing, or error. Then the outcome of
+the last apply. Reads only.
+
+Options:
+  --target NAME   only this project (repeatable)
+  --offline       resolve refs from local repositories only
+${COMMON_HELP}`;
+
+interface Row {
+  name: string;
+  enabled: boolean;
+  harness: string;
+  ref: string;
+  pinned?: string;
+  pinnedTag?: string;
+  sessions: { live: number; expected: number };
+  state: "in sync" | "drift" | "missing" | "error";
+  detail: string;
+}
+
+async function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
+  if (!commit) return undefined;
+  const out = await gitRaw(join(p.location, p.harness.path), ["tag", "--points-at", commit]).catch(() => "");
+  return out.split("\n").filter(Boolean)[0];
+}
+
+async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
+  const body = planProject(p, a);
+  const base = { name: p.name, enabled: p.enabled, harness: p.harness.name, ref: p.ref, sessions: { live: a.live.length, expected: a.sessions.length } };
+  const pinnedTag = await tagOf(p, a.pinned);
+  const pin = { ...(a.pinned ? { pinned: a.pinned } : {}), ...(pinnedTag ? { pinnedTag } : {}) };
+  if (!a.exists) return { ...base, ...pin, state: "missing", detail: p.url ? "not cloned yet (apply clones it)" : `${p.location} does not exist` };
+  if (body.errors.length) return { ...base, ...pin, state: "error", detail: body.errors.map((e) => e.message).join("; ") };
+  if (!body.actions.length) return { ...base, ...pin, state: "in sync", detail: "" };
+  return { ...base, ...pin, state: "drift", detail: body.actions.filter((x) => !x.restart || x.kind === "stop").map((x) => (x.restart ? "restart" : x.kind)).join(", ") };
+}
+
+function lastApply(state: string): { plan: string; time: string; ok: number; failed: number; skipped: number; unfinished: number } | undefined {
+  const lines = readJournal(state);
+  const last = lines.at(-1);
+  if (!last) return undefined;
+  const mine = lines.filter((l) => l.plan === last.plan);
+  const ends = mine.filter((l) => l.event === "end");
+  const count = (o: string) => ends.filter((l) => l.outcome === o).length;
+  return { plan: last.plan, time: last.time, ok: count("ok"), failed: count("failed"), skipped: count("skipped"), unfinished: mine.filter((l) => l.event === "start").length - ends.filter((l) => l.outcome !== "skipped").length };
+}
+
+const STATE_COLOR = { "in sync": "green", drift: "yellow", missing: "yellow", error: "red" } as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseVerb("status", argv, { target: { type: "string", multiple: true }, offline: { type: "boolean" } }, help);
+  if (!args) return 0;
+  const { fleet, observation, state } = await makePlan({ fleetFile: args.values.fleet, targets: many(args.values.target), offline: Boolean(args.values.offline) });
+  const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
+  const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!)));
+  const apply = lastApply(state);
+  if (args.values.json) {
+    printJson({ projects: rows, lastApply: apply ?? null });
+    return 0;
+  }
+  const color = useColor();
+  const table = rows.map((r) => [
+    r.name,
+    r.enabled ? "enabled" : "disabled",
+    `${r.harness}@${r.ref}`,
+    r.pinned ? `${r.pinned.slice(0, 7)}${r.pinnedTag ? ` (${r.pinnedTag})` : ""}` : "-",
+    `${r.sessions.live}/${r.sessions.expected}`,
+    `${paint(r.state, STATE_COLOR[r.state], color)}${r.detail ? ` (${r.detail})` : ""}`,
+  ]);
+  process.stdout.write(rows.length ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE"], ...table]) + "\n" : `No projects in ${fleet.path}.\n`);
+  if (apply)
+    process.stdout.write(`\nLast apply (plan ${apply.plan.slice(0, 8)}, ${apply.time}): ${apply.ok} ok, ${apply.failed} failed, ${apply.skipped} skipped${apply.unfinished > 0 ? `, ${apply.unfinished} interrupted before finishing` : ""}.\n`);
+  return 0;
+}
