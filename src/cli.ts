@@ -15,6 +15,10 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   status: () => import("./status.js"),
   plan: () => import("./plan.js"),
   apply: () => import("./apply.js"),
+  create: () => import("./create.js"),
+  start: () => import("./start.js"),
+  stop: () => import("./stop.js"),
+  update: () => import("./update.js"),
   agents: () => import("./agents.js"),
 };
 

@@ -90,8 +90,8 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet, schemaFailed: boolean)
 }
 
 /** Loads fleet.toml; `fleet` is set only when there are no problems. */
-export async function loadFleet(file: string): Promise<LoadedFleet> {
-  const loaded = await loadToml(resolve(file), "fleet");
+export async function loadFleet(file: string, text?: string): Promise<LoadedFleet> {
+  const loaded = await loadToml(resolve(file), "fleet", text);
   if (!loaded.data) return { ...loaded, file, problems: loaded.problems.map((p) => ({ ...p, file })) };
   const raw = loaded.data as unknown as Fleet;
   const problems = [...loaded.problems, ...semanticProblems(loaded, raw, loaded.problems.length > 0)]

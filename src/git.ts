@@ -39,3 +39,9 @@ export async function submodules(dir: string): Promise<Submodule[]> {
   }
   return [...byName.values()];
 }
+
+/** The line of a git failure worth showing: its fatal:/error: line, else its last line. */
+export function gitMessage(e: unknown): string {
+  const lines = String((e as Error)?.message ?? e).trim().split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.at(-1) ?? "git failed";
+}

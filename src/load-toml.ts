@@ -42,8 +42,9 @@ function syntaxProblem(file: string, e: unknown): Problem {
   return { file, message: `TOML syntax error: ${(e as Error).message}` };
 }
 
-export async function loadToml(file: string, schema: SchemaName): Promise<LoadedToml> {
-  const source = await readSource(file);
+/** Loads `file`, or checks `text` as if it were that file's content (an edit before it is written). */
+export async function loadToml(file: string, schema: SchemaName, text?: string): Promise<LoadedToml> {
+  const source = text ?? (await readSource(file));
   if (typeof source !== "string") return { file, source: "", problems: [source], locate: () => ({ line: 1, col: 1 }) };
   const locate = lazyLocator(source);
   let data: Record<string, unknown>;

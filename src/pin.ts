@@ -3,7 +3,7 @@
 // submodule goes back to its old commit, so nothing is left half-done.
 import { join } from "node:path";
 import type { Action, DesiredProject } from "../reconcile/model.js";
-import { gitRaw } from "./git.js";
+import { gitMessage, gitRaw } from "./git.js";
 
 async function has(dir: string, commit: string): Promise<boolean> {
   return gitRaw(dir, ["cat-file", "-e", `${commit}^{commit}`]).then(
@@ -46,6 +46,6 @@ export async function pin(p: DesiredProject, action: Action): Promise<void> {
   } catch (e) {
     await gitRaw(p.location, ["reset", "--quiet", "--", p.harness.path]).catch(() => undefined);
     await gitRaw(sub, ["checkout", "--quiet", "--detach", old]).catch(() => undefined);
-    throw new Error(`pin of ${p.name} rolled back: git commit failed: ${(e as Error).message.trim().split("\n").pop()}`);
+    throw new Error(`pin of ${p.name} rolled back: git commit failed: ${gitMessage(e)}`);
   }
 }
