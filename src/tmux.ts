@@ -1,0 +1,119 @@
+// The tmux adapter: every call is `tmux` found on PATH, run by execa with an argv array and a
+// timeout. tmux picks its server the ordinary way ($TMUX, else $TMUX_TMPDIR/tmux-UID/default), so a
+// test that sets TMUX_TMPDIR (and unsets TMUX) talks to a server of its own.
+//
+// Targets are written `=NAME`: without the `=`, tmux falls back to prefix matching, and asking for
+// `crew-a` would find `crew-ab`.
+import { execa } from "execa";
+import { UserError } from "./problems.js";
+
+export const TMUX_TIMEOUT_MS = 10_000;
+
+interface TmuxResult {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+async function tmux(args: string[]): Promise<TmuxResult> {
+  const r = await execa("tmux", args, { timeout: TMUX_TIMEOUT_MS, reject: false, stdin: "ignore" });
+  if ((r as { code?: string }).code === "ENOENT") throw new UserError("tmux is not installed (or not on PATH)");
+  if (r.timedOut) throw new UserError(`tmux ${args[0]} did not answer within ${TMUX_TIMEOUT_MS / 1000} s`);
+  return { ok: r.exitCode === 0, stdout: String(r.stdout), stderr: String(r.stderr).trim() };
+}
+
+function failure(args: string[], r: TmuxResult): UserError {
+  return new UserError(`tmux ${args[0]} failed: ${r.stderr || "no message"}`);
+}
+
+// What tmux says when there is no server at all (no socket, or a socket nobody listens on), or when
+// the server went away while we asked: in each case no session is live.
+const NO_SERVER = /no server running|error connecting to|no such file or directory|server exited unexpectedly/i;
+const NO_SESSION = /can't find session|session not found/i;
+
+/**
+ * tmux silently turns '.' and ':' in a session name into '_' (they separate window and pane in a
+ * target), so a name must be made safe before it is compared with what list-sessions reports.
+ */
+export function safeSessionName(name: string): string {
+  return name.replace(/[.:]/g, "_");
+}
+
+/** Quotes one word for /bin/sh: inside single quotes nothing is special except the quote itself. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Lines of `tmux list-sessions -F FORMAT`; no server means no lines. */
+async function listFormat(format: string): Promise<string[]> {
+  const args = ["list-sessions", "-F", format];
+  const r = await tmux(args);
+  if (!r.ok) {
+    if (NO_SERVER.test(r.stderr)) return [];
+    throw failure(args, r);
+  }
+  return r.stdout.split("\n").filter((l) => l !== "");
+}
+
+/** Names of the live sessions, in one tmux call. */
+export async function listSessions(): Promise<Set<string>> {
+  return new Set(await listFormat("#{session_name}"));
+}
+
+/** Live sessions with their creation time, in one tmux call. */
+export async function listSessionsCreated(): Promise<Map<string, Date>> {
+  const rows = (await listFormat("#{session_created} #{session_name}")).map((line) => {
+    const space = line.indexOf(" ");
+    return [line.slice(space + 1), new Date(Number(line.slice(0, space)) * 1000)] as const;
+  });
+  return new Map(rows);
+}
+
+export async function hasSession(name: string): Promise<boolean> {
+  const r = await tmux(["has-session", "-t", `=${name}`]);
+  return r.ok;
+}
+
+/** When the session was created, or undefined when it is not live. */
+export async function sessionCreated(name: string): Promise<Date | undefined> {
+  return (await listSessionsCreated()).get(name);
+}
+
+/**
+ * Starts `argv` detached in a new session `name` with working directory `cwd` and the extra
+ * environment `env`. When `logFile` is given, everything the pane prints is appended to it.
+ *
+ * Why the command is one quoted string and not argv words: with several words tmux execs them
+ * directly, but its own argument parser first treats a word ending in ';' as a command separator
+ * (so `sh -c 'a;'` would be cut). One word is run by `/bin/sh -c`, so each argv element is
+ * single-quoted (shellQuote) and prefixed with `exec`, and the agent replaces the shell: the exact
+ * argv runs, and the session ends when the agent does.
+ *
+ * pipe-pane and remain-on-exit are chained to new-session in the same tmux call, so they apply
+ * before the server handles any output or exit of the agent: nothing is lost even for an agent that
+ * exits at once, and a user config with remain-on-exit cannot keep a dead agent's session around.
+ * pipe-pane's command is expanded as a tmux format, hence '#' doubled.
+ *
+ * Returns false, changing nothing, when a session of that name already exists.
+ */
+export async function newSession(name: string, cwd: string, argv: string[], env: Record<string, string>, logFile?: string): Promise<boolean> {
+  if (safeSessionName(name) !== name) throw new UserError(`tmux session name '${name}' contains '.' or ':'; use safeSessionName`);
+  if (!argv.length) throw new UserError(`tmux session '${name}': empty command`);
+  const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  const command = `exec ${argv.map(shellQuote).join(" ")}`;
+  const args = ["new-session", "-d", "-s", name, "-c", cwd, ...envArgs, command];
+  args.push(";", "set-option", "-w", "-t", `=${name}:`, "remain-on-exit", "off");
+  if (logFile) args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, `cat >> ${shellQuote(logFile).replace(/#/g, "##")}`);
+  const r = await tmux(args);
+  if (r.ok) return true;
+  if (/duplicate session/i.test(r.stderr)) return false;
+  throw failure(args, r);
+}
+
+/** Kills the session; a session (or server) that is already gone is fine. */
+export async function killSession(name: string): Promise<void> {
+  const args = ["kill-session", "-t", `=${name}`];
+  const r = await tmux(args);
+  if (r.ok || NO_SESSION.test(r.stderr) || NO_SERVER.test(r.stderr)) return;
+  throw failure(args, r);
+}

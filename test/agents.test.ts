@@ -1,0 +1,292 @@
+// po agents up / down / status and the heal watchdog, against a REAL tmux server. Each test gets a
+// fresh TMUX_TMPDIR (its own server), HOME and XDG_CONFIG_HOME (no user tmux.conf), and TMUX unset
+// (which would otherwise name the user's server); it ends with `po agents down`, kills any watchdog
+// of its folder and `tmux kill-server`. Waits poll a condition with a bound, never a bare sleep.
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test, type TestContext } from "node:test";
+import { execa } from "execa";
+import { killSession, listSessions } from "../src/tmux.js";
+import { BACKOFF_CAP_MS, backoffDelayMs, onAlive, onDead, onStarted, quickWindowMs, type HealRecord } from "../src/watchdog.js";
+import type { StatusResult } from "../src/agents.js";
+
+const DIST = fileURLToPath(new URL("..", import.meta.url));
+const PO_AGENTS = [join(DIST, "src", "cli.js"), "agents"]; // the real CLI, as a child process
+
+// ---- the crash-loop rule (pure) ----
+
+test("back-off doubles from one interval up to the cap", () => {
+  assert.equal(backoffDelayMs(0, 1000), 0);
+  assert.deepEqual([1, 2, 3, 4].map((n) => backoffDelayMs(n, 1000)), [1000, 2000, 4000, 8000]);
+  assert.equal(backoffDelayMs(12, 30_000), BACKOFF_CAP_MS);
+  assert.equal(backoffDelayMs(1000, 1000), BACKOFF_CAP_MS);
+  assert.equal(quickWindowMs(1000), 10_000);
+  assert.equal(quickWindowMs(30_000), 60_000);
+});
+
+test("onDead: restart at once, back off after quick deaths, wait out the back-off, reset after a stable run", () => {
+  const I = 1000;
+  let rec: HealRecord = { restarts: 0, quickDeaths: 0 };
+  const first = onDead(rec, 0, I);
+  assert.equal(first.action, "start", "a death not seen right after a start restarts at once");
+  rec = onStarted(first.rec, 0);
+  const quick = onDead(rec, 1000, I);
+  assert.equal(quick.action, "backoff");
+  assert.equal(quick.action === "backoff" && quick.delayMs, 1000);
+  assert.equal(onDead(quick.rec, 1500, I).action, "wait");
+  const over = onDead(quick.rec, 2000, I);
+  assert.equal(over.action, "start");
+  rec = onStarted(over.rec, 2000);
+  const again = onDead(rec, 3000, I);
+  assert.equal(again.action === "backoff" && again.delayMs, 2000, "the second quick death doubles the delay");
+  rec = onStarted(onDead(again.rec, 5000, I).rec, 5000);
+  assert.equal(rec.restarts, 3);
+  assert.equal(onAlive(rec, 6000, I).quickDeaths, 2, "not stable yet");
+  rec = onAlive(rec, 5000 + quickWindowMs(I) + 1, I);
+  assert.equal(rec.quickDeaths, 0, "a stable run resets the back-off");
+  assert.equal(onDead(rec, 60_000, I).action, "start");
+});
+
+// ---- the sandbox ----
+
+interface Sandbox {
+  dir: string;
+  po(...args: string[]): Promise<{ exitCode?: number; stdout: string; stderr: string }>;
+  agents(toml: string): Promise<void>;
+}
+
+const ENV_KEYS = ["TMUX_TMPDIR", "TMUX", "HOME", "XDG_CONFIG_HOME"] as const;
+
+/** Live watchdog processes of `dir`, found by their command line (Linux /proc). */
+function watchdogPids(dir: string): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const args = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+        return args.some((a) => a.endsWith("watchdog.js")) && args.includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function sandbox(t: TestContext, folder = "proj"): Promise<Sandbox> {
+  const base = await mkdtemp(join(tmpdir(), "po-agents-"));
+  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  process.env.TMUX_TMPDIR = join(base, "tmux");
+  process.env.HOME = join(base, "home");
+  process.env.XDG_CONFIG_HOME = join(base, "home", ".config");
+  delete process.env.TMUX;
+  const dir = join(base, folder);
+  await Promise.all([process.env.TMUX_TMPDIR, process.env.HOME, dir].map((d) => mkdir(d, { recursive: true })));
+  const po = async (...args: string[]) => {
+    const r = await execa(process.execPath, [...PO_AGENTS, ...args, "--dir", dir], { reject: false, timeout: 60_000, stdin: "ignore" });
+    return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+  };
+  t.after(async () => {
+    await po("down").catch(() => undefined);
+    for (const pid of watchdogPids(dir)) process.kill(pid, "SIGKILL");
+    await execa("tmux", ["kill-server"], { reject: false, timeout: 10_000 });
+    for (const k of ENV_KEYS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    await rm(base, { recursive: true, force: true });
+  });
+  return { dir, po, agents: (toml) => writeFile(join(dir, "agents.toml"), toml) };
+}
+
+/** Polls `cond` until it holds; fails after `ms`. Returns the time it took. */
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > ms) assert.fail(`timed out after ${ms} ms waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - start;
+}
+
+/** Watches `cond` for `ms` and fails if it ever holds. */
+async function never(what: string, cond: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    assert.ok(!(await cond()), `${what} happened`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function panePids(): Promise<Map<string, string>> {
+  const r = await execa("tmux", ["list-panes", "-a", "-F", "#{session_name} #{pane_pid}"], { reject: false, timeout: 10_000 });
+  return new Map(r.failed ? [] : String(r.stdout).split("\n").filter(Boolean).map((l) => l.split(" ") as [string, string]));
+}
+
+function stateChecks(dir: string): number {
+  try {
+    return JSON.parse(readFileSync(join(dir, ".ao-state", "agents.json"), "utf8")).checks as number;
+  } catch {
+    return -1;
+  }
+}
+
+const agent = (name: string, watch: string, command = '["sleep", "3600"]') => `[agents.${name}]\ncommand = ${command}\nwatch = "${watch}"\n`;
+const SLEEPERS = `[watchdog]\ninterval_s = 1\n\n${agent("a", "heal")}\n${agent("b", "none")}`;
+
+async function ok(r: Promise<{ exitCode?: number; stdout: string; stderr: string }>): Promise<string> {
+  const { exitCode, stdout, stderr } = await r;
+  assert.equal(exitCode, 0, `po agents failed: ${stderr}`);
+  return stdout;
+}
+
+// ---- the verb ----
+
+test("agents: an unknown subcommand is one error line, --help prints usage", async (t) => {
+  const s = await sandbox(t);
+  const bad = await s.po("frob");
+  assert.equal(bad.exitCode, 1);
+  assert.match(bad.stderr, /unknown subcommand 'frob'/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, "no stack trace");
+  assert.match(await ok(s.po("--help")), /po agents up\|down\|status/);
+});
+
+test("up starts every agent; a second up duplicates nothing and starts no second watchdog", async (t) => {
+  const s = await sandbox(t);
+  await s.agents(`[watchdog]\ninterval_s = 1\n\n${agent("a", "heal")}\n${agent("b", "none")}\n${agent("c", "heal")}`);
+  const first = JSON.parse(await ok(s.po("up", "--json")));
+  assert.deepEqual(first.started, ["proj-a", "proj-b", "proj-c"]);
+  assert.equal(first.watchdog.started, true);
+  assert.deepEqual([...(await listSessions())].sort(), ["proj-a", "proj-b", "proj-c"]);
+  const pids = await panePids();
+
+  const second = JSON.parse(await ok(s.po("up", "--json")));
+  assert.deepEqual(second.started, []);
+  assert.deepEqual(second.running, ["proj-a", "proj-b", "proj-c"]);
+  assert.deepEqual(second.watchdog, { pid: first.watchdog.pid, started: false });
+  assert.deepEqual(await panePids(), pids, "the same processes, nothing restarted or added");
+  assert.deepEqual(watchdogPids(s.dir), [first.watchdog.pid]);
+});
+
+test("an agent gets PO_AGENT, PO_PROMPT_FILE and its exact argv; its output lands in .ao-state/logs", async (t) => {
+  const s = await sandbox(t, "my.proj"); // '.' is not allowed in a tmux session name
+  await mkdir(join(s.dir, "prompts"));
+  await writeFile(join(s.dir, "prompts", "a.md"), "be useful\n");
+  const tricky = "it's a;b #S $HOME";
+  const cmd = JSON.stringify(["sh", "-c", `printf '%s|%s|%s|%s\\n' "$PO_AGENT" "$PO_PROMPT_FILE" "$1" "$(pwd)"; sleep 3600`, "sh", tricky]);
+  await s.agents(`[agents.a]\ncommand = ${cmd}\nprompt = "prompts/a.md"\n`);
+  assert.match(await ok(s.po("up")), /started my_proj-a/);
+  assert.deepEqual([...(await listSessions())], ["my_proj-a"]);
+  const log = join(s.dir, ".ao-state", "logs", "a.log");
+  const want = `a|${join(s.dir, "prompts", "a.md")}|${tricky}|${s.dir}`;
+  await until("the agent's output is in its log", () => existsSync(log) && readFileSync(log, "utf8").includes(want), 5000);
+  assert.ok(!existsSync(join(s.dir, ".ao-state", "watchdog.pid")), "no heal agent: no watchdog");
+});
+
+test("a killed heal agent returns within two intervals; a killed none agent stays dead", async (t) => {
+  const s = await sandbox(t);
+  await s.agents(SLEEPERS);
+  await ok(s.po("up"));
+  await until("the watchdog has checked once", () => stateChecks(s.dir) >= 1, 5000);
+  await killSession("proj-a");
+  await killSession("proj-b");
+  const checksAtKill = stateChecks(s.dir);
+  const took = await until("proj-a is back", async () => (await listSessions()).has("proj-a"), 10_000);
+  assert.ok(took <= 2 * 1000 + 1000, `proj-a came back after ${took} ms, more than two 1 s intervals (+1 s slack)`);
+  await until("the watchdog has checked three more times", () => stateChecks(s.dir) >= checksAtKill + 3, 10_000);
+  assert.ok(!(await listSessions()).has("proj-b"), "the none agent was restarted");
+
+  const status = JSON.parse(await ok(s.po("status", "--json"))) as StatusResult;
+  const [a, b] = status.agents;
+  assert.deepEqual([a.name, a.live, a.restarts, a.watch], ["a", true, 1, "heal"]);
+  assert.deepEqual([b.name, b.live, b.restarts, b.watch], ["b", false, 0, "none"]);
+  assert.ok(!Number.isNaN(Date.parse(a.since!)));
+  assert.equal(status.watchdog.alive, true);
+  assert.deepEqual(watchdogPids(s.dir), [status.watchdog.pid]);
+  assert.match(readFileSync(join(s.dir, ".ao-state", "logs", "watchdog.log"), "utf8"), /Z restart a \(session proj-a\): session is dead; restart #1/);
+});
+
+test("a crash-looping agent backs off: its restarts come further and further apart", async (t) => {
+  const s = await sandbox(t);
+  await s.agents(`[watchdog]\ninterval_s = 1\n\n${agent("loop", "heal", '["sh", "-c", "exit 1"]')}`);
+  await ok(s.po("up"));
+  const logFile = join(s.dir, ".ao-state", "logs", "watchdog.log");
+  const restarts = () => [...(existsSync(logFile) ? readFileSync(logFile, "utf8") : "").matchAll(/^(\S+) restart loop /gm)].map((m) => Date.parse(m[1]));
+  await until("four restarts", () => restarts().length >= 4, 40_000);
+  const times = restarts();
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] > gaps[i - 1], `restart gaps should grow: ${gaps.join(", ")} ms`);
+  assert.match(readFileSync(logFile, "utf8"), /Z back-off loop \(session proj-loop\): died within .* \(2 quick deaths in a row\); next attempt in 2 s/);
+  const status = JSON.parse(await ok(s.po("status", "--json"))) as StatusResult;
+  assert.ok(status.agents[0].restarts >= 4);
+});
+
+test("down stops the watchdog and every session; nothing restarts them; down again is fine", async (t) => {
+  const s = await sandbox(t);
+  await s.agents(SLEEPERS);
+  const { watchdog } = JSON.parse(await ok(s.po("up", "--json")));
+  const out = JSON.parse(await ok(s.po("down", "--json")));
+  assert.deepEqual(out, { stopped: ["proj-a", "proj-b"], watchdog: { pid: watchdog.pid, stopped: true } });
+  assert.deepEqual([...(await listSessions())], []);
+  assert.deepEqual(watchdogPids(s.dir), []);
+  assert.ok(!existsSync(join(s.dir, ".ao-state", "watchdog.pid")));
+  await never("an agent session came back", async () => (await listSessions()).size > 0, 3000);
+  assert.match(await ok(s.po("down")), /watchdog: was not running\nno agent session was running/);
+});
+
+test("the watchdog ends when agents.toml has no heal agent any more", async (t) => {
+  const s = await sandbox(t);
+  await s.agents(SLEEPERS);
+  await ok(s.po("up"));
+  await s.agents(SLEEPERS.replace('"heal"', '"none"'));
+  await until("the watchdog is gone", () => watchdogPids(s.dir).length === 0, 10_000);
+  assert.match(readFileSync(join(s.dir, ".ao-state", "logs", "watchdog.log"), "utf8"), /stopped: agents.toml has no agent with watch = "heal"/);
+  assert.ok(!existsSync(join(s.dir, ".ao-state", "watchdog.pid")));
+});
+
+test("an agents.toml with wake is refused by name and nothing starts", async (t) => {
+  const s = await sandbox(t);
+  await s.agents(`${SLEEPERS}wake = "1h"\n`);
+  const r = await s.po("up");
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /agents\.b\.wake/);
+  assert.match(r.stderr, /'wake' is not supported/);
+  assert.deepEqual([...(await listSessions())], []);
+  assert.deepEqual(watchdogPids(s.dir), []);
+  assert.ok(!existsSync(join(s.dir, ".ao-state")), "nothing was even prepared");
+});
+
+// ---- the issue's "Must show" ----
+
+test("must show: crew with a (heal) and b (none)", async (t) => {
+  const s = await sandbox(t, "crew");
+  await s.agents(SLEEPERS);
+  await ok(s.po("up"));
+  assert.deepEqual([...(await listSessions())].sort(), ["crew-a", "crew-b"]);
+  const pids = await panePids();
+  await ok(s.po("up"));
+  assert.deepEqual(await panePids(), pids, "a second up adds none");
+
+  await killSession("crew-a");
+  await killSession("crew-b");
+  await until("crew-a is back", async () => (await listSessions()).has("crew-a"), 10_000);
+  assert.ok(!(await listSessions()).has("crew-b"), "crew-b must stay dead");
+
+  const status = JSON.parse(await ok(s.po("status", "--json"))) as StatusResult;
+  assert.deepEqual(status.agents.map((a) => [a.session, a.live]), [["crew-a", true], ["crew-b", false]]);
+
+  await ok(s.po("down"));
+  assert.deepEqual([...(await listSessions())], []);
+  assert.deepEqual(watchdogPids(s.dir), []);
+  await never("crew-a came back after down", async () => (await listSessions()).has("crew-a"), 3000);
+
+  await s.agents(`${SLEEPERS.replace('watch = "heal"', 'watch = "heal"\nwake = "every hour"')}`);
+  const refused = await s.po("up");
+  assert.equal(refused.exitCode, 1);
+  assert.match(refused.stderr, /agents\.a\.wake: 'wake' is not supported/);
+  assert.deepEqual([...(await listSessions())], []);
+  assert.deepEqual(watchdogPids(s.dir), []);
+});
