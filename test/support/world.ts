@@ -1,14 +1,14 @@
 // A disposable world for integration tests: a temp folder with its own HOME, git identity and
 // config (never the user's), an isolated tmux server (TMUX_TMPDIR), a harness repository with
 // tagged versions whose entry point calls `po agents`, and helpers to make projects and run po.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { CLI, gitIn, harnessToml, makeHarnessRepo, sandboxEnv } from "../../src/sandbox.js";
 
-export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "../../src/cli.js");
+export { CLI };
 
 export interface RunResult {
   code: number;
@@ -27,58 +27,12 @@ export interface World {
   cleanup(): void;
 }
 
-function isolatedEnv(root: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_") || k === "TMUX" || k === "TMUX_PANE" || k === "PO_FLEET") delete env[k];
-  const gitconfig = join(root, "gitconfig");
-  writeFileSync(gitconfig, "[user]\n\tname = po test\n\temail = po-test@example.invalid\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n");
-  mkdirSync(join(root, "home"));
-  mkdirSync(join(root, "tmux"));
-  return {
-    ...env,
-    HOME: join(root, "home"),
-    GIT_CONFIG_GLOBAL: gitconfig,
-    GIT_CONFIG_NOSYSTEM: "1",
-    TMUX_TMPDIR: join(root, "tmux"),
-    PO_CLI: CLI,
-    NO_COLOR: "1",
-    // git status must not refresh an index behind our back: plan is proven read-only byte for byte
-    GIT_OPTIONAL_LOCKS: "0",
-  };
-}
-
-// The harness entry point: `node engine/harness.mjs up|down` runs `po agents up|down` in the project.
-const HARNESS_ENTRY = `import { spawnSync } from "node:child_process";
-const verb = process.argv[2];
-if (process.env.HARNESS_FAIL_UP && verb === "up" && process.cwd().endsWith(process.env.HARNESS_FAIL_UP)) {
-  console.error("harness refuses to start");
-  process.exit(3);
-}
-const r = spawnSync(process.execPath, [process.env.PO_CLI, "agents", verb], { stdio: "inherit" });
-process.exit(r.status ?? 1);
-`;
-
-/** A harness repository: v0.1.0 (annotated tag), v0.2.0 (lightweight tag), branch main ahead of both. */
-function makeHarness(w: Pick<World, "git">, dir: string): void {
-  mkdirSync(dir);
-  w.git(dir, "init", "-q");
-  writeFileSync(join(dir, "harness.mjs"), HARNESS_ENTRY);
-  writeFileSync(join(dir, "VERSION"), "0.1.0\n");
-  w.git(dir, "add", ".");
-  w.git(dir, "commit", "-qm", "harness 0.1.0");
-  w.git(dir, "tag", "-a", "v0.1.0", "-m", "v0.1.0");
-  writeFileSync(join(dir, "VERSION"), "0.2.0\n");
-  w.git(dir, "commit", "-qam", "harness 0.2.0");
-  w.git(dir, "tag", "v0.2.0");
-  writeFileSync(join(dir, "VERSION"), "0.3.0-dev\n");
-  w.git(dir, "commit", "-qam", "harness 0.3.0-dev");
-}
-
 export function makeWorld(prefix = "po-test-"): World {
   const root = mkdtempSync(join(tmpdir(), prefix));
-  const env = isolatedEnv(root);
-  const git = (cwd: string, ...args: string[]) =>
-    execFileSync("git", ["-c", "protocol.file.allow=always", ...args], { cwd, env, encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
+  mkdirSync(join(root, "home"));
+  // git status must not refresh an index behind our back: plan is proven read-only byte for byte.
+  const env = { ...sandboxEnv(root), HOME: join(root, "home"), NO_COLOR: "1", GIT_OPTIONAL_LOCKS: "0" };
+  const git = gitIn(env);
   const harnessUrl = join(root, "harness");
   const w: World = {
     root,
@@ -102,7 +56,7 @@ export function makeWorld(prefix = "po-test-"): World {
       rmSync(root, { recursive: true, force: true });
     },
   };
-  makeHarness(w, harnessUrl);
+  makeHarnessRepo(harnessUrl, git);
   return w;
 }
 
@@ -135,10 +89,7 @@ export function writeFleet(w: World, projects: Record<string, FleetProject>, ext
   const body = Object.entries(projects)
     .map(([n, p]) => `[projects.${n}]\nlocation = "${p.location ?? n}"\nharness = "h"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n${p.url ? `url = "${p.url}"\n` : ""}`)
     .join("\n");
-  writeFileSync(
-    file,
-    `version = 1\n\n[harnesses.h]\nurl = "${w.harnessUrl}"\nup = ["node", "engine/harness.mjs", "up"]\ndown = ["node", "engine/harness.mjs", "down"]\ntimeout_s = 20\n${extraHarness}\n${body}`,
-  );
+  writeFileSync(file, `version = 1\n\n${harnessToml("h", w.harnessUrl, extraHarness)}\n${body}`);
   return file;
 }
 
