@@ -1,6 +1,7 @@
 // The executor: runs a plan's actions through a port. It decides order, concurrency, skipping and
 // interruption; every effect on the world (git, tmux, the harness) is the port's.
 
+import { mapLimit } from "./limit.js";
 import type { Action } from "./model.js";
 
 export interface ApplyPorts {
@@ -38,17 +39,8 @@ export async function applyPlan(
   opts: ApplyOptions,
 ): Promise<ActionResult[]> {
   const groups = groupByProject(actions);
-  const results: ActionResult[][] = groups.map(() => []);
-  let next = 0;
-  // Each worker takes the next waiting project; JS is single-threaded, so `next++` is race-free.
-  const worker = async (): Promise<void> => {
-    while (next < groups.length) {
-      const i = next++;
-      results[i] = await applyProject(groups[i]!, ports, opts);
-    }
-  };
-  const workers = Math.min(groups.length, Math.max(1, Math.floor(opts.parallelism) || 1));
-  await Promise.all(Array.from({ length: workers }, worker));
+  const limit = Math.max(1, Math.floor(opts.parallelism) || 1);
+  const results = await mapLimit(groups, limit, (group) => applyProject(group, ports, opts));
   return results.flat();
 }
 
