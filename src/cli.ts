@@ -63,6 +63,11 @@ function fail(e: unknown): number {
   return 1;
 }
 
+// po never waits on a prompt it cannot answer: a git that needs a password or a new SSH host key
+// fails at once instead (git and ssh inherit this environment).
+process.env.GIT_TERMINAL_PROMPT = "0";
+process.env.GIT_SSH_COMMAND ??= "ssh -o BatchMode=yes";
+
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (e) => (process.exitCode = fail(e)),
