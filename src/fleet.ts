@@ -45,15 +45,15 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
   return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
-function locationProblems(fleet: DesiredFleet, problem: (name: string, key: string, msg: string) => Problem): Problem[] {
+function locationProblems(projects: { name: string; location: string }[], problem: (name: string, key: string, msg: string) => Problem): Problem[] {
   const owner = new Map<string, string>();
   const out: Problem[] = [];
-  for (const p of fleet.projects) {
+  for (const p of projects) {
     const other = owner.get(p.location);
     if (other) out.push(problem(p.name, "location", `same location as project '${other}' (${p.location}); each project needs its own folder`));
     else owner.set(p.location, p.name);
   }
-  for (const p of fleet.projects) {
+  for (const p of projects) {
     for (let up = dirname(p.location); up !== dirname(up); up = dirname(up)) {
       const outer = owner.get(up);
       if (outer) out.push(problem(p.name, "location", `${p.location} is inside project '${outer}' (${up}); projects cannot nest`));
@@ -62,11 +62,13 @@ function locationProblems(fleet: DesiredFleet, problem: (name: string, key: stri
   return out;
 }
 
+const VALID_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
 function isTable(v: unknown): v is Record<string, any> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function semanticProblems(loaded: LoadedToml, raw: Fleet, schemaFailed: boolean): Problem[] {
+function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
   const problem = (name: string, key: string, message: string): Problem => ({
     file: loaded.file,
     ...loaded.locate(["projects", name, key]),
@@ -75,18 +77,21 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet, schemaFailed: boolean)
   });
   const harnesses = Object.keys(isTable(raw.harnesses) ? raw.harnesses : {});
   const out: Problem[] = [];
+  const located: { name: string; location: string }[] = [];
   // Checked even when the schema failed elsewhere, so that every problem is reported at once.
   for (const [name, p] of Object.entries(isTable(raw.projects) ? raw.projects : {})) {
     if (!isTable(p)) continue;
-    if (typeof p.harness === "string" && !harnesses.includes(p.harness)) {
+    if (typeof p.location === "string" && p.location !== "") located.push({ name, location: expandLocation(p.location, dirname(loaded.file)) });
+    // the schema reports a [harnesses] that is not a table and a harness that is not a valid name
+    const harnessesOk = raw.harnesses === undefined || isTable(raw.harnesses);
+    if (harnessesOk && typeof p.harness === "string" && VALID_NAME.test(p.harness) && !harnesses.includes(p.harness)) {
       const hint = didYouMean(p.harness, harnesses) || `; declare it as [harnesses.${p.harness}]`;
       out.push(problem(name, "harness", `harness '${p.harness}' is not declared${hint}`));
     }
     const bad = typeof p.ref === "string" ? refProblem(p.ref) : undefined;
     if (bad) out.push(problem(name, "ref", `invalid ref '${p.ref}': ${bad}`));
   }
-  if (out.length || schemaFailed) return out;
-  return locationProblems(normalize(raw, loaded.file), problem);
+  return [...out, ...locationProblems(located.sort((a, b) => a.name.localeCompare(b.name)), problem)];
 }
 
 /** Loads fleet.toml; `fleet` is set only when there are no problems. */
@@ -94,7 +99,7 @@ export async function loadFleet(file: string, text?: string): Promise<LoadedFlee
   const loaded = await loadToml(resolve(file), "fleet", text);
   if (!loaded.data) return { ...loaded, file, problems: loaded.problems.map((p) => ({ ...p, file })) };
   const raw = loaded.data as unknown as Fleet;
-  const problems = [...loaded.problems, ...semanticProblems(loaded, raw, loaded.problems.length > 0)]
+  const problems = [...loaded.problems, ...semanticProblems(loaded, raw)]
     .map((p) => ({ ...p, file }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   if (problems.length) return { ...loaded, file, problems, raw };

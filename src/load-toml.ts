@@ -34,9 +34,14 @@ async function readSource(file: string): Promise<string | Problem> {
   return source;
 }
 
-function syntaxProblem(file: string, e: unknown): Problem {
+function syntaxProblem(file: string, source: string, e: unknown): Problem {
   if (e instanceof TomlError) {
-    const first = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+    let first = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+    // smol-toml reports a string left open at the end of its line as a control character in it
+    const at = source.split("\n")[e.line - 1]?.[e.column - 1];
+    if (first.includes("control characters") && (at === undefined || at === "\r")) {
+      first = `unterminated string: a string must end on the line it starts (use """ or ''' for multi-line strings)`;
+    }
     return { file, line: e.line, col: e.column, message: `TOML syntax error: ${first}` };
   }
   return { file, message: `TOML syntax error: ${(e as Error).message}` };
@@ -51,7 +56,7 @@ export async function loadToml(file: string, schema: SchemaName, text?: string):
   try {
     data = parse(source) as Record<string, unknown>;
   } catch (e) {
-    return { file, source, problems: [syntaxProblem(file, e)], locate };
+    return { file, source, problems: [syntaxProblem(file, source, e)], locate };
   }
   return { file, source, data, problems: schemaProblems(schema, data, file, locate), locate };
 }

@@ -47,12 +47,18 @@ const TYPE_NAMES: Record<string, string> = {
   number: "a number",
 };
 
-function message(e: ErrorObject): string {
+/** Why `wake` is refused, from the agents schema: said wherever `wake` appears in agents.toml. */
+function wakeMessage(): string {
+  return require("../../schema/agents.schema.json").definitions.agent.properties.wake.description;
+}
+
+function message(e: ErrorObject, name: SchemaName): string {
   const p = e.params as Record<string, unknown>;
   const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String(p.additionalProperty);
+      if (name === "agents" && key === "wake") return wakeMessage();
       return `unknown key '${key}'${didYouMean(key, Object.keys(parent?.properties ?? {}))}`;
     }
     case "required":
@@ -76,7 +82,7 @@ function message(e: ErrorObject): string {
   }
 }
 
-function toProblem(e: ErrorObject, file: string, locate: Locator): Problem | undefined {
+function toProblem(e: ErrorObject, name: SchemaName, file: string, locate: Locator): Problem | undefined {
   const path = pathOf(e);
   if (e.keyword === "propertyNames") return undefined; // its detail comes as its own error
   if (e.propertyName !== undefined) {
@@ -85,7 +91,7 @@ function toProblem(e: ErrorObject, file: string, locate: Locator): Problem | und
     return { file, ...locate(full), path: full.join("."), message: `invalid ${kind} name '${e.propertyName}': ${NAME_RULE}` };
   }
   const keyPath = e.keyword === "additionalProperties" ? [...path, String(e.params.additionalProperty)] : path;
-  return { file, ...locate(keyPath), path: keyPath.join(".") || undefined, message: message(e) };
+  return { file, ...locate(keyPath), path: keyPath.join(".") || undefined, message: message(e, name) };
 }
 
 /** Problems of `data` against the named schema, one per offending key, sorted by line. */
@@ -93,7 +99,7 @@ export function schemaProblems(name: SchemaName, data: unknown, file: string, lo
   const v = validator(name);
   if (v(data)) return [];
   return (v.errors ?? [])
-    .map((e) => toProblem(e, file, locate))
+    .map((e) => toProblem(e, name, file, locate))
     .filter((p): p is Problem => p !== undefined)
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }

@@ -28,7 +28,10 @@ function walkValue(prefix: (string | number)[], node: AST.TOMLContentNode, out: 
 function walkBody(prefix: (string | number)[], body: AST.TOMLKeyValue[], out: Map<string, Position>): void {
   for (const kv of body) {
     const path = [...prefix, ...keyNames(kv.key)];
-    if (!out.has(path.join("\0"))) out.set(path.join("\0"), at(kv));
+    // a dotted key (alpha.ref = …) also locates the tables it implies (alpha), at their first key
+    for (let n = prefix.length + 1; n <= path.length; n++) {
+      if (!out.has(path.slice(0, n).join("\0"))) out.set(path.slice(0, n).join("\0"), at(kv));
+    }
     walkValue(path, kv.value, out);
   }
 }
@@ -37,11 +40,14 @@ function walkBody(prefix: (string | number)[], body: AST.TOMLKeyValue[], out: Ma
 export function locator(source: string): Locator {
   const out = new Map<string, Position>();
   try {
-    const top = parseTOML(source).body[0];
+    // smol-toml reads TOML 1.1 (e.g. newlines in inline tables); the locator must read it too.
+    const top = parseTOML(source, { tomlVersion: "1.1" }).body[0];
     for (const node of top.body) {
       if (node.type === "TOMLKeyValue") walkBody([], [node], out);
       else {
         const path = node.resolvedKey;
+        // [[projects]] resolves to ["projects", 0]: its first header also locates "projects" itself
+        if (node.kind === "array" && !out.has(path.slice(0, -1).join("\0"))) out.set(path.slice(0, -1).join("\0"), at(node));
         if (!out.has(path.join("\0"))) out.set(path.join("\0"), at(node));
         walkBody(path, node.body, out);
       }
