@@ -48,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
     await help();
     return verb === undefined ? 1 : 0;
   }
-  const load = VERBS[verb];
+  if (verb.startsWith("-")) throw new UserError(`unknown option '${verb}'; po --help lists the verbs and their options`);
+  const load = Object.hasOwn(VERBS, verb) ? VERBS[verb] : undefined;
   if (!load) {
     const { didYouMean } = await import("./suggest.js");
     throw new UserError(`unknown verb '${verb}'${didYouMean(verb, Object.keys(VERBS))}; po --help lists them`);
