@@ -1,0 +1,46 @@
+// po at a real terminal (a tmux pane of the test's own server): colour, and apply's confirmation.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CLI, makeProject, makeWorld, until, writeFleet, type World } from "./support/world.js";
+import { shellQuote } from "../src/tmux.js";
+
+describe("at a terminal", () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    makeProject(w, "alpha", "v0.1.0");
+    writeFleet(w, { alpha: { ref: "v0.1.0" } });
+  });
+  after(() => w.cleanup());
+
+  /** Runs po in a fresh pane; NO_COLOR comes from the test env unless cleared. */
+  function pane(name: string, args: string[], color: boolean): void {
+    const envs = color ? "unset NO_COLOR; " : "";
+    const cmd = `${envs}cd ${shellQuote(w.root)} && ${[process.execPath, CLI, ...args].map(shellQuote).join(" ")}; echo "[exit $?]"; sleep 60`;
+    assert.equal(w.tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", "sh", "-c", cmd).code, 0);
+  }
+  const screen = (name: string, escapes = false) => w.tmux("capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", `=${name}:`).stdout;
+
+  it("colours the plan on a terminal, and not with NO_COLOR", async () => {
+    pane("colour", ["plan"], true);
+    await until(() => screen("colour").includes("[exit 0]"), 15_000, "plan to finish");
+    assert.match(screen("colour", true), /\x1b\[[0-9;]*m\+/);
+    pane("plain", ["plan"], false);
+    await until(() => screen("plain").includes("[exit 0]"), 15_000, "plan to finish");
+    assert.doesNotMatch(screen("plain", true), /\x1b\[3[0-9]m\+/);
+  });
+
+  it("asks before applying: anything but yes cancels, yes applies", async () => {
+    pane("no", ["apply"], false);
+    await until(() => screen("no").includes("Only 'yes' will be accepted"), 15_000, "the question");
+    w.tmux("send-keys", "-t", "=no:", "y", "Enter");
+    await until(() => screen("no").includes("[exit 1]"), 15_000, "cancel");
+    assert.match(screen("no"), /cancelled; nothing was changed/);
+    assert.ok(!w.sessions().includes("alpha-a"));
+    pane("yes", ["apply"], false);
+    await until(() => screen("yes").includes("Only 'yes' will be accepted"), 15_000, "the question");
+    w.tmux("send-keys", "-t", "=yes:", "yes", "Enter");
+    await until(() => screen("yes").includes("[exit 0]"), 30_000, "apply");
+    assert.ok(w.sessions().includes("alpha-a"));
+  });
+});
