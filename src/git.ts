@@ -1,10 +1,15 @@
 // The git adapter: simple-git with a timeout on every call. File transport is allowed only on the
 // calls that clone or fetch a harness, because tests and sandboxes use local harness URLs.
-import { simpleGit, type SimpleGit } from "simple-git";
+// simple-git is loaded on the first call: a `po plan` whose questions the fast path (git-files.ts)
+// answers never needs it.
+import type { SimpleGit, SimpleGitFactory } from "simple-git";
 
 const TIMEOUT_MS = 60_000;
 
-export function git(dir: string, allowFileTransport = false): SimpleGit {
+let factory: Promise<SimpleGitFactory> | undefined;
+
+export async function git(dir: string, allowFileTransport = false): Promise<SimpleGit> {
+  const simpleGit = await (factory ??= import("simple-git").then((m) => m.simpleGit));
   return simpleGit({
     baseDir: dir,
     timeout: { block: TIMEOUT_MS },
@@ -16,7 +21,7 @@ export function git(dir: string, allowFileTransport = false): SimpleGit {
 /** `git …` in `dir`, its stdout; throws with git's own message. */
 export async function gitRaw(dir: string, args: string[], allowFileTransport = false): Promise<string> {
   // No optional locks: observing must not even refresh an index (po plan is read-only to the byte).
-  return git(dir, allowFileTransport).raw(["--no-optional-locks", ...args]);
+  return (await git(dir, allowFileTransport)).raw(["--no-optional-locks", ...args]);
 }
 
 export interface Submodule {

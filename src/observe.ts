@@ -1,10 +1,15 @@
 // Observes the actual state of every project: repository, harness pin, submodule checkout, the
 // commit the desired ref resolves to, local changes, agents and live sessions. Reads only.
+//
+// Each git question is first put to the fast path (src/git-files.ts), which reads the answer from
+// the repository's files or declines; only a declined question starts git. Live sessions come from
+// one tmux call for the whole fleet, started before the projects are read.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../reconcile/model.js";
 import { mapLimit } from "../reconcile/limit.js";
 import { loadAgents } from "./agents-file.js";
+import { Repo, tryFast } from "./git-files.js";
 import { gitRaw } from "./git.js";
 import { resolver, type Resolver } from "./resolve-ref.js";
 import { listSessions, safeSessionName } from "./tmux.js";
@@ -30,28 +35,42 @@ export function sessionName(harness: Pick<HarnessSpec, "session">, location: str
 }
 
 /** Why the repository cannot take a commit now, or undefined. */
-function repoBlocked(gitDir: string): string | undefined {
-  if (existsSync(join(gitDir, "MERGE_HEAD"))) return "a merge is in progress; finish or abort it first";
-  if (existsSync(join(gitDir, "rebase-merge")) || existsSync(join(gitDir, "rebase-apply"))) return "a rebase is in progress; finish or abort it first";
-  if (existsSync(join(gitDir, "CHERRY_PICK_HEAD"))) return "a cherry-pick is in progress; finish or abort it first";
-  const head = readFileSync(join(gitDir, "HEAD"), "utf8");
+function repoBlocked(has: (name: string) => boolean, head: string): string | undefined {
+  if (has("MERGE_HEAD")) return "a merge is in progress; finish or abort it first";
+  if (has("rebase-merge") || has("rebase-apply")) return "a rebase is in progress; finish or abort it first";
+  if (has("CHERRY_PICK_HEAD")) return "a cherry-pick is in progress; finish or abort it first";
   if (!head.startsWith("ref: ")) return "HEAD is detached; check out a branch first";
   return undefined;
 }
 
-async function pinnedCommit(location: string, path: string): Promise<string | undefined> {
+function blockedOf(repo: Repo | undefined, gitDir: string): string | undefined {
+  if (repo) return repoBlocked((n) => repo.has(n), repo.headText());
+  return repoBlocked((n) => existsSync(join(gitDir, n)), readFileSync(join(gitDir, "HEAD"), "utf8"));
+}
+
+async function pinnedCommit(repo: Repo | undefined, location: string, path: string): Promise<string | undefined> {
+  const f = repo && tryFast(`the pin of ${location}`, () => repo.gitlinkInHead(path));
+  if (f?.ok) return f.value;
   const out = await gitRaw(location, ["ls-tree", "-z", "HEAD", "--", path]).catch(() => "");
   const m = /^160000 commit ([0-9a-f]+)\t/.exec(out);
   return m?.[1];
 }
 
-async function submoduleState(dir: string): Promise<{ checkedOut?: string; dirty?: string }> {
-  if (!gitDirOf(dir)) return {};
-  const checkedOut = (await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
+async function submoduleState(dir: string, repo: Repo | undefined): Promise<{ checkedOut?: string; dirty?: string }> {
+  if (!repo && !gitDirOf(dir)) return {};
+  const head = repo && tryFast(`HEAD of ${dir}`, () => repo.head());
+  const checkedOut = head?.ok ? head.value : (await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
+  if (repo && tryFast(`whether ${dir} is clean`, () => repo.isClean())?.ok) return { checkedOut };
   const status = await gitRaw(dir, ["status", "--porcelain", "--untracked-files=normal"]);
   const lines = status.split("\n").filter(Boolean);
   const dirty = lines.length ? `${lines.length} changed or untracked file${lines.length > 1 ? "s" : ""}: ${lines.slice(0, 3).map((l) => l.slice(3)).join(", ")}${lines.length > 3 ? ", …" : ""}` : undefined;
   return { checkedOut, ...(dirty ? { dirty } : {}) };
+}
+
+/** The repository at `dir` as the fast path reads it, or undefined (then git is asked). */
+function openFast(dir: string): Repo | undefined {
+  const r = tryFast(`the repository at ${dir}`, () => Repo.open(dir));
+  return r?.ok ? r.value : undefined;
 }
 
 async function agentsOf(location: string): Promise<{ agents: string[]; agentsError?: string }> {
@@ -66,15 +85,18 @@ function sessionsPart(harness: HarnessSpec, location: string, agents: string[], 
   return { sessions, live: sessions.filter((s) => live.has(s)) };
 }
 
-export async function observeProject(p: DesiredProject, live: Set<string>, refs: Resolver): Promise<ActualProject> {
-  const base: ActualProject = { name: p.name, exists: existsSync(p.location), isRepo: false, agents: [], sessions: [], live: [] };
+/** `live` may still be on its way (the fleet's one tmux call runs while the repositories are read). */
+export async function observeProject(p: DesiredProject, live: Set<string> | Promise<Set<string>>, refs: Resolver): Promise<ActualProject> {
+  const repo = openFast(p.location);
+  const base: ActualProject = { name: p.name, exists: repo !== undefined || existsSync(p.location), isRepo: false, agents: [], sessions: [], live: [] };
   if (!base.exists) return base;
-  const gitDir = gitDirOf(p.location);
+  const gitDir = repo?.gitDir ?? gitDirOf(p.location);
   if (!gitDir) return { ...base, ...(await agentsOf(p.location)) };
   const submodule = join(p.location, p.harness.path);
-  const [pinned, sub, agents] = await Promise.all([pinnedCommit(p.location, p.harness.path), submoduleState(submodule), agentsOf(p.location)]);
-  const ref = await refs.resolve(p.harness, p.ref, sub.checkedOut ? submodule : undefined);
-  const blocked = repoBlocked(gitDir);
+  const subRepo = openFast(submodule);
+  const [pinned, sub, agents] = await Promise.all([pinnedCommit(repo, p.location, p.harness.path), submoduleState(submodule, subRepo), agentsOf(p.location)]);
+  const ref = await refs.resolve(p.harness, p.ref, sub.checkedOut ? submodule : undefined, subRepo);
+  const blocked = blockedOf(repo, gitDir);
   return {
     ...base,
     isRepo: true,
@@ -83,7 +105,7 @@ export async function observeProject(p: DesiredProject, live: Set<string>, refs:
     ...sub,
     ...(ref.commit ? { resolved: ref.commit } : { resolveError: ref.error }),
     ...agents,
-    ...sessionsPart(p.harness, p.location, agents.agents, live),
+    ...sessionsPart(p.harness, p.location, agents.agents, await live),
   };
 }
 
@@ -100,10 +122,11 @@ export interface Observation {
 }
 
 export async function observeFleet(projects: DesiredProject[], removed: InventoryEntry[], opts: ObserveOptions = {}): Promise<Observation> {
-  const live = await listSessions();
+  const live = listSessions();
+  live.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection
   const refs = resolver(Boolean(opts.offline));
   const limit = opts.concurrency ?? 8;
   const actual = await mapLimit(projects, limit, (p) => observeProject(p, live, refs));
-  const gone = await mapLimit(removed, limit, (e) => observeRemoved(e, live));
+  const gone = await mapLimit(removed, limit, async (e) => observeRemoved(e, await live));
   return { actual: new Map(actual.map((a) => [a.name, a])), removed: new Map(gone.map((a) => [a.name, a])) };
 }

@@ -1,13 +1,15 @@
 // Resolves a project's desired harness ref to a commit. Tags and commit ids are immutable, so the
 // submodule's own repository answers them; branches move, so they are asked of the harness URL
 // (one ls-remote per harness and run, shared by every project) unless --offline.
+import { Repo, tryFast } from "./git-files.js";
 import { gitRaw } from "./git.js";
 import type { HarnessSpec } from "../reconcile/model.js";
 
 const FULL_SHA = /^[0-9a-f]{40}$/;
 
 export interface Resolver {
-  resolve(harness: HarnessSpec, ref: string, submodule: string | undefined): Promise<{ commit?: string; error?: string }>;
+  /** `repo`: the submodule as the fast path already opened it, if it could. */
+  resolve(harness: HarnessSpec, ref: string, submodule: string | undefined, repo?: Repo): Promise<{ commit?: string; error?: string }>;
 }
 
 /** refs/heads/* and refs/tags/* of a remote, annotated tags peeled. */
@@ -22,7 +24,12 @@ export async function lsRemote(url: string): Promise<Map<string, string>> {
   return refs;
 }
 
-async function revParse(dir: string, rev: string): Promise<string | undefined> {
+/** `git rev-parse --verify REV^{commit}` in `dir`; a full ref name is read from the files when it can be. */
+async function revParse(dir: string, rev: string, repo?: Repo): Promise<string | undefined> {
+  if (rev.startsWith("refs/")) {
+    const f = tryFast(`${rev} in ${dir}`, () => (repo ?? Repo.open(dir)).refCommit(rev));
+    if (f?.ok) return f.value;
+  }
   const out = await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]).catch(() => "");
   return out.trim() || undefined;
 }
@@ -34,9 +41,9 @@ export function resolver(offline: boolean): Resolver {
     return remotes.get(url)!;
   };
   return {
-    async resolve(harness, ref, submodule) {
+    async resolve(harness, ref, submodule, repo) {
       if (FULL_SHA.test(ref)) return { commit: ref };
-      const local = submodule ? await revParse(submodule, `refs/tags/${ref}`) : undefined;
+      const local = submodule ? await revParse(submodule, `refs/tags/${ref}`, repo) : undefined;
       if (local) return { commit: local };
       if (!offline) {
         const refs = await remote(harness.url).catch((e: Error) => e);
@@ -44,7 +51,7 @@ export function resolver(offline: boolean): Resolver {
         const hit = refs.get(`refs/heads/${ref}`) ?? refs.get(`refs/tags/${ref}`);
         if (hit) return { commit: hit };
       }
-      const fallback = submodule ? ((await revParse(submodule, `refs/remotes/origin/${ref}`)) ?? (await revParse(submodule, ref))) : undefined;
+      const fallback = submodule ? ((await revParse(submodule, `refs/remotes/origin/${ref}`, repo)) ?? (await revParse(submodule, ref))) : undefined;
       if (fallback) return { commit: fallback };
       return { error: `unknown ref '${ref}' of harness '${harness.name}' (${harness.url})${offline ? " (offline: only local refs were searched)" : ""}` };
     },

@@ -1,23 +1,51 @@
 // Validates parsed TOML data against schema/*.json with ajv and turns ajv's errors into located,
-// operator-facing problems.
+// operator-facing problems. The validators are compiled at build time (scripts/gen-validators.mjs,
+// dist/src/generated/validators.cjs); ajv itself is loaded only if they are missing or stale.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import AjvModule, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { Ajv, ErrorObject, Options, ValidateFunction } from "ajv";
 import type { Locator } from "./toml-locate.js";
 import type { Problem } from "./problems.js";
 import { didYouMean } from "./suggest.js";
 
 export type SchemaName = "fleet" | "agents";
+export const SCHEMAS: readonly SchemaName[] = ["fleet", "agents"];
 
 const require = createRequire(import.meta.url);
-const Ajv = AjvModule.default ?? AjvModule;
 const validators = new Map<SchemaName, ValidateFunction>();
+
+/** A schema file, parsed, and the hash of its text. */
+export function schemaSource(name: SchemaName): { schema: object; hash: string } {
+  const text = readFileSync(new URL(`../../schema/${name}.schema.json`, import.meta.url), "utf8");
+  return { schema: JSON.parse(text) as object, hash: createHash("sha256").update(text).digest("hex") };
+}
+
+/** The ajv that checks po's files; the build compiles the schemas ahead of time with it. */
+export function newAjv(extra: Options = {}): Ajv {
+  const mod = require("ajv") as { default: new (o: Options) => Ajv };
+  const ajv = new mod.default({ allErrors: true, verbose: true, useDefaults: false, ...extra });
+  ajv.addKeyword("tsType");
+  return ajv;
+}
+
+type Precompiled = Partial<Record<SchemaName, ValidateFunction>> & { hashes?: Partial<Record<SchemaName, string>> };
+
+function precompiled(): Precompiled {
+  try {
+    return require("./generated/validators.cjs") as Precompiled;
+  } catch {
+    return {}; // not built (e.g. tsc alone): compile at run time
+  }
+}
 
 function validator(name: SchemaName): ValidateFunction {
   let v = validators.get(name);
   if (!v) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: false });
-    ajv.addKeyword("tsType");
-    v = ajv.compile(require(`../../schema/${name}.schema.json`));
+    const { schema, hash } = schemaSource(name);
+    const built = precompiled();
+    const ahead = built.hashes?.[name] === hash ? built[name] : undefined;
+    v = ahead ?? newAjv().compile(schema);
     validators.set(name, v);
   }
   return v;

@@ -1,10 +1,13 @@
-// The tmux adapter: every call is `tmux` found on PATH, run by execa with an argv array and a
+// The tmux adapter: every call is `tmux` found on PATH, run with an argv array (never a shell) and a
 // timeout. tmux picks its server the ordinary way ($TMUX, else $TMUX_TMPDIR/tmux-UID/default), so a
 // test that sets TMUX_TMPDIR (and unsets TMUX) talks to a server of its own.
 //
+// node:child_process rather than execa here: loading execa costs ~100 ms, more than everything
+// else `po plan` does for a hundred projects, and these calls need nothing of what execa adds.
+//
 // Targets are written `=NAME`: without the `=`, tmux falls back to prefix matching, and asking for
 // `crew-a` would find `crew-ab`.
-import { execa } from "execa";
+import { execFile } from "node:child_process";
 import { UserError } from "./problems.js";
 
 export const TMUX_TIMEOUT_MS = 10_000;
@@ -15,11 +18,17 @@ interface TmuxResult {
   stderr: string;
 }
 
-async function tmux(args: string[]): Promise<TmuxResult> {
-  const r = await execa("tmux", args, { timeout: TMUX_TIMEOUT_MS, reject: false, stdin: "ignore" });
-  if ((r as { code?: string }).code === "ENOENT") throw new UserError("tmux is not installed (or not on PATH)");
-  if (r.timedOut) throw new UserError(`tmux ${args[0]} did not answer within ${TMUX_TIMEOUT_MS / 1000} s`);
-  return { ok: r.exitCode === 0, stdout: String(r.stdout), stderr: String(r.stderr).trim() };
+function tmux(args: string[]): Promise<TmuxResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("tmux", args, { timeout: TMUX_TIMEOUT_MS, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const e = error as (NodeJS.ErrnoException & { killed?: boolean }) | null;
+      if (e?.code === "ENOENT") reject(new UserError("tmux is not installed (or not on PATH)"));
+      else if (e?.killed) reject(new UserError(`tmux ${args[0]} did not answer within ${TMUX_TIMEOUT_MS / 1000} s`));
+      else if (typeof e?.code === "string") reject(e);
+      else resolve({ ok: !e, stdout, stderr: stderr.trim() });
+    });
+    child.stdin?.end();
+  });
 }
 
 function failure(args: string[], r: TmuxResult): UserError {

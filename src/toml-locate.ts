@@ -1,6 +1,10 @@
 // Maps a key path (["projects", "alpha", "enabled"]) to where it stands in the TOML source, so that
 // schema and semantic problems point at a line. smol-toml keeps no positions; toml-eslint-parser does.
-import { parseTOML, type AST } from "toml-eslint-parser";
+// toml-eslint-parser is loaded only when a position is asked for: a file without problems never needs it.
+import { createRequire } from "node:module";
+import type { AST, parseTOML as ParseTOML } from "toml-eslint-parser";
+
+const require = createRequire(import.meta.url);
 
 export interface Position {
   line: number;
@@ -39,6 +43,7 @@ function walkBody(prefix: (string | number)[], body: AST.TOMLKeyValue[], out: Ma
 /** A locator for `source`; paths not found fall back to their nearest located ancestor, then line 1. */
 export function locator(source: string): Locator {
   const out = new Map<string, Position>();
+  const { parseTOML } = require("toml-eslint-parser") as { parseTOML: typeof ParseTOML };
   try {
     // smol-toml reads TOML 1.1 (e.g. newlines in inline tables); the locator must read it too.
     const top = parseTOML(source, { tomlVersion: "1.1" }).body[0];
