@@ -187,6 +187,8 @@ interface PlanRow {
   max: number;
   rssMb: number;
   leanMs: number;
+  /** questions the fast path declined, so that git was asked (PO_DEBUG says each) */
+  declined: number;
 }
 
 function planBench(n: number, fleet: string, projects: string[]): PlanRow {
@@ -195,8 +197,12 @@ function planBench(n: number, fleet: string, projects: string[]): PlanRow {
   const times = Array.from({ length: RUNS }, () => check(timed(process.execPath, [CLI, ...args], root), `po plan (${n})`).ms);
   const mem = measured(args, root);
   check(mem.run, `po plan (${n}, measured)`);
+  env.PO_DEBUG = "1";
+  const debug = check(timed(process.execPath, [CLI, ...args], root), `po plan (${n}, PO_DEBUG)`);
+  delete env.PO_DEBUG;
+  const declined = debug.stderr.split("\n").filter((l) => l.includes("fast path declined")).length;
   const leanMs = leanLoop(projects);
-  const row = { n, ms: median(times), min: Math.min(...times), max: Math.max(...times), rssMb: mem.rssMb, leanMs };
+  const row = { n, ms: median(times), min: Math.min(...times), max: Math.max(...times), rssMb: mem.rssMb, leanMs, declined };
   log(`  ${n} projects: po plan ${row.ms.toFixed(0)} ms (median of ${RUNS}), lean loop ${(leanMs / 1000).toFixed(1)} s`);
   return row;
 }
@@ -262,13 +268,14 @@ async function main(): Promise<void> {
   lines.push("");
   lines.push(
     table([
-      ["projects", "po plan", "min..max", "per project", "peak RSS", "lean loop", "per project", "lean/po"],
+      ["projects", "po plan", "min..max", "per project", "peak RSS", "git fallbacks", "lean loop", "per project", "lean/po"],
       ...rows.map((r) => [
         String(r.n),
         `${r.ms.toFixed(0)} ms`,
         `${r.min.toFixed(0)}..${r.max.toFixed(0)}`,
         `${((r.ms / r.n) * 1000).toFixed(0)} µs`,
         `${r.rssMb.toFixed(0)} MB`,
+        String(r.declined),
         `${(r.leanMs / 1000).toFixed(2)} s`,
         `${(r.leanMs / r.n).toFixed(1)} ms`,
         `${(r.leanMs / r.ms).toFixed(0)}×`,
@@ -296,6 +303,15 @@ async function main(): Promise<void> {
         ...applyRows.map((r) => [r.parallelism, `${(r.ms / 1000).toFixed(1)} s`, `${(base / r.ms).toFixed(2)}×`, r.cpuS !== undefined ? `${r.cpuS.toFixed(1)} s` : "n/a", r.cpuS !== undefined ? `${(r.cpuS / (r.ms / 1000)).toFixed(2)}` : "n/a"]),
       ]),
     );
+    const one = applyRows[0];
+    if (one.cpuS !== undefined) {
+      const busy = one.cpuS / (one.ms / 1000);
+      lines.push("");
+      lines.push(
+        `each start costs ${((one.cpuS / APPLY_PROJECTS) * 1000).toFixed(0)} ms of CPU (mostly two node start-ups: the harness's entry point and the po agents up it runs); ` +
+          `at --parallelism 1 the CPU is busy ${(busy * 100).toFixed(0)}% of the time, so on ${availableParallelism()} cores no parallelism can do better than ≈${(availableParallelism() / busy).toFixed(1)}×`,
+      );
+    }
   }
   lines.push("");
   lines.push("targets:");

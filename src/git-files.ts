@@ -27,8 +27,10 @@
 //     attribute or line-ending conversion can apply (no .gitattributes anywhere, no info/attributes,
 //     no global or system attributes, no CR in the file); otherwise we decline.
 //  3. nothing untracked: every file and directory of the work tree (".git" excepted, as git does)
-//     is an index entry or a directory holding one. An ignored file or an empty directory is not
-//     shown by git but makes us decline: ignore rules are not evaluated here.
+//     is an index entry, a directory holding one, an empty directory, or ignored. Ignore rules
+//     (every .gitignore, info/exclude, the global excludes file) are matched only when all of them
+//     are of the plain kind (names, `*`, anchoring `/`, directory-only `/`, no negation); any
+//     other pattern, or a config naming other rule files, makes us decline.
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, type Dirent } from "node:fs";
 import { homedir } from "node:os";
@@ -102,6 +104,8 @@ function ownedByUs(path: string, info = statSync(path)): void {
 interface RepoConfig {
   bare: boolean;
   worktree?: string;
+  /** core.ignoreCase, core.excludesFile or core.attributesFile is set: matching ignore or attribute rules is left to git */
+  ownRules?: string;
 }
 
 /** The few settings of a $GIT_DIR/config that decide whether the fast path applies at all. */
@@ -127,6 +131,7 @@ function readConfig(text: string): RepoConfig {
     if (key === "repositoryformatversion" && !/^[01]$/.test(value)) cannot(`repository format version ${value}`);
     if (key === "bare") out.bare = /^(true|yes|on|1)$/i.test(value) || (/^(false|no|off|0|)$/i.test(value) ? false : cannot(`core.bare = ${value}`));
     if (key === "worktree") out.worktree = value;
+    if (key === "excludesfile" || key === "attributesfile" || (key === "ignorecase" && !/^(false|no|off|0)$/i.test(value))) out.ownRules = `core.${key}`;
   }
   return out;
 }
@@ -172,6 +177,7 @@ export class Repo {
     readonly workTree: string,
     /** the names in the git directory, with their types (one readdir instead of a stat per name) */
     private readonly names: Map<string, Dirent>,
+    private readonly config: RepoConfig,
   ) {
     this.objects = new ObjectStore(`${gitDir}/objects`);
   }
@@ -200,7 +206,7 @@ export class Repo {
     const config = names.has("config") ? readConfig(readText(`${gitDir}/config`, "utf8") ?? cannot("config vanished")) : { bare: false };
     if (config.bare) cannot("a bare repository");
     if (config.worktree !== undefined && resolve(gitDir, config.worktree) !== resolve(workTree)) cannot("core.worktree points elsewhere");
-    return new Repo(gitDir, workTree, names);
+    return new Repo(gitDir, workTree, names, config);
   }
 
   /** Whether the git directory holds `name` (MERGE_HEAD, rebase-merge, …). */
@@ -369,7 +375,8 @@ export class Repo {
   private sameContent(file: string, e: IndexEntry, files: Set<string>): void {
     const why =
       [...files].find((f) => f === ".gitattributes" || f.endsWith("/.gitattributes")) ??
-      (statSync(join(this.gitDir, "info", "attributes"), { throwIfNoEntry: false }) ? "info/attributes" : attributesOutside());
+      this.config.ownRules ??
+      (statSync(`${this.gitDir}/info/attributes`, { throwIfNoEntry: false }) ? "info/attributes" : outside().attributes);
     if (why) cannot(`${file} is racily clean and attributes (${why}) may convert it`);
     if (e.size > MAX_HASHED) cannot(`${file} is racily clean and large`);
     const content = (e.mode & 0o170000) === 0o120000 ? readlinkSync(file, { encoding: "buffer" }) : readFileSync(file);
@@ -407,18 +414,30 @@ export class Repo {
       files.add(e.path);
       for (let i = e.path.indexOf("/"); i >= 0; i = e.path.indexOf("/", i + 1)) dirs.add(e.path.slice(0, i));
     }
-    // Nothing untracked: walk the work tree (readdir types are lstat types: symlinked dirs are not followed).
-    const walk = (rel: string): void => {
+    // Nothing untracked: walk the work tree (readdir types are lstat types: symlinked dirs are not
+    // followed). What is not tracked must be ignored, or be an empty directory, as git would not
+    // show either. (Git also ignores what lies below an ignored directory holding tracked files;
+    // we look at each untracked path's own patterns only, which can only make us decline more.)
+    let rules: IgnoreRules | undefined;
+    const ignored = (path: string, dir: boolean) => (rules ??= new IgnoreRules(this.workTree, this.gitDir, this.config)).ignores(path, dir);
+    const walk = (rel: string, tracked: boolean): void => {
       for (const d of readdirSync(rel ? `${this.workTree}/${rel}` : this.workTree, { withFileTypes: true })) {
-        if (d.name === ".git") continue;
         const path = rel ? `${rel}/${d.name}` : d.name;
-        if (d.isDirectory()) {
-          if (!dirs.has(path)) cannot(`untracked or ignored directory ${path}`);
-          walk(path);
-        } else if (!files.has(path)) cannot(`untracked or ignored ${path}`);
+        if (d.name === ".git") {
+          if (!tracked) cannot(`a repository inside the untracked ${rel}`);
+          continue; // git never looks into a .git
+        }
+        if (tracked && d.isDirectory() && dirs.has(path)) walk(path, true);
+        else if (tracked && files.has(path)) continue;
+        else if (!d.isDirectory() && !d.isFile() && !d.isSymbolicLink()) cannot(`odd file ${path}`);
+        else if (!ASCII_PATH.test(path)) cannot(`non-ASCII path ${path}`);
+        else if (d.name === ".gitattributes") cannot(`untracked ${path}`); // it would apply to the racy-content check
+        else if (ignored(path, d.isDirectory())) continue;
+        else if (d.isDirectory()) walk(path, false); // shown by git only if something in it is neither ignored nor empty
+        else cannot(`untracked ${path}`);
       }
     };
-    walk("");
+    walk("", true);
     for (const e of index) {
       const file = `${this.workTree}/${e.path}`;
       if (!statMatches(file, e)) cannot(`${file} differs from its index entry`);
@@ -430,18 +449,92 @@ export class Repo {
 
 const MAX_HASHED = 1 << 20;
 
+interface Pattern {
+  /** the directory of the .gitignore it comes from ("" for the top and for exclude files) */
+  base: string;
+  re: RegExp;
+  /** with a slash before its end: matched against the path below `base`, else against the name */
+  anchored: boolean;
+  dirOnly: boolean;
+}
+
+/**
+ * The ignore patterns of a file, when all are of the plain kind matched here: names, `*` wildcards,
+ * a leading or inner `/` (anchored), a trailing `/` (directories only). A negation (`!`) anywhere
+ * could re-include a path, and `**`, `?`, `[…]` and escapes are not handled: git decides those.
+ */
+function parseIgnore(text: string, base: string): Pattern[] {
+  const out: Pattern[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/ +$/, "");
+    if (line === "" || line.startsWith("#")) continue;
+    if (!/^\/?[A-Za-z0-9._*-]+(\/[A-Za-z0-9._*-]+)*\/?$/.test(line) || line.includes("**")) cannot(`ignore pattern ${JSON.stringify(raw)}`);
+    const dirOnly = line.endsWith("/");
+    const body = dirOnly ? line.slice(0, -1) : line;
+    const glob = body.replace(/^\//, "");
+    const re = new RegExp(`^${glob.split("*").map((part) => part.replace(/\./g, "\\.")).join("[^/]*")}$`);
+    out.push({ base, re, anchored: body.includes("/"), dirOnly });
+  }
+  return out;
+}
+
+/** The ignore rules that apply in a work tree: info/exclude, the global excludes file, every .gitignore. */
+class IgnoreRules {
+  private readonly top: Pattern[];
+  private readonly perDir = new Map<string, Pattern[]>();
+
+  constructor(
+    private readonly workTree: string,
+    gitDir: string,
+    config: RepoConfig,
+  ) {
+    if (config.ownRules) cannot(`${config.ownRules} is set`);
+    const global = outside().excludes;
+    if (typeof global === "string") cannot(`global excludes: ${global}`);
+    // no symbolic links followed (git does not follow an in-tree .gitignore; we decline all links)
+    const exclude = readText(`${gitDir}/info/exclude`, "utf8", true);
+    this.top = [...global, ...(exclude === undefined ? [] : parseIgnore(exclude, ""))];
+  }
+
+  private patternsOf(dir: string): Pattern[] {
+    let p = this.perDir.get(dir);
+    if (!p) {
+      const text = readText(dir ? `${this.workTree}/${dir}/.gitignore` : `${this.workTree}/.gitignore`, "utf8", true);
+      this.perDir.set(dir, (p = text === undefined ? [] : parseIgnore(text, dir)));
+    }
+    return p;
+  }
+
+  /** Whether `path` (a directory when `dir`) is ignored. Without negations, any match ignores. */
+  ignores(path: string, dir: boolean): boolean {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    const levels = [""];
+    for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) levels.push(path.slice(0, i));
+    const all = [...this.top, ...levels.flatMap((l) => this.patternsOf(l))];
+    return all.some((p) => (!p.dirOnly || dir) && p.re.test(p.anchored ? path.slice(p.base ? p.base.length + 1 : 0) : name));
+  }
+}
+
 function blobId(content: Buffer): Buffer {
   return createHash("sha1").update(`blob ${content.length}\0`).update(content).digest();
 }
 
-let outsideAttributes: string | undefined | null;
+interface Outside {
+  /** why attributes from outside the repository could apply to some file, or null */
+  attributes: string | null;
+  /** why excludes from outside the repository are not read here, or the patterns of the global excludes file */
+  excludes: string | Pattern[];
+}
+
+let outsideRules: Outside | undefined;
 
 /**
- * Why attributes from outside the repository could apply to some file (global or system
- * attributes files, or a config that names one or includes others); null when none can.
+ * Attributes and excludes that apply from outside the repository: global and system attributes
+ * files, and the global excludes file. Any config that names such files or includes others makes
+ * us decline rather than follow it.
  */
-function attributesOutside(): string | null {
-  if (outsideAttributes !== undefined) return outsideAttributes;
+function outside(): Outside {
+  if (outsideRules) return outsideRules;
   const env = process.env;
   const home = env.HOME ?? homedir();
   const xdg = env.XDG_CONFIG_HOME || join(home, ".config");
@@ -450,14 +543,15 @@ function attributesOutside(): string | null {
   const attributes = [join(xdg, "git", "attributes")];
   if (!env.GIT_CONFIG_NOSYSTEM) configs.push(...systemFiles("gitconfig", env.GIT_CONFIG_SYSTEM));
   if (!env.GIT_ATTR_NOSYSTEM) attributes.push(...systemFiles("gitattributes"));
-  const found =
-    attributes.find(exists) ??
-    configs.find((f) => {
-      const text = exists(f) ? readFileSync(f, "utf8") : "";
-      return /attributesfile|^\s*\[\s*include/im.test(text);
-    });
-  outsideAttributes = found ?? null;
-  return outsideAttributes;
+  const texts = configs.filter(exists).map((f) => [f, readFileSync(f, "utf8")] as const);
+  const naming = (re: RegExp) => texts.find(([, t]) => re.test(t) || /^\s*\[\s*include/im.test(t))?.[0];
+  const excludesFile = join(xdg, "git", "ignore");
+  const excludes = (): string | Pattern[] => {
+    const r = fast(() => (exists(excludesFile) ? parseIgnore(readFileSync(excludesFile, "utf8"), "") : []));
+    return r.ok ? r.value : `${excludesFile}: ${r.why}`;
+  };
+  outsideRules = { attributes: attributes.find(exists) ?? naming(/attributesfile/i) ?? null, excludes: naming(/excludesfile/i) ?? excludes() };
+  return outsideRules;
 }
 
 /** Where git keeps its system-wide `name`: /etc, or etc/ under the prefix of the git on PATH. */

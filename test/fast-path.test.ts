@@ -62,7 +62,7 @@ function settle(dir: string): void {
 }
 
 function add(name: string, fastFor: Piece[], setup: (dir: string, sub: string) => void, opts: { path?: string; gitDirty?: boolean; make?: () => string } = {}): void {
-  const dir = opts.make ? opts.make() : makeProject(w, name, "v0.1.0");
+  const dir = opts.make ? opts.make() : makeProject(w, name.replace(/[^a-z0-9]+/gi, "-"), "v0.1.0");
   const path = opts.path ?? "engine";
   setup(dir, join(dir, path));
   cases.push({ name, dir, path, fastFor, ...(opts.gitDirty !== undefined ? { gitDirty: opts.gitDirty } : {}) });
@@ -84,6 +84,9 @@ function harness(path: string): HarnessSpec {
 
 before(() => {
   w = makeWorld("po-fast-");
+  // a global excludes file, read once per process like every rule from outside the repository
+  mkdirSync(join(w.env.HOME!, ".config", "git"), { recursive: true });
+  writeFileSync(join(w.env.HOME!, ".config", "git", "ignore"), "*.global-ignored\n");
   // The in-process fast path and git (simple-git) must see the world's git config and HOME.
   for (const k of Object.keys(process.env)) if (!(k in w.env)) delete process.env[k];
   Object.assign(process.env, w.env);
@@ -185,14 +188,52 @@ before(() => {
     mkdirSync(join(sub, "lib", "new"));
     writeFileSync(join(sub, "lib", "new", "x.js"), "x\n");
   }, { gitDirty: true });
-  add("ignored", ["pin", "head", "refs", "tags"], (_d, sub) => {
+  add("ignored (info/exclude, global excludes)", STANDARD, (_d, sub) => {
     settle(sub);
-    writeFileSync(join(sub, "..", ".git", "modules", "engine", "info", "exclude"), "*.log\n");
+    writeFileSync(join(sub, "..", ".git", "modules", "engine", "info", "exclude"), "# local\n*.log\n");
     writeFileSync(join(sub, "debug.log"), "x\n");
+    writeFileSync(join(sub, "x.global-ignored"), "x\n");
   }, { gitDirty: false });
-  add("empty directory", ["pin", "head", "refs", "tags"], (_d, sub) => {
+  add("ignored (.gitignore: directories, anchored, nested)", STANDARD, (_d, sub) => {
+    commitInSub(sub, { ".gitignore": "__pycache__/\n/build\nlib/*.tmp\n", "lib/a.py": "a\n", "lib/.gitignore": "*.bak\n" });
     settle(sub);
-    mkdirSync(join(sub, "empty"));
+    for (const f of ["__pycache__/a.pyc", "lib/__pycache__/a.pyc", "build/out.js", "lib/x.tmp", "lib/deep/y.bak"]) {
+      mkdirSync(join(sub, f, ".."), { recursive: true });
+      writeFileSync(join(sub, f), "x\n");
+    }
+  }, { gitDirty: false });
+  add("ignored only below the .gitignore", ["pin", "head", "refs", "tags"], (_d, sub) => {
+    commitInSub(sub, { "lib/a.py": "a\n", "lib/.gitignore": "*.bak\n" });
+    settle(sub);
+    mkdirSync(join(sub, "cache", "sub"), { recursive: true });
+    writeFileSync(join(sub, "cache", "sub", "z.bak"), "x\n");
+  }, { gitDirty: true });
+  add("ignored, but not where anchored", ["pin", "head", "refs", "tags"], (_d, sub) => {
+    commitInSub(sub, { ".gitignore": "/build\n", "lib/a.py": "a\n" });
+    settle(sub);
+    mkdirSync(join(sub, "lib", "build"));
+    writeFileSync(join(sub, "lib", "build", "x"), "x\n");
+  }, { gitDirty: true });
+  add("ignored, with a negation", ["pin", "head", "refs", "tags"], (_d, sub) => {
+    commitInSub(sub, { ".gitignore": "*.log\n!keep.log\n" });
+    settle(sub);
+    writeFileSync(join(sub, "a.log"), "x\n");
+  }, { gitDirty: false });
+  add("symlinked .gitignore", ["pin", "head", "refs", "tags"], (_d, sub) => {
+    settle(sub);
+    writeFileSync(join(sub, "..", "elsewhere.gitignore"), "*\n");
+    symlinkSync("../elsewhere.gitignore", join(sub, ".gitignore"));
+  });
+  add("untracked beside ignored", ["pin", "head", "refs", "tags"], (_d, sub) => {
+    commitInSub(sub, { ".gitignore": "*.pyc\n" });
+    settle(sub);
+    mkdirSync(join(sub, "cache"));
+    writeFileSync(join(sub, "cache", "a.pyc"), "x\n");
+    writeFileSync(join(sub, "cache", "notes.txt"), "x\n");
+  }, { gitDirty: true });
+  add("empty directories", STANDARD, (_d, sub) => {
+    settle(sub);
+    mkdirSync(join(sub, "empty", "emptier"), { recursive: true });
   }, { gitDirty: false });
   add("attributes, racy", ["pin", "head", "refs", "tags"], (_d, sub) => {
     commitInSub(sub, { ".gitattributes": "*.txt text eol=crlf\n", "a.txt": "a\n" });
