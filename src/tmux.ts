@@ -20,11 +20,12 @@ interface TmuxResult {
 
 function tmux(args: string[]): Promise<TmuxResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile("tmux", args, { timeout: TMUX_TIMEOUT_MS, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile("tmux", args, { timeout: TMUX_TIMEOUT_MS, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      // error.code: a string when tmux could not run or its output overflowed, tmux's exit code otherwise
       const e = error as (NodeJS.ErrnoException & { killed?: boolean }) | null;
       if (e?.code === "ENOENT") reject(new UserError("tmux is not installed (or not on PATH)"));
-      else if (e?.killed) reject(new UserError(`tmux ${args[0]} did not answer within ${TMUX_TIMEOUT_MS / 1000} s`));
       else if (typeof e?.code === "string") reject(e);
+      else if (e?.killed) reject(new UserError(`tmux ${args[0]} did not answer within ${TMUX_TIMEOUT_MS / 1000} s`));
       else resolve({ ok: !e, stdout, stderr: stderr.trim() });
     });
     child.stdin?.end();
