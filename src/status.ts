@@ -7,7 +7,7 @@ import { Repo, tryFast } from "./git-files.js";
 import { gitRaw } from "./git.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
-import { readJournal } from "./state.js";
+import { lockHolder, readJournal } from "./state.js";
 
 export const summary = "desired against actual state of every project";
 const help = `Usage: po status [--target NAME]… [--offline] [--json]
@@ -54,14 +54,38 @@ async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
   return { ...base, ...pin, state: "drift", detail: body.actions.filter((x) => !x.restart || x.kind === "stop").map((x) => (x.restart ? "restart" : x.kind)).join(", ") };
 }
 
-function lastApply(state: string): { plan: string; time: string; ok: number; failed: number; skipped: number; unfinished: number } | undefined {
+interface LastApply {
+  plan: string;
+  time: string;
+  /** converged, not converged, interrupted (Ctrl-C), killed (no end was journaled), or running */
+  outcome: string;
+  ok: number;
+  failed: number;
+  skipped: number;
+  /** actions that started and never ended: the apply was killed while they ran */
+  unfinished: number;
+}
+
+/** The outcome of the last apply, from the journal (an apply with a start and no end was killed). */
+function lastApply(state: string): LastApply | undefined {
   const lines = readJournal(state);
   const last = lines.at(-1);
   if (!last) return undefined;
   const mine = lines.filter((l) => l.plan === last.plan);
   const ends = mine.filter((l) => l.event === "end");
   const count = (o: string) => ends.filter((l) => l.outcome === o).length;
-  return { plan: last.plan, time: last.time, ok: count("ok"), failed: count("failed"), skipped: count("skipped"), unfinished: mine.filter((l) => l.event === "start").length - ends.filter((l) => l.outcome !== "skipped").length };
+  const started = new Set(mine.filter((l) => l.event === "start").map((l) => `${l.project}/${l.action}`));
+  for (const l of ends) started.delete(`${l.project}/${l.action}`);
+  const end = mine.find((l) => l.event === "apply-end");
+  const holder = lockHolder(state);
+  const outcome = end?.outcome ?? (holder ? "running" : "killed");
+  return { plan: last.plan, time: (end ?? last).time, outcome, ok: count("ok"), failed: count("failed"), skipped: count("skipped"), unfinished: started.size };
+}
+
+function describeApply(a: LastApply): string {
+  const how = a.outcome === "killed" ? "did not finish (its process was killed)" : a.outcome === "running" ? "is still running" : a.outcome;
+  const unfinished = a.unfinished > 0 ? `, ${a.unfinished} interrupted before finishing` : "";
+  return `Last apply (plan ${a.plan.slice(0, 8)}, ${a.time}) ${how}: ${a.ok} ok, ${a.failed} failed, ${a.skipped} skipped${unfinished}.`;
 }
 
 const STATE_COLOR = { "in sync": "green", drift: "yellow", missing: "yellow", error: "red" } as const;
@@ -88,6 +112,6 @@ export async function run(argv: string[]): Promise<number> {
   ]);
   process.stdout.write(rows.length ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE"], ...table]) + "\n" : `No projects in ${fleet.path}.\n`);
   if (apply)
-    process.stdout.write(`\nLast apply (plan ${apply.plan.slice(0, 8)}, ${apply.time}): ${apply.ok} ok, ${apply.failed} failed, ${apply.skipped} skipped${apply.unfinished > 0 ? `, ${apply.unfinished} interrupted before finishing` : ""}.\n`);
+    process.stdout.write(`\n${describeApply(apply)}\n`);
   return 0;
 }
