@@ -5,10 +5,10 @@ import type { Action, DesiredProject, InventoryEntry } from "../reconcile/model.
 import type { ApplyPorts } from "../reconcile/apply.js";
 import { planProject } from "../reconcile/plan.js";
 import { loadAgents } from "./agents-file.js";
-import { gitRaw } from "./git.js";
-import { runHarness, waitForSessions } from "./harness.js";
+import { gitMessage, gitRaw } from "./git.js";
+import { runHarness, waitForSessions, type HarnessRunOptions } from "./harness.js";
 import { observeProject, sessionName } from "./observe.js";
-import { pin } from "./pin.js";
+import { checkPinnable, pin } from "./pin.js";
 import { resolver } from "./resolve-ref.js";
 import { listSessions } from "./tmux.js";
 
@@ -19,58 +19,91 @@ async function expectedSessions(p: Target): Promise<string[]> {
   return (config?.agents ?? []).map((a) => sessionName(p.harness, p.location, a.name));
 }
 
-async function start(p: Target): Promise<void> {
-  await runHarness(p.harness, "up", p.location);
+async function start(p: Target, run: HarnessRunOptions): Promise<void> {
+  await runHarness(p.harness, "up", p.location, run);
   const want = await expectedSessions(p);
   await waitForSessions((live) => want.every((s) => live.has(s)), p.harness.timeoutMs, `harness up finished but not every session of ${p.name} came up (${want.join(", ")})`);
 }
 
-async function stop(p: Target): Promise<void> {
-  await runHarness(p.harness, "down", p.location);
+async function stop(p: Target, run: HarnessRunOptions): Promise<void> {
+  await runHarness(p.harness, "down", p.location, run);
   const want = await expectedSessions(p);
   await waitForSessions((live) => !want.some((s) => live.has(s)), p.harness.timeoutMs, `harness down finished but sessions of ${p.name} are still live`);
 }
 
 async function clone(p: DesiredProject): Promise<void> {
   mkdirSync(dirname(p.location), { recursive: true });
-  await gitRaw(dirname(p.location), ["clone", "--quiet", "--recurse-submodules", "--end-of-options", p.url!, p.location], true);
+  await gitRaw(dirname(p.location), ["clone", "--quiet", "--recurse-submodules", "--end-of-options", p.url!, p.location], true).catch((e) => {
+    throw new Error(`git clone of ${p.url} into ${p.location} failed: ${gitMessage(e)}`);
+  });
 }
 
 async function init(p: DesiredProject): Promise<void> {
-  await gitRaw(p.location, ["submodule", "update", "--init", "--quiet", "--", p.harness.path], true);
+  await gitRaw(p.location, ["submodule", "update", "--init", "--quiet", "--", p.harness.path], true).catch((e) => {
+    throw new Error(`git submodule update --init ${p.harness.path} in ${p.location} failed: ${gitMessage(e)}`);
+  });
+}
+
+/**
+ * A pin that fails after its project was stopped for it (the restart around a pin) starts the
+ * agents again on the old harness, so a refused pin does not leave the project down.
+ */
+async function pinOrRestore(p: DesiredProject, action: Action, stopped: boolean, run: HarnessRunOptions): Promise<void> {
+  try {
+    await pin(p, action);
+  } catch (e) {
+    if (!stopped) throw e;
+    const again = await start(p, run).then(
+      () => "its agents were started again on the old harness",
+      (e2: Error) => `starting its agents again failed too: ${e2.message}`,
+    );
+    throw new Error(`${(e as Error).message}; ${again}`);
+  }
 }
 
 export interface Effects extends ApplyPorts {
   replan(project: string): Promise<Action[]>;
 }
 
-export function effects(projects: DesiredProject[], removed: InventoryEntry[], offline: boolean): Effects {
+export interface EffectsOptions extends HarnessRunOptions {
+  offline: boolean;
+}
+
+export function effects(projects: DesiredProject[], removed: InventoryEntry[], actions: Action[], opts: EffectsOptions): Effects {
   const byName = new Map(projects.map((p) => [p.name, p]));
   const gone = new Map(removed.map((e) => [e.name, e]));
+  const pins = new Map(actions.filter((a) => a.kind === "pin").map((a) => [a.project, a]));
+  const stoppedForPin = new Set<string>();
   return {
     async run(action) {
       const p = byName.get(action.project);
-      if (action.removed || !p) return stop(gone.get(action.project)!);
+      if (action.removed || !p) return stop(gone.get(action.project)!, opts);
       switch (action.kind) {
         case "clone":
           return clone(p);
         case "init":
           return init(p);
         case "stop":
-          return stop(p);
+          if (!action.restart || !pins.has(p.name)) return stop(p, opts);
+          // The stop before a pin happens only when the pin can go ahead: a refused pin leaves the agents running.
+          await checkPinnable(p, pins.get(p.name)!);
+          await stop(p, opts);
+          stoppedForPin.add(p.name);
+          return;
         case "pin":
-          return pin(p, action);
+          return pinOrRestore(p, action, stoppedForPin.has(p.name), opts);
         case "start":
-          return start(p);
+          return start(p, opts);
       }
     },
     async replan(project) {
       const p = byName.get(project)!;
-      const actual = await observeProject(p, await listSessions(), resolver(offline));
+      const actual = await observeProject(p, await listSessions(), resolver(opts.offline));
       const body = planProject(p, actual);
       if (body.errors.length) throw new Error(body.errors.map((e) => e.message).join("; "));
+      pins.delete(project);
+      for (const a of body.actions.filter((x) => x.kind === "pin")) pins.set(project, a);
       return body.actions;
     },
   };
 }
-

@@ -2,7 +2,7 @@
 // staleness check of a saved plan.
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Action, ActualProject, PlanError } from "../reconcile/model.js";
+import { ACTION_ORDER, type Action, type ActualProject, type PlanError } from "../reconcile/model.js";
 import { UserError } from "./problems.js";
 
 export const PLAN_FORMAT = "po-plan/1";
@@ -47,15 +47,29 @@ export function newPlan(fleet: SavedPlan["fleet"], targets: string[], body: { ac
   };
 }
 
+const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+/** What makes parsed JSON not a usable po-plan/1, or undefined. */
+function planProblem(plan: Partial<SavedPlan> | null): string | undefined {
+  if (typeof plan !== "object" || plan === null) return "it is not a JSON object";
+  if (plan.format !== PLAN_FORMAT) return `its format is ${JSON.stringify(plan.format ?? null)}, not ${PLAN_FORMAT}`;
+  if (typeof plan.id !== "string" || !plan.id || typeof plan.fingerprint !== "string") return "its id or fingerprint is missing";
+  if (typeof plan.fleet?.path !== "string" || typeof plan.fleet?.sha256 !== "string") return "its fleet.path or fleet.sha256 is missing";
+  if (!isStrings(plan.targets)) return "its targets are not a list of names";
+  if (!Array.isArray(plan.actions) || !plan.actions.every((a) => typeof a?.project === "string" && ACTION_ORDER.includes(a?.kind))) return "its actions are not a list of actions";
+  if (!Array.isArray(plan.errors) || typeof plan.observed !== "object" || plan.observed === null) return "its errors or observed state are missing";
+  return undefined;
+}
+
 export function readPlanFile(file: string): SavedPlan {
   let plan: SavedPlan;
   try {
     plan = JSON.parse(readFileSync(file, "utf8")) as SavedPlan;
   } catch (e) {
-    throw new UserError(`${file}: not a readable saved plan (${(e as Error).message}); make one with po plan --out FILE`);
+    throw new UserError(`${file}: not a readable saved plan (${(e as Error).message.split("\n")[0]}); make one with po plan --out FILE`);
   }
-  if (plan?.format !== PLAN_FORMAT || typeof plan.id !== "string" || !Array.isArray(plan.actions))
-    throw new UserError(`${file}: not a saved plan of format ${PLAN_FORMAT}; make one with po plan --out FILE`);
+  const problem = planProblem(plan);
+  if (problem) throw new UserError(`${file}: not a saved plan of format ${PLAN_FORMAT}: ${problem}; make one with po plan --out FILE`);
   return plan;
 }
 
