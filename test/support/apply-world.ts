@@ -1,0 +1,100 @@
+// Helpers for the safe-apply and stress suites: fleets with several harnesses, po run in the
+// background (to interrupt or kill it), the apply journal and lock, and process checks.
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { harnessToml } from "../../src/sandbox.js";
+import { CLI, type RunResult, type World } from "./world.js";
+
+export interface HarnessDef {
+  url?: string;
+  up?: string[];
+  down?: string[];
+  timeout_s?: number;
+}
+
+export interface ProjectDef {
+  ref: string;
+  harness?: string;
+  enabled?: boolean;
+}
+
+const toml = (v: unknown) => JSON.stringify(v);
+
+/** fleet.toml with the world's harness `h` plus `harnesses`; projects live at root/NAME. */
+export function writeFleetOf(w: World, projects: Record<string, ProjectDef>, harnesses: Record<string, HarnessDef> = {}): string {
+  const extra = Object.entries(harnesses).map(([name, h]) => {
+    const lines = [`[harnesses.${name}]`, `url = ${toml(h.url ?? w.harnessUrl)}`];
+    lines.push(`up = ${toml(h.up ?? ["node", "engine/harness.mjs", "up"])}`, `down = ${toml(h.down ?? ["node", "engine/harness.mjs", "down"])}`);
+    lines.push(`timeout_s = ${h.timeout_s ?? 30}`);
+    return lines.join("\n") + "\n";
+  });
+  const body = Object.entries(projects).map(
+    ([n, p]) => `[projects.${n}]\nlocation = "${n}"\nharness = "${p.harness ?? "h"}"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n`,
+  );
+  const file = join(w.root, "fleet.toml");
+  writeFileSync(file, `version = 1\n\n${harnessToml("h", w.harnessUrl)}\n${extra.join("\n")}\n${body.join("\n")}`);
+  return file;
+}
+
+export interface Background {
+  pid: number;
+  done: Promise<RunResult & { signal: NodeJS.Signals | null; ms: number }>;
+  output(): string;
+}
+
+/** po in the background, so that a test can interrupt or kill it mid-run. */
+export function poBackground(w: World, args: string[]): Background {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: w.root, env: w.env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<RunResult & { signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr, ms: Date.now() - t0 })),
+  );
+  return { pid: child.pid!, done, output: () => stdout + stderr };
+}
+
+export interface JournalEntry {
+  plan: string;
+  event: string;
+  project?: string;
+  action?: string;
+  outcome?: string;
+  error?: string;
+}
+
+export function journalOf(w: World): JournalEntry[] {
+  const file = join(w.root, ".ao-state", "journal.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as JournalEntry);
+}
+
+export const lockPath = (w: World) => join(w.root, ".ao-state", "apply.lock");
+
+/** A process that no longer runs (a zombie nobody reaped yet counts as gone). */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
+
+/** The one-line error contract: exactly one line on stderr, no stack trace. */
+export function oneLine(stderr: string): string {
+  const lines = stderr.trim().split("\n");
+  if (lines.length !== 1 || /\n\s+at /.test(stderr) || /internal error/.test(stderr)) throw new Error(`expected one error line, got:\n${stderr}`);
+  return lines[0];
+}
+
+export function rev(w: World, dir: string, what = "HEAD"): string {
+  return w.git(dir, "rev-parse", what).trim();
+}
