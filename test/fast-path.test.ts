@@ -4,14 +4,15 @@
 // must be identical.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, lutimesSync, mkdirSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DesiredProject, HarnessSpec } from "../reconcile/model.js";
 import { fast, Repo } from "../src/git-files.js";
 import { gitDirOf, observeProject } from "../src/observe.js";
 import { resolver, type Resolver } from "../src/resolve-ref.js";
 import { mapLimit } from "../reconcile/limit.js";
-import { makeProject, makeWorld, type World } from "./support/world.js";
+import { makeProject, makeWorld, writeFleet, type World } from "./support/world.js";
 
 type Piece = "pin" | "head" | "clean" | "refs" | "tags";
 
@@ -406,5 +407,43 @@ describe("fast path against git", () => {
         assert.equal(o.value.body.length, Number(size));
       }
     }
+  });
+
+  it("plans and reports an in-sync fleet without asking git anything", () => {
+    const fleetDir = join(w.root, "in-sync");
+    mkdirSync(fleetDir);
+    for (const [name, ref] of [["alpha", "v0.1.0"], ["beta", "v0.2.0"]]) {
+      const dir = makeProject(w, join("in-sync", name), ref);
+      settle(join(dir, "engine"));
+    }
+    writeFleet(w, { alpha: { ref: "v0.1.0", location: "in-sync/alpha" }, beta: { ref: "v0.2.0", location: "in-sync/beta" } });
+    w.tmux("new-session", "-d", "-s", "alpha-a", "sleep 600");
+    w.tmux("new-session", "-d", "-s", "beta-a", "sleep 600");
+    // a git first on PATH that notes every call, then runs the real one
+    const bin = join(w.root, "spy-bin");
+    const calls = join(w.root, "git-calls.log");
+    mkdirSync(bin);
+    const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(join(bin, "git"), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
+    const path = w.env.PATH;
+    w.env.PATH = `${bin}:${path}`;
+    w.env.PO_DEBUG = "1"; // says each question the fast path declines
+    try {
+      for (const verb of [["plan", "--detailed-exitcode"], ["status"]]) {
+        const r = w.po(verb);
+        assert.equal(r.code, 0, `po ${verb[0]}: ${r.stdout}${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /declined/, `po ${verb[0]} asked git`);
+      }
+      assert.equal(existsSync(calls) ? readFileSync(calls, "utf8") : "", "", "no git process started");
+      // and the spy does see git when the fast path is off
+      w.env.PO_FAST_PATH = "0";
+      assert.equal(w.po(["plan", "--detailed-exitcode"]).code, 0);
+      assert.match(readFileSync(calls, "utf8"), /ls-tree/);
+    } finally {
+      w.env.PATH = path;
+      delete w.env.PO_DEBUG;
+      delete w.env.PO_FAST_PATH;
+    }
+    assert.match(w.po(["status"]).stdout, /alpha .*\(v0\.1\.0\).*in sync[\s\S]*beta .*\(v0\.2\.0\).*in sync/);
   });
 });
