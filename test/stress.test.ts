@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeProject, makeWorld, type World } from "./support/world.js";
-import { journalOf, lockPath, poBackground, rev, writeFleetOf, type JournalEntry, type ProjectDef } from "./support/apply-world.js";
+import { journalOf, lockPath, poBackground, rev, stopBackground, writeFleetOf, type JournalEntry, type ProjectDef } from "./support/apply-world.js";
 
 const KILLS = 20;
 const NAMES = ["p0", "p1", "p2"];
@@ -77,7 +77,10 @@ describe("kill -9 at random moments", () => {
       agentsToml[n] = readFileSync(join(dirs[n], "agents.toml"), "utf8");
     }
   });
-  after(() => w.cleanup());
+  after(async () => {
+    await stopBackground();
+    w.cleanup();
+  });
 
   it(`${KILLS} applies killed at random moments, then one apply converges and nothing is lost (seed ${seed})`, async (t) => {
     const random = prng(seed);

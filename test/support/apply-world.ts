@@ -43,6 +43,25 @@ export interface Background {
   output(): string;
 }
 
+const running = new Set<Background>();
+
+/**
+ * Ends every background po a failed test left running, so none outlives its world: interrupted
+ * twice (it stops its harness processes and releases its lock), killed if it does not end soon.
+ */
+export async function stopBackground(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (b) => {
+      const signal = (s: NodeJS.Signals) => running.has(b) && process.kill(b.pid, s);
+      const ended = (ms: number) => Promise.race([b.done.then(() => true), new Promise((r) => setTimeout(r, ms)).then(() => false)]);
+      signal("SIGTERM");
+      if (!(await ended(100))) signal("SIGTERM");
+      if (!(await ended(10_000))) signal("SIGKILL");
+      await b.done;
+    }),
+  );
+}
+
 /** po in the background, so that a test can interrupt or kill it mid-run. */
 export function poBackground(w: World, args: string[]): Background {
   const t0 = Date.now();
@@ -52,9 +71,14 @@ export function poBackground(w: World, args: string[]): Background {
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<RunResult & { signal: NodeJS.Signals | null; ms: number }>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr, ms: Date.now() - t0 })),
+    child.on("close", (code, signal) => {
+      running.delete(background);
+      resolve({ code: code ?? -1, signal, stdout, stderr, ms: Date.now() - t0 });
+    }),
   );
-  return { pid: child.pid!, done, output: () => stdout + stderr };
+  const background: Background = { pid: child.pid!, done, output: () => stdout + stderr };
+  running.add(background);
+  return background;
 }
 
 export interface JournalEntry {
