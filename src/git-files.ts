@@ -37,8 +37,6 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { cannot, CannotTell, commitTree, ObjectStore, readText, SHA, tagTarget, treeEntries, type GitObject } from "./git-objects.js";
 
-export { CannotTell };
-
 export type Fast<T> = { ok: true; value: T } | { ok: false; why: string };
 
 /** Runs `fn`; any error (CannotTell or an unexpected one) means "ask git". */

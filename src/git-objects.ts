@@ -75,7 +75,7 @@ function readScratch(path: string, noFollow: boolean): number | undefined {
 }
 
 /** A whole file as bytes of its own; undefined when it does not exist (see readScratch). */
-export function readWhole(path: string, noFollow = false): Buffer | undefined {
+function readWhole(path: string, noFollow = false): Buffer | undefined {
   const n = readScratch(path, noFollow);
   return n === undefined ? undefined : Buffer.from(scratch.subarray(0, n));
 }
