@@ -11,14 +11,15 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import { AGENTS_FILE, requireAgents, type AgentSpec, type AgentsConfig } from "./agents-file.js";
 import { COMMON_HELP, parseVerb } from "./args.js";
 import { columns, printJson } from "./output.js";
+import { pollUntil } from "./poll.js";
 import { problemsError, UserError } from "./problems.js";
-import { killSession, listSessions, listSessionsCreated, newSession, safeSessionName } from "./tmux.js";
+import { killSession, listSessions, listSessionsCreated, newSession, sessionName } from "./tmux.js";
 import type { WatchdogState } from "./watchdog.js";
 
 export const summary = "start, stop or show this directory's agents (tmux sessions + heal watchdog)";
@@ -47,10 +48,6 @@ export function statePaths(dir: string) {
   const state = join(dir, ".ao-state");
   const logs = join(state, "logs");
   return { state, logs, pidFile: join(state, "watchdog.pid"), stateFile: join(state, "agents.json"), watchdogLog: join(logs, "watchdog.log") };
-}
-
-export function sessionName(dir: string, agent: string): string {
-  return safeSessionName(`${basename(dir)}-${agent}`);
 }
 
 export function agentLog(dir: string, agent: string): string {
@@ -115,15 +112,6 @@ export function liveWatchdog(dir: string): number | undefined {
   return pid !== undefined && isOurWatchdog(pid, dir) ? pid : undefined;
 }
 
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; !done(); delay = Math.min(delay * 2, 200)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, delay));
-  }
-  return true;
-}
-
 /** Starts the watchdog detached unless one is alive; waits until it has claimed its pid file. */
 export async function ensureWatchdog(dir: string): Promise<{ pid: number; started: boolean }> {
   const running = liveWatchdog(dir);
@@ -136,7 +124,7 @@ export async function ensureWatchdog(dir: string): Promise<{ pid: number; starte
   let exited = false;
   child.on("error", () => (exited = true)).on("exit", () => (exited = true));
   child.unref();
-  await waitUntil(() => exited || readPid(paths.pidFile) === child.pid, START_WAIT_MS);
+  await pollUntil(() => exited || readPid(paths.pidFile) === child.pid, START_WAIT_MS);
   // A concurrent `up` may have won the race: the watchdog that holds the pid file is the one.
   const pid = liveWatchdog(dir);
   if (!pid) throw new UserError(`the heal watchdog did not start; see ${paths.watchdogLog}`);
@@ -151,9 +139,9 @@ export async function stopWatchdog(dir: string): Promise<{ pid?: number; stopped
   const wasAlive = isOurWatchdog(pid, dir);
   if (wasAlive) {
     process.kill(pid, "SIGTERM");
-    if (!(await waitUntil(() => !isOurWatchdog(pid, dir), STOP_WAIT_MS))) {
+    if (!(await pollUntil(() => !isOurWatchdog(pid, dir), STOP_WAIT_MS))) {
       process.kill(pid, "SIGKILL");
-      await waitUntil(() => !isOurWatchdog(pid, dir), 2_000);
+      await pollUntil(() => !isOurWatchdog(pid, dir), 2_000);
     }
   }
   if (readPid(pidFile) === pid) rmSync(pidFile, { force: true });

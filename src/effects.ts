@@ -7,16 +7,16 @@ import { planProject } from "../reconcile/plan.js";
 import { loadAgents } from "./agents-file.js";
 import { gitMessage, gitRaw } from "./git.js";
 import { runHarness, waitForSessions, type HarnessRunOptions } from "./harness.js";
-import { observeProject, sessionName } from "./observe.js";
+import { observeProject } from "./observe.js";
 import { checkPinnable, pin } from "./pin.js";
 import { resolver } from "./resolve-ref.js";
-import { listSessions } from "./tmux.js";
+import { listSessions, sessionName } from "./tmux.js";
 
 type Target = Pick<DesiredProject, "name" | "location" | "harness">;
 
 async function expectedSessions(p: Target): Promise<string[]> {
   const { config } = await loadAgents(p.location);
-  return (config?.agents ?? []).map((a) => sessionName(p.harness, p.location, a.name));
+  return (config?.agents ?? []).map((a) => sessionName(p.location, a.name, p.harness.session));
 }
 
 async function start(p: Target, run: HarnessRunOptions): Promise<void> {

@@ -5,6 +5,7 @@
 import { execa } from "execa";
 import type { HarnessSpec } from "../reconcile/model.js";
 import type { ChildGroup } from "./state.js";
+import { pollUntil } from "./poll.js";
 import { listSessions } from "./tmux.js";
 
 const TERM_GRACE_MS = 2000;
@@ -27,13 +28,8 @@ function groupAlive(pgid: number): boolean {
 }
 
 /** Polls until no process of the group is left; false when `ms` pass (or `signal` aborts) first. */
-async function groupGone(pgid: number, ms: number, signal?: AbortSignal): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (groupAlive(pgid)) {
-    if (Date.now() >= deadline || signal?.aborted) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
+function groupGone(pgid: number, ms: number, signal?: AbortSignal): Promise<boolean> {
+  return pollUntil(() => !groupAlive(pgid), ms, signal);
 }
 
 /** SIGTERM to every process of the group, SIGKILL to whatever ignores it for the grace period. */
@@ -98,10 +94,5 @@ export async function runHarness(harness: HarnessSpec, verb: "up" | "down", cwd:
 
 /** Waits (polling, bounded) until `done(live)` holds; throws with `what` when it does not in time. */
 export async function waitForSessions(done: (live: Set<string>) => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
-    if (done(await listSessions())) return;
-    if (Date.now() > deadline) throw new Error(what);
-    await new Promise((r) => setTimeout(r, delay));
-  }
+  if (!(await pollUntil(async () => done(await listSessions()), timeoutMs))) throw new Error(what);
 }

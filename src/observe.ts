@@ -5,14 +5,14 @@
 // the repository's files or declines; only a declined question starts git. Live sessions come from
 // one tmux call for the whole fleet, started before the projects are read.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../reconcile/model.js";
 import { mapLimit } from "../reconcile/limit.js";
 import { loadAgents } from "./agents-file.js";
 import { Repo, tryFast } from "./git-files.js";
 import { gitRaw } from "./git.js";
 import { resolver, type Resolver } from "./resolve-ref.js";
-import { listSessions, safeSessionName } from "./tmux.js";
+import { listSessions, sessionName } from "./tmux.js";
 
 export interface ObserveOptions {
   offline?: boolean;
@@ -29,12 +29,10 @@ export function gitDirOf(workTree: string): string | undefined {
   return m ? resolve(workTree, m[1].trim()) : undefined;
 }
 
-/** The tmux session of one agent, as tmux reports it ('.' and ':' become '_'). */
-export function sessionName(harness: Pick<HarnessSpec, "session">, location: string, agent: string): string {
-  return safeSessionName(harness.session.replaceAll("{dir}", basename(location)).replaceAll("{agent}", agent));
-}
-
-/** Why the repository cannot take a commit now, or undefined. */
+/**
+ * Why the repository cannot take a commit now, or undefined: a commit in the middle of a merge or
+ * rebase, or on a detached HEAD, would land where the operator does not expect it.
+ */
 function repoBlocked(has: (name: string) => boolean, head: string): string | undefined {
   if (has("MERGE_HEAD")) return "a merge is in progress; finish or abort it first";
   if (has("rebase-merge") || has("rebase-apply")) return "a rebase is in progress; finish or abort it first";
@@ -43,7 +41,7 @@ function repoBlocked(has: (name: string) => boolean, head: string): string | und
   return undefined;
 }
 
-function blockedOf(repo: Repo | undefined, gitDir: string): string | undefined {
+export function blockedOf(repo: Repo | undefined, gitDir: string): string | undefined {
   if (repo) return repoBlocked((n) => repo.has(n), repo.headText());
   return repoBlocked((n) => existsSync(join(gitDir, n)), readFileSync(join(gitDir, "HEAD"), "utf8"));
 }
@@ -81,7 +79,7 @@ async function agentsOf(location: string): Promise<{ agents: string[]; agentsErr
 }
 
 function sessionsPart(harness: HarnessSpec, location: string, agents: string[], live: Set<string>) {
-  const sessions = agents.map((a) => sessionName(harness, location, a));
+  const sessions = agents.map((a) => sessionName(location, a, harness.session));
   return { sessions, live: sessions.filter((s) => live.has(s)) };
 }
 

@@ -10,7 +10,8 @@ import { uptime } from "node:os";
 import { join } from "node:path";
 import type { Action, DesiredProject } from "../reconcile/model.js";
 import { gitMessage, gitRaw } from "./git.js";
-import { gitDirOf } from "./observe.js";
+import { blockedOf, gitDirOf } from "./observe.js";
+import { pollUntil } from "./poll.js";
 
 const INDEX_LOCK_WAIT_MS = 5000;
 
@@ -27,19 +28,6 @@ async function ensureCommit(sub: string, p: DesiredProject, commit: string): Pro
   if (await has(sub, commit)) return;
   const err = await gitRaw(sub, ["fetch", "--quiet", "--end-of-options", p.harness.url, commit], true).then(() => undefined, gitMessage);
   if (!(await has(sub, commit))) throw new Error(`commit ${commit.slice(0, 12)} of harness '${p.harness.name}' could not be fetched from ${p.harness.url}${err ? `: ${err}` : ""}; check the url and the network, then apply again (nothing was changed)`);
-}
-
-/**
- * Why the project repository cannot take a pin commit now, checked again right before acting (the
- * plan may be minutes old). The same conditions as observe's repoBlocked: a commit in the middle
- * of a merge or rebase, or on a detached HEAD, would land where the operator does not expect it.
- */
-function repoBlocked(gitDir: string): string | undefined {
-  const at = (name: string) => existsSync(join(gitDir, name));
-  if (at("MERGE_HEAD")) return "a merge is in progress; finish or abort it, then apply again";
-  if (at("rebase-merge") || at("rebase-apply")) return "a rebase is in progress; finish or abort it, then apply again";
-  if (at("CHERRY_PICK_HEAD")) return "a cherry-pick is in progress; finish or abort it, then apply again";
-  return undefined;
 }
 
 /** The lock was written before this machine last booted: no process that could hold it is alive. */
@@ -61,13 +49,9 @@ async function indexLockFree(gitDir: string, where: string): Promise<void> {
     rmSync(lock, { force: true });
     process.stderr.write(`po: warning: removed ${lock}, left by a git that ran before this machine restarted\n`);
   }
-  const deadline = Date.now() + INDEX_LOCK_WAIT_MS;
-  while (existsSync(lock)) {
-    if (Date.now() >= deadline) {
-      const since = statSync(lock, { throwIfNoEntry: false })?.mtime.toISOString() ?? "?";
-      throw new Error(`${lock} exists (since ${since}): a git command is running in ${where}, or one was killed; if none is running, remove that file and apply again (nothing was changed)`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  if (!(await pollUntil(() => !existsSync(lock), INDEX_LOCK_WAIT_MS))) {
+    const since = statSync(lock, { throwIfNoEntry: false })?.mtime.toISOString() ?? "?";
+    throw new Error(`${lock} exists (since ${since}): a git command is running in ${where}, or one was killed; if none is running, remove that file and apply again (nothing was changed)`);
   }
 }
 
@@ -76,8 +60,8 @@ export async function checkPinnable(p: DesiredProject, action: Action): Promise<
   const sub = join(p.location, p.harness.path);
   const [gitDir, subGitDir] = [gitDirOf(p.location), gitDirOf(sub)];
   if (!gitDir || !subGitDir) throw new Error(`${p.location} or its ${p.harness.path}/ is no longer a git repository; plan again`);
-  const head = await gitRaw(p.location, ["symbolic-ref", "--quiet", "HEAD"]).catch(() => "");
-  const blocked = repoBlocked(gitDir) ?? (head.trim() ? undefined : "HEAD is detached; check out a branch, then apply again");
+  // Checked again right before acting: the plan may be minutes old.
+  const blocked = blockedOf(undefined, gitDir);
   if (blocked) throw new Error(`cannot commit a new pin of ${p.harness.path} in ${p.location}: ${blocked} (nothing was changed)`);
   await indexLockFree(gitDir, p.location);
   await indexLockFree(subGitDir, sub);

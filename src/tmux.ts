@@ -8,6 +8,7 @@
 // Targets are written `=NAME`: without the `=`, tmux falls back to prefix matching, and asking for
 // `crew-a` would find `crew-ab`.
 import { execFile } from "node:child_process";
+import { basename } from "node:path";
 import { UserError } from "./problems.js";
 
 export const TMUX_TIMEOUT_MS = 10_000;
@@ -47,6 +48,11 @@ const NO_SESSION = /can't find session|session not found/i;
  */
 export function safeSessionName(name: string): string {
   return name.replace(/[.:]/g, "_");
+}
+
+/** The session of one agent, as tmux reports it: {dir} is the project folder's base name. */
+export function sessionName(dir: string, agent: string, template = "{dir}-{agent}"): string {
+  return safeSessionName(template.replaceAll("{dir}", basename(dir)).replaceAll("{agent}", agent));
 }
 
 /** Quotes one word for /bin/sh: inside single quotes nothing is special except the quote itself. */

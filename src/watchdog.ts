@@ -12,8 +12,8 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENTS_FILE, loadAgents, type AgentsConfig, type AgentSpec } from "./agents-file.js";
 import { formatProblem } from "./problems.js";
-import { isOurWatchdog, readPid, sessionName, startAgent, statePaths } from "./agents.js";
-import { listSessions } from "./tmux.js";
+import { isOurWatchdog, readPid, startAgent, statePaths } from "./agents.js";
+import { listSessions, sessionName } from "./tmux.js";
 
 // ---- the crash-loop rule (pure) ----
 

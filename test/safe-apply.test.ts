@@ -494,7 +494,7 @@ describe("at a terminal: Ctrl-C at the question, and a repository that changed w
     const snap = snapshot(w, dir);
     w.tmux("send-keys", "-t", "=late:", "yes", "Enter");
     await until(() => /\[exit \d+\]/.test(screen("late")), 30_000, "apply to end");
-    assert.match(screen("late").replace(/\n/g, ""), /alpha: pin FAILED .*cannot commit a new pin of engine in .*alpha: a merge is in progress; finish or abort it, then apply again \(nothing was changed\)/);
+    assert.match(screen("late").replace(/\n/g, ""), /alpha: pin FAILED .*cannot commit a new pin of engine in .*alpha: a merge is in progress; finish or abort it first \(nothing was changed\)/);
     assert.match(screen("late"), /\[exit 1\]/);
     assert.equal(snapshot(w, dir), snap, "the merge in progress is untouched");
     w.tmux("kill-session", "-t", "=late");
