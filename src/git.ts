@@ -2,16 +2,26 @@
 // calls that clone or fetch a harness, because tests and sandboxes use local harness URLs.
 // simple-git is loaded on the first call: a `po plan` whose questions the fast path (git-files.ts)
 // answers never needs it.
+import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import type { SimpleGit, SimpleGitFactory } from "simple-git";
 
 const TIMEOUT_MS = 60_000;
 
 let factory: Promise<SimpleGitFactory> | undefined;
 
+/**
+ * git runs in a session of its own where setsid(1) exists: a Ctrl-C at the terminal reaches po's
+ * process group, and po lets running actions finish, so it must not kill a git mid-commit and
+ * leave an index.lock behind. Timeouts still stop it: setsid execs git under the same pid.
+ */
+const SETSID = (process.env.PATH ?? "").split(delimiter).map((d) => join(d, "setsid")).find((f) => existsSync(f));
+
 export async function git(dir: string, allowFileTransport = false): Promise<SimpleGit> {
   const simpleGit = await (factory ??= import("simple-git").then((m) => m.simpleGit));
   return simpleGit({
     baseDir: dir,
+    binary: SETSID ? [SETSID, "git"] : "git",
     timeout: { block: TIMEOUT_MS },
     config: allowFileTransport ? ["protocol.file.allow=always"] : [],
     unsafe: { allowUnsafeProtocolOverride: allowFileTransport },

@@ -118,6 +118,8 @@ export async function pin(p: DesiredProject, action: Action): Promise<void> {
     await gitRaw(p.location, ["add", "--", p.harness.path]);
     const staged = await gitRaw(p.location, ["diff", "--cached", "--name-only", "--", p.harness.path]);
     if (staged.trim()) await gitRaw(p.location, ["commit", "--quiet", "-m", await commitMessage(sub, p, action.from, to), "--", p.harness.path]);
+    // simple-git reports a git killed by a signal, with nothing on stderr, as a success: verify.
+    if ((await gitlinkIn(p.location, p.harness.path, "HEAD")) !== to) throw new Error("git commit ended without recording the pin (was it interrupted?)");
   } catch (e) {
     // A commit that was made after all (git failed after writing it) is a pin done, not undone.
     const head = (await gitRaw(p.location, ["rev-parse", "HEAD"]).catch(() => before.head)).trim();

@@ -1,6 +1,8 @@
 // po at a real terminal (a tmux pane of the test's own server): colour, and apply's confirmation.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { CLI, makeProject, makeWorld, until, writeFleet, type World } from "./support/world.js";
 import { shellQuote } from "../src/tmux.js";
 
@@ -16,7 +18,8 @@ describe("at a terminal", () => {
   /** Runs po in a fresh pane; NO_COLOR comes from the test env unless cleared. */
   function pane(name: string, args: string[], color: boolean): void {
     const envs = color ? "unset NO_COLOR; " : "";
-    const cmd = `${envs}cd ${shellQuote(w.root)} && ${[process.execPath, CLI, ...args].map(shellQuote).join(" ")}; echo "[exit $?]"; sleep 60`;
+    // The shell survives a Ctrl-C (a trap, not an ignore, so po still gets it) to report po's exit.
+    const cmd = `trap : INT; ${envs}cd ${shellQuote(w.root)} && ${[process.execPath, CLI, ...args].map(shellQuote).join(" ")}; echo "[exit $?]"; sleep 60`;
     assert.equal(w.tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", "sh", "-c", cmd).code, 0);
   }
   const screen = (name: string, escapes = false) => w.tmux("capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", `=${name}:`).stdout;
@@ -28,6 +31,22 @@ describe("at a terminal", () => {
     pane("plain", ["plan"], false);
     await until(() => screen("plain").includes("[exit 0]"), 15_000, "plan to finish");
     assert.doesNotMatch(screen("plain", true), /\x1b\[3[0-9]m\+/);
+  });
+
+  it("a Ctrl-C at the terminal lets a running git commit finish (git runs in its own session)", async () => {
+    const dir = makeProject(w, "hooked", "v0.1.0");
+    // A slow pre-commit hook keeps the pin's git commit running while the terminal sends Ctrl-C.
+    writeFileSync(join(dir, ".git", "hooks", "pre-commit"), `#!/bin/sh\ntouch ${shellQuote(join(w.root, "hook-started"))}\nsleep 2\n`, { mode: 0o755 });
+    writeFleet(w, { alpha: { ref: "v0.1.0" }, hooked: { ref: "v0.2.0", enabled: false } });
+    const head = w.git(dir, "rev-parse", "HEAD");
+    pane("interrupt", ["apply", "--yes", "--target", "hooked"], false);
+    await until(() => existsSync(join(w.root, "hook-started")), 20_000, "the pin's commit hook to run");
+    w.tmux("send-keys", "-t", "=interrupt:", "C-c");
+    await until(() => /\[exit \d+\]/.test(screen("interrupt")), 20_000, "apply to end");
+    assert.match(screen("interrupt"), /\[exit 130\]/);
+    assert.match(screen("interrupt").replace(/\n/g, ""), /hooked: pin ok/);
+    assert.equal(w.git(dir, "rev-parse", "HEAD~1"), head, "the pin was committed");
+    assert.ok(!existsSync(join(dir, ".git", "index.lock")));
   });
 
   it("asks before applying: anything but yes cancels, yes applies", async () => {
