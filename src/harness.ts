@@ -85,6 +85,8 @@ export async function runHarness(harness: HarnessSpec, verb: "up" | "down", cwd:
   await stopped?.done;
   if (group) opts.track?.(group, false);
   if (stopped) throw new Error(`${what} ${stopped.why}`);
+  if ((result as { code?: string }).code === "ENOENT")
+    throw new Error(`${what} cannot start: program '${harness[verb][0]}' not found in ${cwd} or on PATH; fix ${verb} of [harnesses.${harness.name}] in fleet.toml`);
   if (result.failed) {
     // No output: execa's own first line says why (e.g. "Command failed with ENOENT: …").
     const detail = lastLine(String(result.all ?? "")) || (result.shortMessage ?? "").split("\n")[0];

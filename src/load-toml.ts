@@ -24,14 +24,19 @@ function lazyLocator(source: string): Locator {
 
 // Synchronous reads: po reads small files, a thousand agents.toml in one plan, and each async read
 // costs far more in thread-pool round trips than the read itself.
-function readSource(file: string): string | Problem {
+const MISSING_HINT: Record<SchemaName, string> = {
+  fleet: "pass --fleet FILE, or run po in the folder that holds fleet.toml",
+  agents: "a project lists its agents in agents.toml at its root",
+};
+
+function readSource(file: string, schema: SchemaName): string | Problem {
   let info;
   try {
     info = statSync(file);
   } catch {
     info = undefined;
   }
-  if (!info) return { file, message: "file not found (pass --fleet FILE, or run po in the folder that holds it)" };
+  if (!info) return { file, message: `file not found (${MISSING_HINT[schema]})` };
   if (!info.isFile()) return { file, message: "not a regular file" };
   if (info.size > MAX_BYTES) return { file, message: `file is ${info.size} bytes, more than the ${MAX_BYTES} that po reads` };
   const source = readFileSync(file, "utf8");
@@ -56,7 +61,7 @@ function syntaxProblem(file: string, source: string, e: unknown): Problem {
 
 /** Loads `file`, or checks `text` as if it were that file's content (an edit before it is written). */
 export async function loadToml(file: string, schema: SchemaName, text?: string): Promise<LoadedToml> {
-  const source = text ?? readSource(file);
+  const source = text ?? readSource(file, schema);
   if (typeof source !== "string") return { file, source: "", problems: [source], locate: () => ({ line: 1, col: 1 }) };
   const locate = lazyLocator(source);
   let data: Record<string, unknown>;

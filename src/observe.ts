@@ -22,6 +22,7 @@ export interface ObserveOptions {
 /** The git directory of a work tree (`.git` may be a directory or a `gitdir:` file); undefined if none. */
 export function gitDirOf(workTree: string): string | undefined {
   const dotGit = join(workTree, ".git");
+  if (!statSync(workTree, { throwIfNoEntry: false })?.isDirectory()) return undefined;
   const info = statSync(dotGit, { throwIfNoEntry: false });
   if (!info) return undefined;
   if (info.isDirectory()) return dotGit;

@@ -1,7 +1,7 @@
 // po plan / apply / status against real git repositories and a real, isolated tmux server.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeProject, makeWorld, snapshot, writeFleet, type FleetProject, type World } from "./support/world.js";
 
@@ -190,5 +190,27 @@ describe("clone, heal, branch refs and removed projects", () => {
     assert.ok(!w.sessions().includes("leaver-a"));
     assert.equal(w.git(dir, "status", "--porcelain").trim(), "");
     assert.equal(planJson(w).code, 0, "removed project forgotten once stopped");
+  });
+});
+
+describe("bad input ends in one clear line per project", () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    writeFileSync(join(w.root, "afile"), "not a project\n");
+    makeProject(w, "ok", "v0.2.0");
+    writeFleet(w, { afile: { ref: "v0.2.0" }, ok: { ref: "v0.2.0" } }, "");
+    // A second harness whose up names a program that does not exist.
+    writeFileSync(join(w.root, "fleet.toml"), readFileSync(join(w.root, "fleet.toml"), "utf8").replace('up = ["node", "engine/harness.mjs", "up"]', 'up = ["no-such-program-po"]'));
+  });
+  after(() => w.cleanup());
+
+  it("a location that is a file, and a harness program that is missing", () => {
+    const r = w.po(["apply", "--yes"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /afile {2}! error: location .*afile exists but is not a git repository/);
+    assert.match(r.stdout, /ok: start FAILED .*program 'no-such-program-po' not found .*fix up of \[harnesses\.h\] in fleet\.toml/);
+    assert.doesNotMatch(r.stdout + r.stderr, /internal error|\n\s+at /);
+    assert.equal(readFileSync(join(w.root, "afile"), "utf8"), "not a project\n");
   });
 });
