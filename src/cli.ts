@@ -57,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
   return (await load()).run(rest);
 }
 
-function fail(e: unknown): number {
+function fail(e: unknown, json: boolean): number {
+  // Scripts reading --json output get the error as data too; the operator's line stays on stderr.
+  if (json && e instanceof UserError) process.stdout.write(`${JSON.stringify({ ok: false, error: e.message, problems: e.problems }, null, 2)}\n`);
   if (e instanceof UserError) process.stderr.write(e.problems.length ? `${e.message}\n` : `po: ${e.message}\n`);
   else if (process.env.PO_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
   else process.stderr.write(`po: internal error: ${(e as Error)?.message ?? String(e)} (PO_DEBUG=1 shows the stack)\n`);
@@ -71,5 +73,5 @@ process.env.GIT_SSH_COMMAND ??= "ssh -o BatchMode=yes";
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
-  (e) => (process.exitCode = fail(e)),
+  (e) => (process.exitCode = fail(e, process.argv.includes("--json"))),
 );

@@ -107,6 +107,9 @@ describe("managing projects through fleet.toml", () => {
       assert.match(r.stderr, /unknown project 'alpah' \(did you mean 'alpha'\?\)/);
       assert.equal(r.stderr.trim().split("\n").length, 1);
     }
+    const json = po("get", "alpah", "--json");
+    assert.equal(json.code, 1);
+    assert.match(JSON.parse(json.stdout).error, /did you mean 'alpha'/);
     assert.equal(readFileSync(fleet, "utf8"), before);
   });
 
