@@ -13,8 +13,9 @@ export const summary = "desired against actual state of every project";
 const help = `Usage: po status [--target NAME]… [--offline] [--json]
 
 Per project: enabled, harness@ref, the pinned commit (with the tag that names it), sessions
-live/expected, and in sync, drift (what would change), missing, or error. Then the outcome of
-the last apply. Reads only.
+live/expected, and in sync, drift (what would change), missing, or error; a project that left
+fleet.toml while its agents still run shows as removed. Then the outcome of the last apply.
+Reads only.
 
 Options:
   --target NAME   only this project (repeatable)
@@ -29,7 +30,7 @@ interface Row {
   pinned?: string;
   pinnedTag?: string;
   sessions: { live: number; expected: number };
-  state: "in sync" | "drift" | "missing" | "error";
+  state: "in sync" | "drift" | "missing" | "error" | "removed";
   detail: string;
 }
 
@@ -52,6 +53,12 @@ async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
   if (body.errors.length) return { ...base, ...pin, state: "error", detail: body.errors.map((e) => e.message).join("; ") };
   if (!body.actions.length) return { ...base, ...pin, state: "in sync", detail: "" };
   return { ...base, ...pin, state: "drift", detail: body.actions.filter((x) => !x.restart || x.kind === "stop").map((x) => (x.restart ? "restart" : x.kind)).join(", ") };
+}
+
+/** A project that left fleet.toml but still has live sessions: the next apply stops them. */
+function removedRow(a: ActualProject, harness: string): Row {
+  const live = { live: a.live.length, expected: a.sessions.length };
+  return { name: a.name, enabled: false, harness, ref: "-", sessions: live, state: "removed", detail: `left fleet.toml; po apply stops its ${a.live.length} live session(s)` };
 }
 
 interface LastApply {
@@ -88,14 +95,15 @@ function describeApply(a: LastApply): string {
   return `Last apply (plan ${a.plan.slice(0, 8)}, ${a.time}) ${how}: ${a.ok} ok, ${a.failed} failed, ${a.skipped} skipped${unfinished}.`;
 }
 
-const STATE_COLOR = { "in sync": "green", drift: "yellow", missing: "yellow", error: "red" } as const;
+const STATE_COLOR = { "in sync": "green", drift: "yellow", missing: "yellow", error: "red", removed: "yellow" } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseVerb("status", argv, { target: { type: "string", multiple: true }, offline: { type: "boolean" } }, help);
   if (!args) return 0;
-  const { fleet, observation, state } = await makePlan({ fleetFile: args.values.fleet, targets: many(args.values.target), offline: Boolean(args.values.offline) });
+  const { fleet, observation, state, removed } = await makePlan({ fleetFile: args.values.fleet, targets: many(args.values.target), offline: Boolean(args.values.offline) });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
   const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!)));
+  for (const [name, a] of observation.removed) if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
   const apply = lastApply(state);
   if (args.values.json) {
     printJson({ projects: rows, lastApply: apply ?? null });

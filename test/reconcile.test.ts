@@ -186,6 +186,7 @@ describe("clone, heal, branch refs and removed projects", () => {
     writeFleet(w, fleet);
     const { plan } = planJson(w);
     assert.deepEqual(kinds(plan), { leaver: ["stop"] });
+    assert.match(w.po(["status"]).stdout, /leaver .* removed \(left fleet\.toml; po apply stops its 1 live session\(s\)\)/);
     assert.equal(w.po(["apply", "--yes"]).code, 0);
     assert.ok(!w.sessions().includes("leaver-a"));
     assert.equal(w.git(dir, "status", "--porcelain").trim(), "");
