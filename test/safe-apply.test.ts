@@ -9,7 +9,7 @@ import { hostname, uptime } from "node:os";
 import { join } from "node:path";
 import { shellQuote } from "../src/tmux.js";
 import { CLI, makeProject, makeWorld, snapshot, until, type World } from "./support/world.js";
-import { journalOf, lockPath, oneLine, poBackground, processGone, rev, stopBackground, writeFleetOf } from "./support/apply-world.js";
+import { journalOf, lockPath, oneLine, poBackground, processGone, rev, writeFleetOf, dispose } from "./support/apply-world.js";
 
 const SLOW_UP = (s: number) => ({ up: ["sh", "-c", `sleep ${s}; exec node engine/harness.mjs up`] });
 
@@ -25,10 +25,7 @@ describe("saved plans: applied once, refused when stale or replayed", () => {
     alpha = makeProject(w, "alpha", "v0.1.0");
     writeFleetOf(w, { alpha: { ref: "v0.2.0" } });
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   it("a plan saved on a fresh fleet applies once; applying it again is refused and acts on nothing", () => {
     assert.ok(!existsSync(join(w.root, ".ao-state")), "a fresh fleet: no state yet");
@@ -102,10 +99,7 @@ describe("one apply at a time", () => {
     makeProject(w, "slow", "v0.2.0");
     writeFleetOf(w, { slow: { ref: "v0.2.0", harness: "slowh" } }, { slowh: SLOW_UP(3) });
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   it("a second apply fails at once naming the holder; with --lock-timeout one waits and succeeds", async () => {
     const first = poBackground(w, ["apply", "--yes"]);
@@ -178,10 +172,7 @@ describe("harness faults fail one project while the others go on", () => {
       },
     );
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   it("up or down exiting non-zero and up hanging past its timeout fail their projects; another is re-pinned and started", () => {
     const head = rev(w, good);
@@ -225,10 +216,7 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
       { h2: { url: join(w.root, "no-such-harness") } },
     );
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   it("each fault ends in a clear line for its project; the clean project is re-pinned", () => {
     const snaps = Object.fromEntries(["far", "dirty"].map((n) => [n, snapshot(w, dirs[n])]));
@@ -305,10 +293,7 @@ describe("a project mid-merge, mid-rebase or on a detached HEAD is not pinned", 
     w.git(dirs.detached, "checkout", "-q", "--detach");
     writeFleetOf(w, { merging: { ref: "v0.2.0", enabled: false }, rebasing: { ref: "v0.2.0", enabled: false }, detached: { ref: "v0.2.0", enabled: false } });
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   it("refuses each with a clear message and changes nothing", () => {
     const snaps = Object.fromEntries(Object.entries(dirs).map(([n, d]) => [n, snapshot(w, d)]));
@@ -328,10 +313,7 @@ describe("no tmux server at all", () => {
     makeProject(w, "lone", "v0.2.0");
     writeFleetOf(w, { lone: { ref: "v0.2.0" } });
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   it("plan and status work, and start no server", () => {
     assert.notEqual(w.tmux("list-sessions").code, 0, "no server to begin with");
@@ -352,10 +334,7 @@ describe("Ctrl-C and kill -9 during apply", () => {
     for (const n of ["s1", "s2"]) makeProject(w, n, "v0.2.0");
     writeFleetOf(w, { s1: { ref: "v0.2.0", harness: "slowh" }, s2: { ref: "v0.2.0", harness: "slowh" } }, { slowh: SLOW_UP(2) });
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   it("Ctrl-C: the running action finishes, no new one starts, the lock is released, a summary, exit 130", async () => {
     const apply = poBackground(w, ["apply", "--yes", "--parallelism", "1"]);
@@ -422,10 +401,7 @@ describe("kill -9 while the harness runs, then the desired state flips", () => {
     assert.equal(w.po(["agents", "up", "--dir", dir]).code, 0);
     writeFleetOf(w, { flip: { ref: "v0.2.0", harness: "slowdown", enabled: false } }, { slowdown: slowDown });
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   it("the next apply waits for the killed apply's harness before it plans, and converges", async () => {
     const apply = poBackground(w, ["apply", "--yes"]);
@@ -453,10 +429,7 @@ describe("at a terminal: Ctrl-C at the question, and a repository that changed w
     dir = makeProject(w, "alpha", "v0.1.0");
     writeFleetOf(w, { alpha: { ref: "v0.2.0", enabled: false } });
   });
-  after(async () => {
-    await stopBackground();
-    w.cleanup();
-  });
+  after(() => dispose(w));
 
   /** po in a pane of the test's own tmux server, i.e. at a real terminal. */
   function pane(name: string, args: string[]): void {

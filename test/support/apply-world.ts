@@ -63,6 +63,12 @@ export async function stopBackground(): Promise<void> {
 }
 
 /** po in the background, so that a test can interrupt or kill it mid-run. */
+/** Ends what a test left running in the background, then removes its world. */
+export async function dispose(w: World): Promise<void> {
+  await stopBackground();
+  w.cleanup();
+}
+
 export function poBackground(w: World, args: string[]): Background {
   const t0 = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], { cwd: w.root, env: w.env, stdio: ["ignore", "pipe", "pipe"] });
