@@ -9,7 +9,7 @@ import { hostname, uptime } from "node:os";
 import { join } from "node:path";
 import { shellQuote } from "../src/tmux.js";
 import { CLI, makeProject, makeWorld, snapshot, until, type World } from "./support/world.js";
-import { journalOf, lockPath, oneLine, poBackground, processGone, rev, writeFleetOf, dispose } from "./support/apply-world.js";
+import { journalOf, lockPath, oneLine, poBackground, processGone, rev, writeFleetOf, dispose, conflictingBranches } from "./support/apply-world.js";
 
 const SLOW_UP = (s: number) => ({ up: ["sh", "-c", `sleep ${s}; exec node engine/harness.mjs up`] });
 
@@ -271,16 +271,7 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
 describe("a project mid-merge, mid-rebase or on a detached HEAD is not pinned", () => {
   let w: World;
   const dirs: Record<string, string> = {};
-  const conflict = (dir: string) => {
-    w.git(dir, "checkout", "-qb", "side");
-    writeFileSync(join(dir, "notes"), "side\n");
-    w.git(dir, "add", "notes");
-    w.git(dir, "commit", "-qm", "side");
-    w.git(dir, "checkout", "-q", "main");
-    writeFileSync(join(dir, "notes"), "main\n");
-    w.git(dir, "add", "notes");
-    w.git(dir, "commit", "-qm", "main");
-  };
+  const conflict = (dir: string) => conflictingBranches(w, dir);
   const fails = (dir: string, ...args: string[]) => assert.throws(() => w.git(dir, ...args));
   before(() => {
     w = makeWorld();
@@ -455,14 +446,7 @@ describe("at a terminal: Ctrl-C at the question, and a repository that changed w
   it("a merge started while apply waited for yes: the pin is refused at the last moment, nothing changed", async () => {
     pane("late", ["apply"]);
     await question("late");
-    w.git(dir, "checkout", "-qb", "side");
-    writeFileSync(join(dir, "notes"), "side\n");
-    w.git(dir, "add", "notes");
-    w.git(dir, "commit", "-qm", "side");
-    w.git(dir, "checkout", "-q", "main");
-    writeFileSync(join(dir, "notes"), "main\n");
-    w.git(dir, "add", "notes");
-    w.git(dir, "commit", "-qm", "main");
+    conflictingBranches(w, dir);
     assert.throws(() => w.git(dir, "merge", "side"));
     const snap = snapshot(w, dir);
     w.tmux("send-keys", "-t", "=late:", "yes", "Enter");

@@ -63,6 +63,16 @@ export async function stopBackground(): Promise<void> {
 }
 
 /** po in the background, so that a test can interrupt or kill it mid-run. */
+/** Branches main and side of `dir` that change the same file differently: merging side conflicts. */
+export function conflictingBranches(w: World, dir: string): void {
+  for (const branch of ["side", "main"]) {
+    w.git(dir, "checkout", "-q", ...(branch === "side" ? ["-b", "side"] : ["main"]));
+    writeFileSync(join(dir, "notes"), `${branch}\n`);
+    w.git(dir, "add", "notes");
+    w.git(dir, "commit", "-qm", branch);
+  }
+}
+
 /** Ends what a test left running in the background, then removes its world. */
 export async function dispose(w: World): Promise<void> {
   await stopBackground();
