@@ -85,16 +85,6 @@ export async function listSessionsCreated(): Promise<Map<string, Date>> {
   return new Map(rows);
 }
 
-export async function hasSession(name: string): Promise<boolean> {
-  const r = await tmux(["has-session", "-t", `=${name}`]);
-  return r.ok;
-}
-
-/** When the session was created, or undefined when it is not live. */
-export async function sessionCreated(name: string): Promise<Date | undefined> {
-  return (await listSessionsCreated()).get(name);
-}
-
 /**
  * Starts `argv` detached in a new session `name` with working directory `cwd` and the extra
  * environment `env`. When `logFile` is given, everything the pane prints is appended to it.
