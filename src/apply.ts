@@ -5,13 +5,13 @@ import { createInterface } from "node:readline/promises";
 import type { ActionResult } from "../reconcile/apply.js";
 import { applyPlan } from "../reconcile/apply.js";
 import type { InventoryEntry } from "../reconcile/model.js";
-import { many, parseVerb, positiveInt, COMMON_HELP } from "./args.js";
+import { many, parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { effects } from "./effects.js";
 import { makePlan, type Planned } from "./make-plan.js";
 import { paint, printJson, useColor } from "./output.js";
 import { observedChanges, readPlanFile, type SavedPlan } from "./plan-file.js";
 import { UserError } from "./problems.js";
-import { renderPlan, summaryLine } from "./render.js";
+import { planText, summaryLine } from "./render.js";
 import { settleOrphans } from "./harness.js";
 import { acquireLock, appliedPlans, journal, readInventory, recordApplied, stateDir, writeInventory, type ApplyOutcome, type Lock, type LockInfo } from "./state.js";
 
@@ -126,18 +126,11 @@ interface Options {
   file?: string;
 }
 
-function lockTimeoutOf(value: unknown): number {
-  if (value === undefined) return 0;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`apply: --lock-timeout must be a whole number of seconds (0 or more), not '${String(value)}'`);
-  return n;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const args = parseVerb("apply", argv, { target: { type: "string", multiple: true }, yes: { type: "boolean", short: "y" }, parallelism: { type: "string" }, "lock-timeout": { type: "string" }, offline: { type: "boolean" } }, help);
   if (!args) return 0;
-  const parallelism = positiveInt("apply", "parallelism", args.values.parallelism, 4);
-  const lockTimeout = lockTimeoutOf(args.values["lock-timeout"]);
+  const parallelism = wholeNumber("apply", "parallelism", args.values.parallelism, 4);
+  const lockTimeout = wholeNumber("apply", "lock-timeout", args.values["lock-timeout"], 0, 0);
   const file = args.positionals[0];
   if (args.positionals.length > 1) throw new UserError("apply takes at most one saved plan file; see po apply --help");
   const saved = file ? readPlanFile(file) : undefined;
@@ -178,8 +171,7 @@ function interruptedEarly(json: boolean): number {
 async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt): Promise<SavedPlan | undefined> {
   if (opts.saved) checkSaved(opts.saved, planned.plan, appliedPlans(planned.state), opts.file!);
   const plan = opts.saved ?? planned.plan;
-  const harnessOf = (name: string) => planned.fleet.projects.find((p) => p.name === name)?.harness.name ?? "";
-  if (!opts.json) process.stdout.write(`${renderPlan(plan, harnessOf, useColor())}${plan.actions.length || plan.errors.length ? "\n\n" : ""}${summaryLine(plan)}\n`);
+  if (!opts.json) process.stdout.write(planText(plan, planned.fleet.projects, useColor()));
   if (opts.saved || opts.yes || !plan.actions.length) return plan;
   if (!process.stdin.isTTY) throw new UserError("apply: refusing to change the fleet without confirmation: no terminal; pass --yes, or apply a saved plan (po plan --out FILE)");
   if (await confirm(interrupt)) return plan;

@@ -31,7 +31,7 @@ export function parseVerb<O extends Options>(
   try {
     parsed = parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UserError(`${verb}: ${(e as Error).message.split(/\.( |$)/)[0]}; see po ${verb} --help`);
+    throw new UserError(`${verb}: ${(e as Error).message.split("\n")[0].split(/\. /)[0].replace(/\.$/, "")}; see po ${verb} --help`);
   }
   if (parsed.values.help) {
     process.stdout.write(help.endsWith("\n") ? help : `${help}\n`);
@@ -50,9 +50,10 @@ export function many(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [String(value)];
 }
 
-export function positiveInt(verb: string, name: string, value: unknown, fallback: number): number {
+/** A whole-number option of at least `min`, or `fallback` when it is not given. */
+export function wholeNumber(verb: string, name: string, value: unknown, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${verb}: --${name} must be a whole number of 1 or more, not '${String(value)}'`);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${verb}: --${name} must be a whole number of ${min} or more, not '${String(value)}'`);
   return n;
 }

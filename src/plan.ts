@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { many, parseVerb, COMMON_HELP } from "./args.js";
 import { makePlan } from "./make-plan.js";
 import { printJson, useColor } from "./output.js";
-import { renderPlan, summaryLine } from "./render.js";
+import { planText } from "./render.js";
 
 export const summary = "show what apply would change (reads only)";
 const help = `Usage: po plan [--target NAME]… [--out FILE] [--detailed-exitcode] [--offline] [--json]
@@ -28,9 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args.values.out) writeFileSync(String(args.values.out), JSON.stringify(plan, null, 2) + "\n");
   if (args.values.json) printJson(plan);
   else {
-    const harnessOf = (name: string) => fleet.projects.find((p) => p.name === name)?.harness.name ?? "";
-    const body = renderPlan(plan, harnessOf, useColor());
-    process.stdout.write(`${body ? `${body}\n\n` : ""}${summaryLine(plan)}\n`);
+    process.stdout.write(planText(plan, fleet.projects, useColor()));
     if (args.values.out) process.stdout.write(`Saved the plan to ${String(args.values.out)}; apply it with po apply ${String(args.values.out)}\n`);
   }
   if (plan.errors.length) return 1;

@@ -1,5 +1,5 @@
 // The plan for a human: one line per change, like a mature plan/apply tool.
-import type { Action, PlanBody } from "../reconcile/model.js";
+import type { Action, DesiredProject, PlanBody } from "../reconcile/model.js";
 import { summarize } from "../reconcile/plan.js";
 import { paint } from "./output.js";
 
@@ -20,7 +20,7 @@ function describe(a: Action, harness: string, restart: boolean): string {
 }
 
 /** Plan lines; the stop/start around a pin fold into the pin line as ", restart". */
-export function renderPlan(plan: PlanBody, harnessOf: (project: string) => string, color: boolean): string {
+function renderPlan(plan: PlanBody, harnessOf: (project: string) => string, color: boolean): string {
   const width = Math.max(0, ...[...plan.actions, ...plan.errors].map((x) => x.project.length));
   const lines: string[] = [];
   for (const a of plan.actions) {
@@ -39,4 +39,11 @@ export function summaryLine(plan: PlanBody): string {
   const errors = n.errors ? ` ${new Set(plan.errors.map((e) => e.project)).size} project(s) cannot be planned.` : "";
   if (!parts.length) return n.errors ? `No changes can be made.${errors}` : "No changes. The fleet is up to date.";
   return `Plan: ${parts.join(", ")}.${errors}`;
+}
+
+/** The plan as the operator reads it: one line per change, then the summary line. */
+export function planText(plan: PlanBody, projects: DesiredProject[], color: boolean): string {
+  const harnessOf = (name: string) => projects.find((p) => p.name === name)?.harness.name ?? "";
+  const body = renderPlan(plan, harnessOf, color);
+  return `${body ? `${body}\n\n` : ""}${summaryLine(plan)}\n`;
 }

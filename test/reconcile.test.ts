@@ -214,4 +214,15 @@ describe("bad input ends in one clear line per project", () => {
     assert.doesNotMatch(r.stdout + r.stderr, /internal error|\n\s+at /);
     assert.equal(readFileSync(join(w.root, "afile"), "utf8"), "not a project\n");
   });
+
+  it("bad numbers for --parallelism and --lock-timeout are refused in one line", () => {
+    for (const [opt, value, min] of [["--parallelism", "0", 1], ["--lock-timeout", "-1", 0], ["--parallelism", "two", 1]] as const) {
+      const r = w.po(["apply", "--yes", `${opt}=${value}`]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `po: apply: ${opt} must be a whole number of ${min} or more, not '${value}'\n`);
+    }
+    const ambiguous = w.po(["apply", "--yes", "--lock-timeout", "-1"]);
+    assert.equal(ambiguous.code, 1);
+    assert.equal(ambiguous.stderr.trim().split("\n").length, 1, ambiguous.stderr);
+  });
 });
