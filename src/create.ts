@@ -9,6 +9,7 @@ import { harnessSpec, requireFleet } from "./fleet.js";
 import { gitMessage, gitRaw } from "./git.js";
 import { refProblem } from "./gitref.js";
 import { printJson } from "./output.js";
+import { resolver } from "./resolve-ref.js";
 import { UserError } from "./problems.js";
 import { didYouMean } from "./suggest.js";
 
@@ -55,22 +56,19 @@ function pickHarness(harnesses: Map<string, HarnessSpec>, wanted: string | undef
   return [...harnesses.values()][0];
 }
 
-async function checkoutRef(sub: string, ref: string): Promise<string> {
-  for (const rev of [`refs/tags/${ref}`, `refs/remotes/origin/${ref}`, ref]) {
-    const sha = await gitRaw(sub, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]).catch(() => "");
-    if (sha.trim()) {
-      await gitRaw(sub, ["checkout", "--quiet", "--detach", sha.trim()]);
-      return sha.trim();
-    }
-  }
-  throw new UserError(`create: unknown ref '${ref}' of the harness; nothing was kept`);
+/** Checks out REF in the new submodule, resolved from its own refs as po plan would (offline). */
+async function checkoutRef(sub: string, h: HarnessSpec, ref: string): Promise<string> {
+  const { commit } = await resolver(true).resolve(h, ref, sub);
+  if (!commit) throw new UserError(`create: unknown ref '${ref}' of the harness; nothing was kept`);
+  await gitRaw(sub, ["checkout", "--quiet", "--detach", commit]);
+  return commit;
 }
 
 async function scaffold(location: string, name: string, h: HarnessSpec, ref: string): Promise<string> {
   mkdirSync(location, { recursive: true });
   await gitRaw(location, ["init", "--quiet"]);
   await gitRaw(location, ["submodule", "add", "--quiet", "--", h.url, h.path], true);
-  const sha = await checkoutRef(join(location, h.path), ref);
+  const sha = await checkoutRef(join(location, h.path), h, ref);
   for (const [file, text] of Object.entries(files(name, h))) {
     mkdirSync(dirname(join(location, file)), { recursive: true });
     writeFileSync(join(location, file), text);

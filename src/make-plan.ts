@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { DesiredFleet, InventoryEntry, PlanBody } from "../reconcile/model.js";
 import { planFleet } from "../reconcile/plan.js";
 import { requireFleet } from "./fleet.js";
-import { gitRaw } from "./git.js";
+import { tagAt } from "./resolve-ref.js";
 import { observeFleet, type Observation } from "./observe.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "./plan-file.js";
 import { targets as selectTargets } from "./select.js";
@@ -28,8 +28,8 @@ export interface PlanOptions {
 async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet): Promise<void> {
   for (const a of plan.actions.filter((x) => x.kind === "pin" && x.from)) {
     const p = fleet.projects.find((x) => x.name === a.project)!;
-    const tag = await gitRaw(join(p.location, p.harness.path), ["describe", "--tags", "--exact-match", a.from!]).catch(() => "");
-    if (tag.trim()) a.fromRef = tag.trim();
+    const tag = await tagAt(join(p.location, p.harness.path), a.from!);
+    if (tag) a.fromRef = tag;
   }
 }
 

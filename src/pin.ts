@@ -12,6 +12,7 @@ import type { Action, DesiredProject } from "../reconcile/model.js";
 import { gitMessage, gitRaw } from "./git.js";
 import { blockedOf, gitDirOf } from "./observe.js";
 import { pollUntil } from "./poll.js";
+import { tagAt } from "./resolve-ref.js";
 
 const INDEX_LOCK_WAIT_MS = 5000;
 
@@ -70,13 +71,8 @@ export async function checkPinnable(p: DesiredProject, action: Action): Promise<
   if (status.trim()) throw new Error(`${p.harness.path}/ in ${p.location} has local changes or untracked files (${status.trim().split("\n").length}); commit or discard them, then apply again (nothing was changed)`);
 }
 
-async function refName(sub: string, commit: string): Promise<string> {
-  const tag = await gitRaw(sub, ["describe", "--tags", "--exact-match", commit]).catch(() => "");
-  return tag.trim() || commit.slice(0, 7);
-}
-
 export async function commitMessage(sub: string, p: DesiredProject, from: string | undefined, to: string): Promise<string> {
-  const old = from ? await refName(sub, from) : "nothing";
+  const old = from ? ((await tagAt(sub, from)) ?? from.slice(0, 7)) : "nothing";
   const log = from ? await gitRaw(sub, ["log", "--oneline", "--no-decorate", `${from}..${to}`]).catch(() => "") : "";
   const body = `${p.harness.path}: ${from?.slice(0, 7) ?? "none"} → ${to.slice(0, 7)}`;
   return `Pin harness ${p.harness.name} ${old} → ${p.ref}\n\n${body}\n${log.trim() ? `\nCommits:\n${log.trim()}\n` : ""}`;

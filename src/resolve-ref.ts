@@ -2,7 +2,7 @@
 // submodule's own repository answers them; branches move, so they are asked of the harness URL
 // (one ls-remote per harness and run, shared by every project) unless --offline.
 import { Repo, tryFast } from "./git-files.js";
-import { gitRaw } from "./git.js";
+import { gitMessage, gitRaw } from "./git.js";
 import type { HarnessSpec } from "../reconcile/model.js";
 
 const FULL_SHA = /^[0-9a-f]{40}$/;
@@ -34,6 +34,15 @@ async function revParse(dir: string, rev: string, repo?: Repo): Promise<string |
   return out.trim() || undefined;
 }
 
+/** The first tag (by name) that points at `commit` in the repository at `dir`, if any. */
+export async function tagAt(dir: string, commit: string): Promise<string | undefined> {
+  const f = tryFast(`the tags at ${commit} in ${dir}`, () => Repo.open(dir).tagsAt(commit));
+  if (f?.ok) return f.value[0];
+  // --sort and --no-column: the fast path's order, whatever tag.sort or column.ui say
+  const out = await gitRaw(dir, ["tag", "--points-at", commit, "--sort=refname", "--no-column"]).catch(() => "");
+  return out.split("\n").filter(Boolean)[0];
+}
+
 export function resolver(offline: boolean): Resolver {
   const remotes = new Map<string, Promise<Map<string, string>>>();
   const remote = (url: string) => {
@@ -47,7 +56,7 @@ export function resolver(offline: boolean): Resolver {
       if (local) return { commit: local };
       if (!offline) {
         const refs = await remote(harness.url).catch((e: Error) => e);
-        if (refs instanceof Error) return { error: `cannot reach harness '${harness.name}' at ${harness.url}: ${refs.message.trim().split("\n").pop()}` };
+        if (refs instanceof Error) return { error: `cannot reach harness '${harness.name}' at ${harness.url}: ${gitMessage(refs)}` };
         const hit = refs.get(`refs/heads/${ref}`) ?? refs.get(`refs/tags/${ref}`);
         if (hit) return { commit: hit };
       }

@@ -3,8 +3,7 @@ import { join } from "node:path";
 import type { ActualProject, DesiredProject } from "../reconcile/model.js";
 import { planProject } from "../reconcile/plan.js";
 import { many, parseVerb, COMMON_HELP } from "./args.js";
-import { Repo, tryFast } from "./git-files.js";
-import { gitRaw } from "./git.js";
+import { tagAt } from "./resolve-ref.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { lockHolder, readJournal } from "./state.js";
@@ -34,14 +33,8 @@ interface Row {
   detail: string;
 }
 
-async function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
-  if (!commit) return undefined;
-  const dir = join(p.location, p.harness.path);
-  const f = tryFast(`the tags at ${commit} in ${dir}`, () => Repo.open(dir).tagsAt(commit));
-  if (f?.ok) return f.value[0];
-  // the first tag by name, as the fast path orders them, whatever tag.sort or column.ui say
-  const out = await gitRaw(dir, ["tag", "--points-at", commit, "--sort=refname", "--no-column"]).catch(() => "");
-  return out.split("\n").filter(Boolean)[0];
+function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
+  return commit ? tagAt(join(p.location, p.harness.path), commit) : Promise.resolve(undefined);
 }
 
 async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
