@@ -18,6 +18,7 @@ import { AGENTS_FILE, requireAgents, type AgentSpec, type AgentsConfig } from ".
 import { COMMON_HELP, parseVerb } from "./args.js";
 import { columns, printJson } from "./output.js";
 import { pollUntil } from "./poll.js";
+import { alive, readJson } from "./state.js";
 import { problemsError, UserError } from "./problems.js";
 import { killSession, listSessions, listSessionsCreated, newSession, sessionName } from "./tmux.js";
 import type { WatchdogState } from "./watchdog.js";
@@ -92,11 +93,7 @@ function realpathOr(path: string): string {
  * an empty command line, which counts as dead.
  */
 export function isOurWatchdog(pid: number, dir: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!alive(pid)) return false;
   if (!existsSync("/proc/self/cmdline")) return true;
   try {
     const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
@@ -221,11 +218,7 @@ export async function down(dir: string): Promise<DownResult> {
 }
 
 export function readState(dir: string): WatchdogState | undefined {
-  try {
-    return JSON.parse(readFileSync(statePaths(dir).stateFile, "utf8")) as WatchdogState;
-  } catch {
-    return undefined;
-  }
+  return readJson<WatchdogState | undefined>(statePaths(dir).stateFile, undefined);
 }
 
 export interface AgentStatus {

@@ -4,7 +4,7 @@
 // a kill -9 can wait for what the killed one left running instead of racing it.
 import { execa } from "execa";
 import type { HarnessSpec } from "../reconcile/model.js";
-import type { ChildGroup } from "./state.js";
+import { alive, type ChildGroup } from "./state.js";
 import { pollUntil } from "./poll.js";
 import { listSessions } from "./tmux.js";
 
@@ -19,12 +19,7 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return alive(-pgid);
 }
 
 /** Polls until no process of the group is left; false when `ms` pass (or `signal` aborts) first. */

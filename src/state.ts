@@ -17,7 +17,7 @@ export function writeAtomic(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-function readJson<T>(file: string, fallback: T): T {
+export function readJson<T>(file: string, fallback: T): T {
   try {
     return JSON.parse(readFileSync(file, "utf8")) as T;
   } catch {
@@ -108,7 +108,8 @@ export interface LockInfo {
   children?: ChildGroup[];
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` (or, negative, process group -pid) exists; EPERM means it does. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,12 +7,13 @@
 // It re-reads agents.toml on every check (so edits apply without a restart) and ends when the file
 // is gone or has no heal agent left, on SIGTERM (`po agents down`), or when its pid file names
 // another process. Log: DIR/.ao-state/logs/watchdog.log; restart counts: DIR/.ao-state/agents.json.
-import { appendFileSync, existsSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENTS_FILE, loadAgents, type AgentsConfig, type AgentSpec } from "./agents-file.js";
 import { formatProblem } from "./problems.js";
 import { isOurWatchdog, readPid, startAgent, statePaths } from "./agents.js";
+import { writeAtomic } from "./state.js";
 import { listSessions, sessionName } from "./tmux.js";
 
 // ---- the crash-loop rule (pure) ----
@@ -113,10 +114,8 @@ function saveState(ctx: Ctx): void {
     ]),
   );
   const state: WatchdogState = { format: "po-watchdog-state/1", pid: process.pid, started: iso(ctx.started)!, lastCheck: iso(ctx.lastCheck), checks: ctx.checks, agents };
-  // write then rename: `status` never reads half a file
-  const tmp = `${ctx.paths.stateFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(tmp, ctx.paths.stateFile);
+  // atomically: `status` never reads half a file
+  writeAtomic(ctx.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 // ---- one check ----

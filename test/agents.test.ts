@@ -13,6 +13,7 @@ import { execa } from "execa";
 import { killSession, listSessions } from "../src/tmux.js";
 import { BACKOFF_CAP_MS, backoffDelayMs, onAlive, onDead, onStarted, quickWindowMs, type HealRecord } from "../src/watchdog.js";
 import type { StatusResult } from "../src/agents.js";
+import { pollUntil } from "../src/poll.js";
 
 const DIST = fileURLToPath(new URL("..", import.meta.url));
 const PO_AGENTS = [join(DIST, "src", "cli.js"), "agents"]; // the real CLI, as a child process
@@ -105,10 +106,7 @@ async function sandbox(t: TestContext, folder = "proj"): Promise<Sandbox> {
 /** Polls `cond` until it holds; fails after `ms`. Returns the time it took. */
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
   const start = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - start > ms) assert.fail(`timed out after ${ms} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  if (!(await pollUntil(cond, ms))) assert.fail(`timed out after ${ms} ms waiting until ${what}`);
   return Date.now() - start;
 }
 

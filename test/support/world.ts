@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pollUntil } from "../../src/poll.js";
 import { CLI, gitIn, harnessToml, makeHarnessRepo, sandboxEnv } from "../../src/sandbox.js";
 
 export { CLI };
@@ -116,9 +117,5 @@ export function snapshot(w: World, dir: string): string {
 
 /** Polls `cond` until it holds or `ms` pass. */
 export async function until(cond: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  if (!(await pollUntil(cond, ms))) throw new Error(`timed out waiting for ${what}`);
 }
