@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeProject, makeWorld, snapshot, writeFleet, type FleetProject, type World } from "./support/world.js";
+import { makeProject, makeWorld, panePid, snapshot, writeFleet, type FleetProject, type World } from "./support/world.js";
 
 interface PlanJson {
   format: string;
@@ -23,10 +23,6 @@ function planJson(w: World, ...extra: string[]): { code: number; plan: PlanJson 
   const r = w.po(["plan", "--json", "--detailed-exitcode", ...extra]);
   assert.ok(r.stdout.startsWith("{"), `plan --json printed JSON (stderr: ${r.stderr})`);
   return { code: r.code, plan: JSON.parse(r.stdout) as PlanJson };
-}
-
-function panePid(w: World, session: string): string {
-  return w.tmux("list-panes", "-t", `=${session}`, "-F", "#{pane_pid}").stdout.trim();
 }
 
 describe("four projects: start, stop, re-pin, in sync", () => {

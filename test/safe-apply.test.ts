@@ -7,15 +7,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, uptime } from "node:os";
 import { join } from "node:path";
-import { shellQuote } from "../src/tmux.js";
-import { CLI, makeProject, makeWorld, snapshot, until, type World } from "./support/world.js";
+import { makeProject, makeWorld, panePid, poInPane, screen as screenOf, snapshot, until, type World } from "./support/world.js";
 import { journalOf, lockPath, oneLine, poBackground, processGone, rev, writeFleetOf, dispose, conflictingBranches } from "./support/apply-world.js";
 
 const SLOW_UP = (s: number) => ({ up: ["sh", "-c", `sleep ${s}; exec node engine/harness.mjs up`] });
-
-function panePid(w: World, session: string): string {
-  return w.tmux("list-panes", "-t", `=${session}`, "-F", "#{pane_pid}").stdout.trim();
-}
 
 describe("saved plans: applied once, refused when stale or replayed", () => {
   let w: World;
@@ -422,12 +417,8 @@ describe("at a terminal: Ctrl-C at the question, and a repository that changed w
   });
   after(() => dispose(w));
 
-  /** po in a pane of the test's own tmux server, i.e. at a real terminal. */
-  function pane(name: string, args: string[]): void {
-    const cmd = `cd ${shellQuote(w.root)} && ${[process.execPath, CLI, ...args].map(shellQuote).join(" ")}; echo "[exit $?]"; sleep 60`;
-    assert.equal(w.tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", "sh", "-c", cmd).code, 0);
-  }
-  const screen = (name: string) => w.tmux("capture-pane", "-p", "-t", `=${name}:`).stdout;
+  const pane = (name: string, args: string[]) => poInPane(w, name, args);
+  const screen = (name: string) => screenOf(w, name);
   const question = (name: string) => until(() => screen(name).includes("Only 'yes' will be accepted"), 15_000, "the question");
 
   it("Ctrl-C at the question: nothing changed, the lock released, exit 130", async () => {

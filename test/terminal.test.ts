@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, makeProject, makeWorld, until, writeFleet, type World } from "./support/world.js";
+import { makeProject, makeWorld, poInPane, screen as screenOf, until, writeFleet, type World } from "./support/world.js";
 import { shellQuote } from "../src/tmux.js";
 
 describe("at a terminal", () => {
@@ -15,14 +15,8 @@ describe("at a terminal", () => {
   });
   after(() => w.cleanup());
 
-  /** Runs po in a fresh pane; NO_COLOR comes from the test env unless cleared. */
-  function pane(name: string, args: string[], color: boolean): void {
-    const envs = color ? "unset NO_COLOR; " : "";
-    // The shell survives a Ctrl-C (a trap, not an ignore, so po still gets it) to report po's exit.
-    const cmd = `trap : INT; ${envs}cd ${shellQuote(w.root)} && ${[process.execPath, CLI, ...args].map(shellQuote).join(" ")}; echo "[exit $?]"; sleep 60`;
-    assert.equal(w.tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", "sh", "-c", cmd).code, 0);
-  }
-  const screen = (name: string, escapes = false) => w.tmux("capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", `=${name}:`).stdout;
+  const pane = (name: string, args: string[], color: boolean) => poInPane(w, name, args, color);
+  const screen = (name: string, escapes = false) => screenOf(w, name, escapes);
 
   it("colours the plan on a terminal, and not with NO_COLOR", async () => {
     pane("colour", ["plan"], true);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pollUntil } from "../../src/poll.js";
+import { shellQuote } from "../../src/tmux.js";
 import { CLI, gitIn, harnessToml, makeHarnessRepo, sandboxEnv } from "../../src/sandbox.js";
 
 export { CLI };
@@ -118,4 +119,25 @@ export function snapshot(w: World, dir: string): string {
 /** Polls `cond` until it holds or `ms` pass. */
 export async function until(cond: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
   if (!(await pollUntil(cond, ms))) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The pid of the (first) pane of `session`: unchanged means the agent was not restarted. */
+export function panePid(w: World, session: string): string {
+  return w.tmux("list-panes", "-t", `=${session}`, "-F", "#{pane_pid}").stdout.trim();
+}
+
+/**
+ * Runs po in a new pane `name` of the world's tmux server, i.e. at a real terminal; the pane shows
+ * `[exit N]` when po ends. NO_COLOR stays set unless `color`. The shell survives a Ctrl-C (a trap,
+ * not an ignore, so po still gets it) to report po's exit.
+ */
+export function poInPane(w: World, name: string, args: string[], color = false): void {
+  const cmd = `trap : INT; ${color ? "unset NO_COLOR; " : ""}cd ${shellQuote(w.root)} && ${[process.execPath, CLI, ...args].map(shellQuote).join(" ")}; echo "[exit $?]"; sleep 60`;
+  const r = w.tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", "sh", "-c", cmd);
+  if (r.code !== 0) throw new Error(`tmux new-session ${name}: ${r.stderr}`);
+}
+
+/** What pane `name` shows (with its colour escapes when `escapes`). */
+export function screen(w: World, name: string, escapes = false): string {
+  return w.tmux("capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", `=${name}:`).stdout;
 }
