@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CLI, gitIn, harnessToml, makeHarnessRepo, sandboxEnv } from "../src/sandbox.js";
+import { CLI, gitIn, harnessToml, makeHarnessRepo, sandboxEnv } from "../src/sandbox/sandbox.js";
 
 const { values: opts } = parseArgs({
   options: {

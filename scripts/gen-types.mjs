@@ -1,4 +1,4 @@
-// Generates src/generated/*.ts from schema/*.json; `--check` exits 1 when the checked-in files are stale.
+// Generates src/registry/generated/*.ts from schema/*.json; `--check` exits 1 when the checked-in files are stale.
 import { readFile, writeFile } from "node:fs/promises";
 import { compile } from "json-schema-to-typescript";
 
@@ -14,11 +14,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const check = process.argv.includes("--check");
   let stale = false;
   for (const name of Object.keys(schemas)) {
-    const target = new URL(`../src/generated/${name}.ts`, import.meta.url);
+    const target = new URL(`../src/registry/generated/${name}.ts`, import.meta.url);
     const text = await generate(name);
     if (!check) await writeFile(target, text);
     else if (text !== (await readFile(target, "utf8").catch(() => ""))) {
-      console.error(`src/generated/${name}.ts is stale: run npm run gen`);
+      console.error(`src/registry/generated/${name}.ts is stale: run npm run gen`);
       stale = true;
     }
   }

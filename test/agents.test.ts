@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test, type TestContext } from "node:test";
 import { execa } from "execa";
-import { killSession, listSessions } from "../src/tmux.js";
-import { BACKOFF_CAP_MS, backoffDelayMs, onAlive, onDead, onStarted, quickWindowMs, type HealRecord } from "../src/watchdog.js";
-import type { StatusResult } from "../src/agents.js";
-import { pollUntil } from "../src/poll.js";
+import { killSession, listSessions } from "../src/adapters/tmux.js";
+import { BACKOFF_CAP_MS, backoffDelayMs, onAlive, onDead, onStarted, quickWindowMs, type HealRecord } from "../src/agents/watchdog.js";
+import type { StatusResult } from "../src/agents/agents.js";
+import { pollUntil } from "../src/common/poll.js";
 
 const DIST = fileURLToPath(new URL("..", import.meta.url));
-const PO_AGENTS = [join(DIST, "src", "cli.js"), "agents"]; // the real CLI, as a child process
+const PO_AGENTS = [join(DIST, "src", "cli", "main.js"), "agents"]; // the real CLI, as a child process
 
 // ---- the crash-loop rule (pure) ----
 

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 it("the demo tells the whole story and cleans up its sessions", () => {
-  const demo = join(dirname(fileURLToPath(import.meta.url)), "../src/demo.js");
+  const demo = join(dirname(fileURLToPath(import.meta.url)), "../src/sandbox/demo.js");
   const r = spawnSync(process.execPath, [demo], { encoding: "utf8", timeout: 120_000, env: { ...process.env, NO_COLOR: "1" } });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   for (const step of ["$ po plan", "$ po apply --yes", "No changes. The fleet is up to date.", "$ po update alpha v0.2.0", "$ po stop beta", "$ po status"]) assert.ok(r.stdout.includes(step), step);

@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
-import { addTable, setKey } from "../src/edit-fleet.js";
+import { addTable, setKey } from "../src/registry/edit-fleet.js";
 
 const BASE = `#:schema ./schema/fleet.schema.json
 # the fleet

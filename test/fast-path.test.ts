@@ -8,9 +8,9 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DesiredProject, HarnessSpec } from "../reconcile/model.js";
-import { fast, Repo } from "../src/git-files.js";
-import { gitDirOf, observeProject } from "../src/observe.js";
-import { resolver, type Resolver } from "../src/resolve-ref.js";
+import { fast, Repo } from "../src/observe/git-files.js";
+import { gitDirOf, observeProject } from "../src/observe/observe.js";
+import { resolver, type Resolver } from "../src/observe/resolve-ref.js";
 import { mapLimit } from "../reconcile/limit.js";
 import { makeProject, makeWorld, writeFleet, type World } from "./support/world.js";
 

@@ -1,4 +1,4 @@
-// The types in src/generated/ are generated from schema/ by scripts/gen-types.mjs
+// The types in src/registry/generated/ are generated from schema/ by scripts/gen-types.mjs
 // (json-schema-to-typescript). This suite fails when the checked-in files are stale, and proves that
 // it can fail: a changed schema yields different types, and --check then exits 1.
 import { after, before, describe, it } from "node:test";
@@ -22,7 +22,7 @@ async function generatorAt(script: string): Promise<Generate> {
 }
 
 function checkedIn(name: string, root = ROOT): string {
-  return readFileSync(join(root, "src", "generated", `${name}.ts`), "utf8");
+  return readFileSync(join(root, "src", "registry", "generated", `${name}.ts`), "utf8");
 }
 
 function runCheck(script: string) {
@@ -32,15 +32,15 @@ function runCheck(script: string) {
 }
 
 describe("generated types", () => {
-  it("node scripts/gen-types.mjs --check exits 0: src/generated/ is fresh", () => {
+  it("node scripts/gen-types.mjs --check exits 0: src/registry/generated/ is fresh", () => {
     const r = runCheck(SCRIPT);
-    assert.equal(r.status, 0, `src/generated/ is stale (run npm run gen):\n${r.stderr}`);
+    assert.equal(r.status, 0, `src/registry/generated/ is stale (run npm run gen):\n${r.stderr}`);
     assert.equal(r.stderr, "");
   });
 
   it("generate() reproduces every checked-in file byte for byte", async () => {
     const generate = await generatorAt(SCRIPT);
-    for (const name of NAMES) assert.equal(await generate(name), checkedIn(name), `src/generated/${name}.ts is stale: run npm run gen`);
+    for (const name of NAMES) assert.equal(await generate(name), checkedIn(name), `src/registry/generated/${name}.ts is stale: run npm run gen`);
   });
 });
 
@@ -57,13 +57,13 @@ describe("the staleness check can fail", () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "po-gen-types-"));
-    for (const sub of ["scripts", "schema", join("src", "generated")]) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of ["scripts", "schema", join("src", "registry", "generated")]) mkdirSync(join(dir, sub), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
     copyFileSync(SCRIPT, join(dir, "scripts", "gen-types.mjs"));
     for (const name of NAMES) {
       const schema = readFileSync(join(ROOT, "schema", `${name}.schema.json`), "utf8");
       writeFileSync(join(dir, "schema", `${name}.schema.json`), name === "fleet" ? changed(schema) : schema);
-      copyFileSync(join(ROOT, "src", "generated", `${name}.ts`), join(dir, "src", "generated", `${name}.ts`));
+      copyFileSync(join(ROOT, "src", "registry", "generated", `${name}.ts`), join(dir, "src", "registry", "generated", `${name}.ts`));
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,7 +79,7 @@ describe("the staleness check can fail", () => {
   it("--check exits 1 and names the stale file", () => {
     const r = runCheck(join(dir, "scripts", "gen-types.mjs"));
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /src\/generated\/fleet\.ts is stale/);
+    assert.match(r.stderr, /src\/registry\/generated\/fleet\.ts is stale/);
     assert.doesNotMatch(r.stderr, /agents\.ts/);
   });
 });

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
 import { makeProject, makeWorld, type World } from "./support/world.js";
-import { harnessToml } from "../src/sandbox.js";
+import { harnessToml } from "../src/sandbox/sandbox.js";
 
 const COMMENTED = (w: World) => `#:schema ./schema/fleet.schema.json
 # Our fleet: every comment here must survive po's edits.

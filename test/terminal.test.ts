@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeProject, makeWorld, poInPane, screen as screenOf, until, writeFleet, type World } from "./support/world.js";
-import { shellQuote } from "../src/tmux.js";
+import { shellQuote } from "../src/adapters/tmux.js";
 
 describe("at a terminal", () => {
   let w: World;

@@ -17,7 +17,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CLI = join(ROOT, "dist", "src", "cli.js");
+const CLI = join(ROOT, "dist", "src", "cli", "main.js");
 const FIXTURES = join(ROOT, "test", "fixtures");
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { harnessToml } from "../../src/sandbox.js";
+import { harnessToml } from "../../src/sandbox/sandbox.js";
 import { CLI, type RunResult, type World } from "./world.js";
 
 export interface HarnessDef {

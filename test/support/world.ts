@@ -6,9 +6,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pollUntil } from "../../src/poll.js";
-import { shellQuote } from "../../src/tmux.js";
-import { CLI, gitIn, harnessToml, makeHarnessRepo, sandboxEnv } from "../../src/sandbox.js";
+import { pollUntil } from "../../src/common/poll.js";
+import { shellQuote } from "../../src/adapters/tmux.js";
+import { CLI, gitIn, harnessToml, makeHarnessRepo, sandboxEnv } from "../../src/sandbox/sandbox.js";
 
 export { CLI };
 

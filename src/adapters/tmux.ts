@@ -1,0 +1,125 @@
+// The tmux adapter: every call is `tmux` found on PATH, run with an argv array (never a shell) and a
+// timeout. tmux picks its server the ordinary way ($TMUX, else $TMUX_TMPDIR/tmux-UID/default), so a
+// test that sets TMUX_TMPDIR (and unsets TMUX) talks to a server of its own.
+//
+// node:child_process rather than execa here: loading execa costs ~100 ms, more than everything
+// else `po plan` does for a hundred projects, and these calls need nothing of what execa adds.
+//
+// Targets are written `=NAME`: without the `=`, tmux falls back to prefix matching, and asking for
+// `crew-a` would find `crew-ab`.
+import { execFile } from "node:child_process";
+import { basename } from "node:path";
+import { UserError } from "../common/problems.js";
+
+export const TMUX_TIMEOUT_MS = 10_000;
+
+interface TmuxResult {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+function tmux(args: string[]): Promise<TmuxResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("tmux", args, { timeout: TMUX_TIMEOUT_MS, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      // error.code: a string when tmux could not run or its output overflowed, tmux's exit code otherwise
+      const e = error as (NodeJS.ErrnoException & { killed?: boolean }) | null;
+      if (e?.code === "ENOENT") reject(new UserError("tmux is not installed (or not on PATH)"));
+      else if (typeof e?.code === "string") reject(e);
+      else if (e?.killed) reject(new UserError(`tmux ${args[0]} did not answer within ${TMUX_TIMEOUT_MS / 1000} s`));
+      else resolve({ ok: !e, stdout, stderr: stderr.trim() });
+    });
+    child.stdin?.end();
+  });
+}
+
+function failure(args: string[], r: TmuxResult): UserError {
+  return new UserError(`tmux ${args[0]} failed: ${r.stderr || "no message"}`);
+}
+
+// What tmux says when there is no server at all (no socket, or a socket nobody listens on), or when
+// the server went away while we asked: in each case no session is live.
+const NO_SERVER = /no server running|error connecting to|no such file or directory|server exited unexpectedly/i;
+const NO_SESSION = /can't find session|session not found/i;
+
+/**
+ * tmux silently turns '.' and ':' in a session name into '_' (they separate window and pane in a
+ * target), so a name must be made safe before it is compared with what list-sessions reports.
+ */
+export function safeSessionName(name: string): string {
+  return name.replace(/[.:]/g, "_");
+}
+
+/** The session of one agent, as tmux reports it: {dir} is the project folder's base name. */
+export function sessionName(dir: string, agent: string, template = "{dir}-{agent}"): string {
+  return safeSessionName(template.replaceAll("{dir}", basename(dir)).replaceAll("{agent}", agent));
+}
+
+/** Quotes one word for /bin/sh: inside single quotes nothing is special except the quote itself. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Lines of `tmux list-sessions -F FORMAT`; no server means no lines. */
+async function listFormat(format: string): Promise<string[]> {
+  const args = ["list-sessions", "-F", format];
+  const r = await tmux(args);
+  if (!r.ok) {
+    if (NO_SERVER.test(r.stderr)) return [];
+    throw failure(args, r);
+  }
+  return r.stdout.split("\n").filter((l) => l !== "");
+}
+
+/** Names of the live sessions, in one tmux call. */
+export async function listSessions(): Promise<Set<string>> {
+  return new Set(await listFormat("#{session_name}"));
+}
+
+/** Live sessions with their creation time, in one tmux call. */
+export async function listSessionsCreated(): Promise<Map<string, Date>> {
+  const rows = (await listFormat("#{session_created} #{session_name}")).map((line) => {
+    const space = line.indexOf(" ");
+    return [line.slice(space + 1), new Date(Number(line.slice(0, space)) * 1000)] as const;
+  });
+  return new Map(rows);
+}
+
+/**
+ * Starts `argv` detached in a new session `name` with working directory `cwd` and the extra
+ * environment `env`. When `logFile` is given, everything the pane prints is appended to it.
+ *
+ * Why the command is one quoted string and not argv words: with several words tmux execs them
+ * directly, but its own argument parser first treats a word ending in ';' as a command separator
+ * (so `sh -c 'a;'` would be cut). One word is run by `/bin/sh -c`, so each argv element is
+ * single-quoted (shellQuote) and prefixed with `exec`, and the agent replaces the shell: the exact
+ * argv runs, and the session ends when the agent does.
+ *
+ * pipe-pane and remain-on-exit are chained to new-session in the same tmux call, so they apply
+ * before the server handles any output or exit of the agent: nothing is lost even for an agent that
+ * exits at once, and a user config with remain-on-exit cannot keep a dead agent's session around.
+ * pipe-pane's command is expanded as a tmux format, hence '#' doubled.
+ *
+ * Returns false, changing nothing, when a session of that name already exists.
+ */
+export async function newSession(name: string, cwd: string, argv: string[], env: Record<string, string>, logFile?: string): Promise<boolean> {
+  if (safeSessionName(name) !== name) throw new UserError(`tmux session name '${name}' contains '.' or ':'; use safeSessionName`);
+  if (!argv.length) throw new UserError(`tmux session '${name}': empty command`);
+  const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  const command = `exec ${argv.map(shellQuote).join(" ")}`;
+  const args = ["new-session", "-d", "-s", name, "-c", cwd, ...envArgs, command];
+  args.push(";", "set-option", "-w", "-t", `=${name}:`, "remain-on-exit", "off");
+  if (logFile) args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, `cat >> ${shellQuote(logFile).replace(/#/g, "##")}`);
+  const r = await tmux(args);
+  if (r.ok) return true;
+  if (/duplicate session/i.test(r.stderr)) return false;
+  throw failure(args, r);
+}
+
+/** Kills the session; a session (or server) that is already gone is fine. */
+export async function killSession(name: string): Promise<void> {
+  const args = ["kill-session", "-t", `=${name}`];
+  const r = await tmux(args);
+  if (r.ok || NO_SESSION.test(r.stderr) || NO_SERVER.test(r.stderr)) return;
+  throw failure(args, r);
+}

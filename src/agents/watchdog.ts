@@ -1,0 +1,265 @@
+// The heal watchdog of `po agents`: `node dist/src/agents/watchdog.js DIR`, started detached by
+// `po agents up` (src/agents.ts ensureWatchdog). It is the system's only loop and it only recovers
+// the dead: every interval_s it lists the live tmux sessions (one call) and restarts each agent with
+// watch = "heal" whose session is gone. It never sends input to a live agent, never touches a
+// watch = "none" agent, and never wakes anything.
+//
+// It re-reads agents.toml on every check (so edits apply without a restart) and ends when the file
+// is gone or has no heal agent left, on SIGTERM (`po agents down`), or when its pid file names
+// another process. Log: DIR/.ao-state/logs/watchdog.log; restart counts: DIR/.ao-state/agents.json.
+import { appendFileSync, existsSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AGENTS_FILE, loadAgents, type AgentsConfig, type AgentSpec } from "../registry/agents-file.js";
+import { formatProblem } from "../common/problems.js";
+import { isOurWatchdog, readPid, startAgent, statePaths } from "./agents.js";
+import { writeAtomic } from "../state/state.js";
+import { listSessions, sessionName } from "../adapters/tmux.js";
+
+// ---- the crash-loop rule (pure) ----
+
+/** A crash-looping agent is never restarted less than this far apart, at worst. */
+export const BACKOFF_CAP_MS = 5 * 60_000;
+/** A death this soon after a start is "quick": at least 10 s, and two checks (deaths are seen late). */
+export function quickWindowMs(intervalMs: number): number {
+  return Math.max(2 * intervalMs, 10_000);
+}
+
+/** Delay before restarting after `quickDeaths` quick deaths in a row: interval, 2×, 4×, … up to the cap. */
+export function backoffDelayMs(quickDeaths: number, intervalMs: number, capMs = BACKOFF_CAP_MS): number {
+  if (quickDeaths <= 0) return 0;
+  return Math.min(capMs, intervalMs * 2 ** Math.min(quickDeaths - 1, 30));
+}
+
+/** What the watchdog knows of one heal agent (times in ms since the epoch). */
+export interface HealRecord {
+  restarts: number;
+  lastStart?: number;
+  quickDeaths: number;
+  nextAttempt?: number;
+  deadSince?: number;
+}
+
+export type Step =
+  | { action: "start"; reason: string; rec: HealRecord }
+  | { action: "backoff"; reason: string; delayMs: number; rec: HealRecord }
+  | { action: "wait"; rec: HealRecord };
+
+const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+const quickText = (n: number) => `${n} quick death${n === 1 ? "" : "s"} in a row`;
+
+/** The agent's session is dead at `now`: restart it now, start backing off, or keep waiting. */
+export function onDead(rec: HealRecord, now: number, intervalMs: number): Step {
+  const seen = { ...rec, deadSince: rec.deadSince ?? now };
+  if (rec.nextAttempt !== undefined) {
+    if (now < rec.nextAttempt) return { action: "wait", rec: seen };
+    return { action: "start", reason: `back-off over (${quickText(rec.quickDeaths)})`, rec: { ...seen, nextAttempt: undefined } };
+  }
+  const uptime = rec.lastStart === undefined ? undefined : now - rec.lastStart;
+  if (uptime === undefined || uptime > quickWindowMs(intervalMs)) {
+    const reason = uptime === undefined ? "session is dead" : `session died (it had run up to ${secs(uptime)})`;
+    return { action: "start", reason, rec: { ...seen, quickDeaths: 0 } };
+  }
+  const quickDeaths = rec.quickDeaths + 1;
+  const delayMs = backoffDelayMs(quickDeaths, intervalMs);
+  const reason = `died within ${secs(uptime)} of its start (${quickText(quickDeaths)})`;
+  return { action: "backoff", reason, delayMs, rec: { ...seen, quickDeaths, nextAttempt: now + delayMs } };
+}
+
+/** The agent is live at `now`: once it has outlived the quick window, its crash loop is over. */
+export function onAlive(rec: HealRecord, now: number, intervalMs: number): HealRecord {
+  const stable = rec.lastStart === undefined || now - rec.lastStart > quickWindowMs(intervalMs);
+  return { ...rec, deadSince: undefined, nextAttempt: undefined, quickDeaths: stable ? 0 : rec.quickDeaths };
+}
+
+export function onStarted(rec: HealRecord, now: number): HealRecord {
+  return { ...rec, restarts: rec.restarts + 1, lastStart: now, deadSince: undefined };
+}
+
+// ---- the state file read by `po agents status` ----
+
+export interface WatchdogState {
+  format: "po-watchdog-state/1";
+  pid: number;
+  started: string;
+  lastCheck: string | null;
+  checks: number;
+  agents: Record<string, { restarts: number; lastStart: string | null; quickDeaths: number; nextAttempt: string | null; deadSince: string | null }>;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+interface Ctx {
+  dir: string;
+  paths: ReturnType<typeof statePaths>;
+  config?: AgentsConfig;
+  records: Record<string, HealRecord>;
+  started: number;
+  lastCheck?: number;
+  checks: number;
+  lastProblem?: string;
+  stopping?: string;
+  wake?: () => void;
+}
+
+function log(ctx: Ctx, message: string): void {
+  appendFileSync(ctx.paths.watchdogLog, `${new Date().toISOString()} ${message}\n`);
+}
+
+function saveState(ctx: Ctx): void {
+  const agents = Object.fromEntries(
+    Object.entries(ctx.records).map(([name, r]) => [
+      name,
+      { restarts: r.restarts, lastStart: iso(r.lastStart), quickDeaths: r.quickDeaths, nextAttempt: iso(r.nextAttempt), deadSince: iso(r.deadSince) },
+    ]),
+  );
+  const state: WatchdogState = { format: "po-watchdog-state/1", pid: process.pid, started: iso(ctx.started)!, lastCheck: iso(ctx.lastCheck), checks: ctx.checks, agents };
+  // atomically: `status` never reads half a file
+  writeAtomic(ctx.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+// ---- one check ----
+
+async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, intervalMs: number): Promise<void> {
+  const rec = ctx.records[agent.name] ?? { restarts: 0, quickDeaths: 0 };
+  if (live) {
+    const next = onAlive(rec, now, intervalMs);
+    if (rec.quickDeaths > 0 && next.quickDeaths === 0) log(ctx, `stable ${agent.name}: running for more than ${secs(quickWindowMs(intervalMs))}, back-off reset`);
+    ctx.records[agent.name] = next;
+    return;
+  }
+  const step = onDead(rec, now, intervalMs);
+  ctx.records[agent.name] = step.rec;
+  if (step.action === "wait") return;
+  const session = sessionName(ctx.dir, agent.name);
+  if (step.action === "backoff") {
+    log(ctx, `back-off ${agent.name} (session ${session}): ${step.reason}; next attempt in ${secs(step.delayMs)} at ${iso(step.rec.nextAttempt)}`);
+    return;
+  }
+  try {
+    if (!(await startAgent(ctx.dir, agent, `restarted by the heal watchdog: ${step.reason}`))) {
+      log(ctx, `skip ${agent.name}: session ${session} was started meanwhile by someone else`);
+      return;
+    }
+    ctx.records[agent.name] = onStarted(step.rec, now);
+    log(ctx, `restart ${agent.name} (session ${session}): ${step.reason}; restart #${ctx.records[agent.name].restarts}`);
+  } catch (e) {
+    log(ctx, `error restarting ${agent.name} (session ${session}): ${(e as Error).message}; will retry`);
+  }
+}
+
+/** Refreshes ctx.config from agents.toml; returns why the watchdog should end, if it should. */
+async function reload(ctx: Ctx): Promise<string | undefined> {
+  const file = ctx.config?.file ?? resolve(ctx.dir, AGENTS_FILE);
+  if (!existsSync(file)) return `${file} is gone`;
+  const { config, problems } = await loadAgents(ctx.dir);
+  if (config) ctx.config = config;
+  const problem = problems.map(formatProblem).join("; ");
+  // An operator mid-edit should not stop the healing: keep the last good file, say so once.
+  if (problem && problem !== ctx.lastProblem) log(ctx, `agents.toml has problems, keeping the last good version: ${problem}`);
+  ctx.lastProblem = problem || undefined;
+  if (!ctx.config) return `agents.toml was never valid: ${problem}`;
+  if (!ctx.config.agents.some((a) => a.watch === "heal")) return "agents.toml has no agent with watch = \"heal\" any more";
+  return undefined;
+}
+
+async function check(ctx: Ctx): Promise<string | undefined> {
+  const now = Date.now();
+  if (readPid(ctx.paths.pidFile) !== process.pid) return "its pid file names another process (or is gone)";
+  const end = await reload(ctx);
+  if (end) return end;
+  const intervalMs = ctx.config!.intervalS * 1000;
+  let live: Set<string>;
+  try {
+    live = await listSessions();
+  } catch (e) {
+    log(ctx, `tmux error, will retry at the next check: ${(e as Error).message}`);
+    return undefined;
+  }
+  for (const agent of ctx.config!.agents.filter((a) => a.watch === "heal")) {
+    if (ctx.stopping) break;
+    await healOne(ctx, agent, live.has(sessionName(ctx.dir, agent.name)), now, intervalMs);
+  }
+  ctx.lastCheck = now;
+  ctx.checks++;
+  saveState(ctx);
+  return undefined;
+}
+
+// ---- the process ----
+
+/** Creates the pid file; false when another live watchdog of this directory holds it. */
+function claimPidFile(ctx: Ctx): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(ctx.paths.pidFile, `${process.pid}\n`, { flag: "wx" });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const other = readPid(ctx.paths.pidFile);
+    if (other !== undefined && other !== process.pid && isOurWatchdog(other, ctx.dir)) return false;
+    rmSync(ctx.paths.pidFile, { force: true }); // stale: its process is gone
+  }
+  return false;
+}
+
+function sleep(ctx: Ctx, ms: number): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, ms);
+    ctx.wake = () => {
+      clearTimeout(timer);
+      done();
+    };
+  });
+}
+
+export async function main(dir: string): Promise<number> {
+  const ctx: Ctx = { dir, paths: statePaths(dir), records: {}, started: Date.now(), checks: 0 };
+  if (!claimPidFile(ctx)) {
+    log(ctx, `watchdog ${process.pid} not started: watchdog ${readPid(ctx.paths.pidFile)} is already running for ${dir}`);
+    return 0;
+  }
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      ctx.stopping = signal;
+      ctx.wake?.();
+    });
+  }
+  log(ctx, `watchdog ${process.pid} started for ${dir}`);
+  let end: string | undefined;
+  while (!ctx.stopping && !end) {
+    try {
+      end = await check(ctx);
+    } catch (e) {
+      log(ctx, `check failed, will retry: ${(e as Error).message}`); // e.g. a full disk: keep going
+    }
+    if (!ctx.stopping && !end) await sleep(ctx, (ctx.config?.intervalS ?? 30) * 1000);
+  }
+  if (readPid(ctx.paths.pidFile) === process.pid) rmSync(ctx.paths.pidFile, { force: true });
+  log(ctx, `watchdog ${process.pid} stopped: ${ctx.stopping ? `received ${ctx.stopping}` : end}`);
+  return 0;
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const dir = process.argv[2];
+  if (!dir) {
+    process.stderr.write("usage: node watchdog.js DIR (started by po agents up)\n");
+    process.exit(2);
+  }
+  main(resolve(dir)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`${new Date().toISOString()} watchdog crashed: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,115 @@
+// fleet.toml: load, check beyond the schema, and normalize into the reconciler's desired state.
+import { homedir } from "node:os";
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { DesiredFleet, DesiredProject, HarnessSpec } from "../../reconcile/model.js";
+import type { Fleet, Harness } from "./generated/fleet.js";
+import { loadToml, type LoadedToml } from "./load-toml.js";
+import { problemsError, type Problem } from "../common/problems.js";
+import { refProblem } from "./gitref.js";
+import { didYouMean } from "../common/suggest.js";
+
+export const DEFAULT_FLEET = "fleet.toml";
+
+export interface LoadedFleet extends LoadedToml {
+  fleet?: DesiredFleet;
+  raw?: Fleet;
+}
+
+export function expandLocation(location: string, baseDir: string): string {
+  if (location === "~" || location.startsWith("~/")) return resolve(homedir(), location.slice(2));
+  return isAbsolute(location) ? resolve(location) : resolve(baseDir, location);
+}
+
+export function harnessSpec(name: string, h: Harness): HarnessSpec {
+  return {
+    name,
+    url: h.url,
+    path: h.path ?? "engine",
+    up: h.up,
+    down: h.down,
+    session: h.session ?? "{dir}-{agent}",
+    timeoutMs: (h.timeout_s ?? 120) * 1000,
+  };
+}
+
+function normalize(raw: Fleet, path: string): DesiredFleet {
+  const harnesses = new Map(Object.entries(raw.harnesses ?? {}).map(([n, h]) => [n, harnessSpec(n, h)]));
+  const projects: DesiredProject[] = Object.entries(raw.projects ?? {}).map(([name, p]) => ({
+    name,
+    location: expandLocation(p.location, dirname(path)),
+    harness: harnesses.get(p.harness)!,
+    ref: p.ref,
+    enabled: p.enabled ?? true,
+    ...(p.url !== undefined ? { url: p.url } : {}),
+  }));
+  return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)) };
+}
+
+function locationProblems(projects: { name: string; location: string }[], problem: (name: string, key: string, msg: string) => Problem): Problem[] {
+  const owner = new Map<string, string>();
+  const out: Problem[] = [];
+  for (const p of projects) {
+    const other = owner.get(p.location);
+    if (other) out.push(problem(p.name, "location", `same location as project '${other}' (${p.location}); each project needs its own folder`));
+    else owner.set(p.location, p.name);
+  }
+  for (const p of projects) {
+    for (let up = dirname(p.location); up !== dirname(up); up = dirname(up)) {
+      const outer = owner.get(up);
+      if (outer) out.push(problem(p.name, "location", `${p.location} is inside project '${outer}' (${up}); projects cannot nest`));
+    }
+  }
+  return out;
+}
+
+const VALID_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+function isTable(v: unknown): v is Record<string, any> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
+  const problem = (name: string, key: string, message: string): Problem => ({
+    file: loaded.file,
+    ...loaded.locate(["projects", name, key]),
+    path: `projects.${name}.${key}`,
+    message,
+  });
+  const harnesses = Object.keys(isTable(raw.harnesses) ? raw.harnesses : {});
+  const out: Problem[] = [];
+  const located: { name: string; location: string }[] = [];
+  // Checked even when the schema failed elsewhere, so that every problem is reported at once.
+  for (const [name, p] of Object.entries(isTable(raw.projects) ? raw.projects : {})) {
+    if (!isTable(p)) continue;
+    if (typeof p.location === "string" && p.location !== "") located.push({ name, location: expandLocation(p.location, dirname(loaded.file)) });
+    // the schema reports a [harnesses] that is not a table and a harness that is not a valid name
+    const harnessesOk = raw.harnesses === undefined || isTable(raw.harnesses);
+    if (harnessesOk && typeof p.harness === "string" && VALID_NAME.test(p.harness) && !harnesses.includes(p.harness)) {
+      const hint = didYouMean(p.harness, harnesses) || `; declare it as [harnesses.${p.harness}]`;
+      out.push(problem(name, "harness", `harness '${p.harness}' is not declared${hint}`));
+    }
+    const bad = typeof p.ref === "string" ? refProblem(p.ref) : undefined;
+    if (bad) out.push(problem(name, "ref", `invalid ref '${p.ref}': ${bad}`));
+  }
+  return [...out, ...locationProblems(located.sort((a, b) => a.name.localeCompare(b.name)), problem)];
+}
+
+/** Loads fleet.toml; `fleet` is set only when there are no problems. */
+export async function loadFleet(file: string, text?: string): Promise<LoadedFleet> {
+  const loaded = await loadToml(resolve(file), "fleet", text);
+  if (!loaded.data) return { ...loaded, file, problems: loaded.problems.map((p) => ({ ...p, file })) };
+  const raw = loaded.data as unknown as Fleet;
+  const problems = [...loaded.problems, ...semanticProblems(loaded, raw)]
+    .map((p) => ({ ...p, file }))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  if (problems.length) return { ...loaded, file, problems, raw };
+  return { ...loaded, file, raw, fleet: normalize(raw, resolve(file)) };
+}
+
+/** Loads fleet.toml or throws every problem at once. */
+export async function requireFleet(file: string): Promise<LoadedFleet & { fleet: DesiredFleet; raw: Fleet }> {
+  const loaded = await loadFleet(file);
+  if (!loaded.fleet || !loaded.raw) throw problemsError(loaded.problems.map((p) => ({ ...p, file })));
+  return loaded as LoadedFleet & { fleet: DesiredFleet; raw: Fleet };
+}
+
