@@ -9,7 +9,17 @@
 //
 //   npm run bench [-- --sizes 100,500,1000] [--runs 7] [--no-apply] [--keep]
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -48,7 +58,9 @@ function cleanup(): void {
   if (cleaned) return;
   cleaned = true;
   if (opts.keep) {
-    log(`kept ${root} (TMUX_TMPDIR=${env.TMUX_TMPDIR}); remove it with: TMUX_TMPDIR=${env.TMUX_TMPDIR} tmux kill-server; rm -rf ${root}`);
+    log(
+      `kept ${root} (TMUX_TMPDIR=${env.TMUX_TMPDIR}); remove it with: TMUX_TMPDIR=${env.TMUX_TMPDIR} tmux kill-server; rm -rf ${root}`,
+    );
     return;
   }
   tmux("kill-server");
@@ -89,7 +101,9 @@ async function runAll(items: string[][], limit: number): Promise<void> {
         let err = "";
         child.stderr.on("data", (d) => (err += d));
         child.on("error", reject);
-        child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")}: ${err.trim()}`))));
+        child.on("close", (code) =>
+          code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")}: ${err.trim()}`)),
+        );
       });
     }
   };
@@ -101,7 +115,10 @@ async function copies(template: string, dir: string, prefix: string, count: numb
   mkdirSync(dir, { recursive: true });
   const out = Array.from({ length: count }, (_, i) => join(dir, `${prefix}${String(i + 1).padStart(4, "0")}`));
   for (const p of out) cpSync(template, p, { recursive: true, preserveTimestamps: true });
-  await runAll(out.map((p) => ["git", "-C", join(p, "engine"), "update-index", "-q", "--refresh"]), 4);
+  await runAll(
+    out.map((p) => ["git", "-C", join(p, "engine"), "update-index", "-q", "--refresh"]),
+    4,
+  );
   return out;
 }
 
@@ -117,11 +134,19 @@ function startSessions(projects: string[]): void {
   if (r.status !== 0) throw new Error(`tmux: ${r.stderr}`);
 }
 
-function writeFleet(dir: string, projects: string[], harnessUrl: string, harness = harnessToml("h", harnessUrl)): string {
+function writeFleet(
+  dir: string,
+  projects: string[],
+  harnessUrl: string,
+  harness = harnessToml("h", harnessUrl),
+): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "fleet.toml");
   const body = projects
-    .map((p) => `[projects.${p.split("/").pop()}]\nlocation = ${JSON.stringify(p)}\nharness = "h"\nref = "v0.1.0"\nenabled = true\n`)
+    .map(
+      (p) =>
+        `[projects.${p.split("/").pop()}]\nlocation = ${JSON.stringify(p)}\nharness = "h"\nref = "v0.1.0"\nenabled = true\n`,
+    )
     .join("\n");
   writeFileSync(file, `version = 1\n\n${harness}\n${body}`);
   return file;
@@ -150,10 +175,17 @@ function measured(args: string[], cwd: string): { run: Run; rssMb: number; cpuS?
     const run = timed(TIME, ["-v", "-o", out, process.execPath, CLI, ...args], cwd);
     const text = readFileSync(out, "utf8");
     const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
-    return { run, rssMb: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024, cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/) };
+    return {
+      run,
+      rssMb: num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024,
+      cpuS: num(/User time \(seconds\): ([\d.]+)/) + num(/System time \(seconds\): ([\d.]+)/),
+    };
   }
   const preload = join(root, "rss.cjs");
-  writeFileSync(preload, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)));\n`);
+  writeFileSync(
+    preload,
+    `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(out)}, String(process.resourceUsage().maxRSS)));\n`,
+  );
   const run = timed(process.execPath, ["-r", preload, CLI, ...args], cwd);
   return { run, rssMb: Number(readFileSync(out, "utf8")) / 1024 };
 }
@@ -164,7 +196,8 @@ function median(xs: number[]): number {
 }
 
 function check(r: Run, what: string, code = 0): Run {
-  if (r.code !== code) throw new Error(`${what}: exit ${r.code}, expected ${code}\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  if (r.code !== code)
+    throw new Error(`${what}: exit ${r.code}, expected ${code}\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   return r;
 }
 
@@ -172,10 +205,24 @@ function check(r: Run, what: string, code = 0): Run {
 function leanLoop(projects: string[]): number {
   const t = process.hrtime.bigint();
   for (const p of projects) {
-    const pin = spawnSync("git", ["--no-optional-locks", "ls-tree", "HEAD", "--", "engine"], { cwd: p, env, encoding: "utf8" });
-    const head = spawnSync("git", ["--no-optional-locks", "rev-parse", "HEAD"], { cwd: join(p, "engine"), env, encoding: "utf8" });
+    const pin = spawnSync("git", ["--no-optional-locks", "ls-tree", "HEAD", "--", "engine"], {
+      cwd: p,
+      env,
+      encoding: "utf8",
+    });
+    const head = spawnSync("git", ["--no-optional-locks", "rev-parse", "HEAD"], {
+      cwd: join(p, "engine"),
+      env,
+      encoding: "utf8",
+    });
     const live = spawnSync("tmux", ["has-session", "-t", `=${sessionOf(p)}`], { env });
-    if (pin.status !== 0 || head.status !== 0 || live.status !== 0 || pin.stdout.split(" ")[2].slice(0, 40) !== head.stdout.trim()) throw new Error(`lean loop: ${p} is not in sync`);
+    if (
+      pin.status !== 0 ||
+      head.status !== 0 ||
+      live.status !== 0 ||
+      pin.stdout.split(" ")[2].slice(0, 40) !== head.stdout.trim()
+    )
+      throw new Error(`lean loop: ${p} is not in sync`);
   }
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
@@ -194,7 +241,10 @@ interface PlanRow {
 function planBench(n: number, fleet: string, projects: string[]): PlanRow {
   const args = ["plan", "--fleet", fleet, "--detailed-exitcode"];
   check(timed(process.execPath, [CLI, ...args], root), `po plan (${n})`); // warm the page cache
-  const times = Array.from({ length: RUNS }, () => check(timed(process.execPath, [CLI, ...args], root), `po plan (${n})`).ms);
+  const times = Array.from(
+    { length: RUNS },
+    () => check(timed(process.execPath, [CLI, ...args], root), `po plan (${n})`).ms,
+  );
   const mem = measured(args, root);
   check(mem.run, `po plan (${n}, measured)`);
   env.PO_DEBUG = "1";
@@ -202,8 +252,18 @@ function planBench(n: number, fleet: string, projects: string[]): PlanRow {
   delete env.PO_DEBUG;
   const declined = debug.stderr.split("\n").filter((l) => l.includes("fast path declined")).length;
   const leanMs = leanLoop(projects);
-  const row = { n, ms: median(times), min: Math.min(...times), max: Math.max(...times), rssMb: mem.rssMb, leanMs, declined };
-  log(`  ${n} projects: po plan ${row.ms.toFixed(0)} ms (median of ${RUNS}), lean loop ${(leanMs / 1000).toFixed(1)} s`);
+  const row = {
+    n,
+    ms: median(times),
+    min: Math.min(...times),
+    max: Math.max(...times),
+    rssMb: mem.rssMb,
+    leanMs,
+    declined,
+  };
+  log(
+    `  ${n} projects: po plan ${row.ms.toFixed(0)} ms (median of ${RUNS}), lean loop ${(leanMs / 1000).toFixed(1)} s`,
+  );
   return row;
 }
 
@@ -212,9 +272,11 @@ function planBench(n: number, fleet: string, projects: string[]): PlanRow {
  * comparison with the sandbox harness, whose `up` costs two node start-ups. The script is constant:
  * the session name comes from the project folder, never from fleet data spliced into a shell string.
  */
-const LIGHT_UP = 's="$(basename "$PWD")-a"; tmux has-session -t "=$s" 2>/dev/null || tmux new-session -d -s "$s" -c "$PWD" sleep 3600';
+const LIGHT_UP =
+  's="$(basename "$PWD")-a"; tmux has-session -t "=$s" 2>/dev/null || tmux new-session -d -s "$s" -c "$PWD" sleep 3600';
 const LIGHT_DOWN = 'tmux kill-session -t "=$(basename "$PWD")-a" 2>/dev/null; true';
-const lightHarness = (url: string) => `[harnesses.h]\nurl = ${JSON.stringify(url)}\nup = ["sh", "-c", ${JSON.stringify(LIGHT_UP)}]\ndown = ["sh", "-c", ${JSON.stringify(LIGHT_DOWN)}]\n`;
+const lightHarness = (url: string) =>
+  `[harnesses.h]\nurl = ${JSON.stringify(url)}\nup = ["sh", "-c", ${JSON.stringify(LIGHT_UP)}]\ndown = ["sh", "-c", ${JSON.stringify(LIGHT_DOWN)}]\n`;
 
 interface ApplyRow {
   parallelism: string;
@@ -228,10 +290,20 @@ function applyBench(harnessUrl: string, projects: string[], harness: string, nam
   const sessions = projects.map(sessionOf);
   const rows: ApplyRow[] = [];
   for (const parallelism of ["1", "2", "default (4)"]) {
-    const args = ["apply", "--fleet", fleet, "--yes", ...(parallelism.startsWith("default") ? [] : ["--parallelism", parallelism])];
-    const plan = check(timed(process.execPath, [CLI, "plan", "--fleet", fleet, "--json"], root), "po plan before apply");
+    const args = [
+      "apply",
+      "--fleet",
+      fleet,
+      "--yes",
+      ...(parallelism.startsWith("default") ? [] : ["--parallelism", parallelism]),
+    ];
+    const plan = check(
+      timed(process.execPath, [CLI, "plan", "--fleet", fleet, "--json"], root),
+      "po plan before apply",
+    );
     const kinds = (JSON.parse(plan.stdout) as { actions: { kind: string }[] }).actions.map((a) => a.kind);
-    if (kinds.length !== projects.length || kinds.some((k) => k !== "start")) throw new Error(`apply bench: expected ${projects.length} starts, got ${kinds.join(", ")}`);
+    if (kinds.length !== projects.length || kinds.some((k) => k !== "start"))
+      throw new Error(`apply bench: expected ${projects.length} starts, got ${kinds.join(", ")}`);
     const m = measured(args, root);
     check(m.run, `po apply --parallelism ${parallelism}`);
     const live = new Set(tmux("list-sessions", "-F", "#{session_name}").stdout.split("\n"));
@@ -249,18 +321,24 @@ function applyBench(harnessUrl: string, projects: string[], harness: string, nam
 
 function applyTable(rows: ApplyRow[], harness: string): string[] {
   const base = rows[0].ms;
-  const cpu = (r: ApplyRow) => (r.cpuS !== undefined ? [`${r.cpuS.toFixed(1)} s`, (r.cpuS / (r.ms / 1000)).toFixed(2)] : ["n/a", "n/a"]);
+  const cpu = (r: ApplyRow) =>
+    r.cpuS !== undefined ? [`${r.cpuS.toFixed(1)} s`, (r.cpuS / (r.ms / 1000)).toFixed(2)] : ["n/a", "n/a"];
   return [
     "",
     `po apply: ${APPLY_PROJECTS} projects to start, ${harness}`,
     "",
-    table([["parallelism", "wall", "speed-up", "CPU (user+sys)", "CPU/wall"], ...rows.map((r) => [r.parallelism, `${(r.ms / 1000).toFixed(1)} s`, `${(base / r.ms).toFixed(2)}×`, ...cpu(r)])]),
+    table([
+      ["parallelism", "wall", "speed-up", "CPU (user+sys)", "CPU/wall"],
+      ...rows.map((r) => [r.parallelism, `${(r.ms / 1000).toFixed(1)} s`, `${(base / r.ms).toFixed(2)}×`, ...cpu(r)]),
+    ]),
   ];
 }
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")).join("\n");
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "))
+    .join("\n");
 }
 
 function verdict(ok: boolean, text: string): string {
@@ -280,16 +358,30 @@ async function main(): Promise<void> {
   log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s; ${max} sessions live`);
 
   log("po plan against the lean loop:");
-  const rows = SIZES.map((n) => planBench(n, writeFleet(join(root, `fleet-${n}`), projects.slice(0, n), harnessUrl), projects.slice(0, n)));
+  const rows = SIZES.map((n) =>
+    planBench(n, writeFleet(join(root, `fleet-${n}`), projects.slice(0, n), harnessUrl), projects.slice(0, n)),
+  );
   const applyRows = opts["no-apply"] ? [] : applyBench(harnessUrl, applyProjects, harnessToml("h", harnessUrl), "node");
   const lightRows = opts["no-apply"] ? [] : applyBench(harnessUrl, applyProjects, lightHarness(harnessUrl), "light");
 
   const lines: string[] = [];
-  lines.push(`po plan, in-sync fleets (all sessions live), median of ${RUNS} runs; lean loop = git ls-tree + git rev-parse + tmux has-session per project, sequential`);
+  lines.push(
+    `po plan, in-sync fleets (all sessions live), median of ${RUNS} runs; lean loop = git ls-tree + git rev-parse + tmux has-session per project, sequential`,
+  );
   lines.push("");
   lines.push(
     table([
-      ["projects", "po plan", "min..max", "per project", "peak RSS", "git fallbacks", "lean loop", "per project", "lean/po"],
+      [
+        "projects",
+        "po plan",
+        "min..max",
+        "per project",
+        "peak RSS",
+        "git fallbacks",
+        "lean loop",
+        "per project",
+        "lean/po",
+      ],
       ...rows.map((r) => [
         String(r.n),
         `${r.ms.toFixed(0)} ms`,
@@ -314,7 +406,12 @@ async function main(): Promise<void> {
     );
   }
   if (applyRows.length) {
-    lines.push(...applyTable(applyRows, "the sandbox harness: up = node engine/harness.mjs up → po agents up → tmux new-session"));
+    lines.push(
+      ...applyTable(
+        applyRows,
+        "the sandbox harness: up = node engine/harness.mjs up → po agents up → tmux new-session",
+      ),
+    );
     const one = applyRows[0];
     if (one.cpuS !== undefined) {
       const busy = one.cpuS / (one.ms / 1000);
@@ -333,21 +430,47 @@ async function main(): Promise<void> {
   const r500 = at(500);
   if (r1000) {
     lines.push(verdict(r1000.ms <= 1000, `1000 projects: po plan ${r1000.ms.toFixed(0)} ms ≤ 1000 ms`));
-    lines.push(verdict(r1000.leanMs / r1000.ms >= 20, `1000 projects: ${(r1000.leanMs / r1000.ms).toFixed(0)}× faster than the lean loop (≥ 20×)`));
+    lines.push(
+      verdict(
+        r1000.leanMs / r1000.ms >= 20,
+        `1000 projects: ${(r1000.leanMs / r1000.ms).toFixed(0)}× faster than the lean loop (≥ 20×)`,
+      ),
+    );
     lines.push(verdict(r1000.rssMb < 200, `1000 projects: peak memory ${r1000.rssMb.toFixed(0)} MB < 200 MB`));
   }
   if (r500) {
     lines.push(verdict(r500.ms <= 600, `500 projects: po plan ${r500.ms.toFixed(0)} ms ≤ 600 ms`));
-    lines.push(verdict(r500.ms <= 1500 && r500.leanMs / r500.ms >= 10, `500 projects, plan --detailed-exitcode exits 0: ${r500.ms.toFixed(0)} ms ≤ 1.5 s and ${(r500.leanMs / r500.ms).toFixed(0)}× (≥ 10×) the lean loop`));
+    lines.push(
+      verdict(
+        r500.ms <= 1500 && r500.leanMs / r500.ms >= 10,
+        `500 projects, plan --detailed-exitcode exits 0: ${r500.ms.toFixed(0)} ms ≤ 1.5 s and ${(r500.leanMs / r500.ms).toFixed(0)}× (≥ 10×) the lean loop`,
+      ),
+    );
   }
-  if (rows.length > 1) lines.push(verdict(last.ms / first.ms <= last.n / first.n, `growth ${first.n}→${last.n}: ${(last.ms / first.ms).toFixed(2)}× for ${last.n / first.n}× the projects (linear or better)`));
-  for (const [rowsOf, which] of [[applyRows, "sandbox harness"], [lightRows, "light harness"]] as const) {
+  if (rows.length > 1)
+    lines.push(
+      verdict(
+        last.ms / first.ms <= last.n / first.n,
+        `growth ${first.n}→${last.n}: ${(last.ms / first.ms).toFixed(2)}× for ${last.n / first.n}× the projects (linear or better)`,
+      ),
+    );
+  for (const [rowsOf, which] of [
+    [applyRows, "sandbox harness"],
+    [lightRows, "light harness"],
+  ] as const) {
     if (!rowsOf.length) continue;
     const speedup = rowsOf[0].ms / rowsOf[rowsOf.length - 1].ms;
-    lines.push(verdict(speedup >= 3, `apply of ${APPLY_PROJECTS} starts (${which}): default parallelism ${speedup.toFixed(2)}× faster than --parallelism 1 (≥ 3×)`));
+    lines.push(
+      verdict(
+        speedup >= 3,
+        `apply of ${APPLY_PROJECTS} starts (${which}): default parallelism ${speedup.toFixed(2)}× faster than --parallelism 1 (≥ 3×)`,
+      ),
+    );
   }
   lines.push("");
-  lines.push(`(${process.platform}, ${availableParallelism()} cores, node ${process.version}, ${execFileSync("git", ["--version"], { encoding: "utf8" }).trim()}, tmux ${tmux("-V").stdout.trim().split(" ")[1]}; bench took ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  lines.push(
+    `(${process.platform}, ${availableParallelism()} cores, node ${process.version}, ${execFileSync("git", ["--version"], { encoding: "utf8" }).trim()}, tmux ${tmux("-V").stdout.trim().split(" ")[1]}; bench took ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

@@ -33,11 +33,7 @@ export interface ApplyOptions {
  * Run the actions: projects in parallel (at most `parallelism` at once), each project's actions in
  * order. Results come back grouped by project in plan order; onEnd reports them as they happen.
  */
-export async function applyPlan(
-  actions: Action[],
-  ports: ApplyPorts,
-  opts: ApplyOptions,
-): Promise<ActionResult[]> {
+export async function applyPlan(actions: Action[], ports: ApplyPorts, opts: ApplyOptions): Promise<ActionResult[]> {
   const groups = groupByProject(actions);
   const limit = Math.max(1, Math.floor(opts.parallelism) || 1);
   const results = await mapLimit(groups, limit, (group) => applyProject(group, ports, opts));

@@ -65,7 +65,9 @@ function blockers(d: DesiredProject, a: ActualProject): string[] {
   const path = d.harness.path;
   const out: string[] = [];
   if (a.pinned === undefined) {
-    out.push(`there is no submodule at ${path} in ${d.location}; add it with \`git submodule add ${d.harness.url} ${path}\``);
+    out.push(
+      `there is no submodule at ${path} in ${d.location}; add it with \`git submodule add ${d.harness.url} ${path}\``,
+    );
   }
   if (a.agentsError !== undefined) out.push(`cannot read its agents: ${a.agentsError}`);
   if (a.resolved === undefined) {
@@ -165,7 +167,5 @@ function byProject(a: { project: string }, b: { project: string }): number {
 
 /** By project name (plain code-unit order, so it does not depend on the locale), then ACTION_ORDER. */
 function sortActions(actions: Action[]): Action[] {
-  return [...actions].sort(
-    (a, b) => byProject(a, b) || ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind),
-  );
+  return [...actions].sort((a, b) => byProject(a, b) || ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind));
 }

@@ -7,7 +7,11 @@ const banner = "/* Generated from schema/ by `npm run gen` (json-schema-to-types
 
 export async function generate(name) {
   const schema = JSON.parse(await readFile(new URL(`../schema/${name}.schema.json`, import.meta.url), "utf8"));
-  return compile(schema, schemas[name], { bannerComment: banner, additionalProperties: false, style: { singleQuote: false } });
+  return compile(schema, schemas[name], {
+    bannerComment: banner,
+    additionalProperties: false,
+    style: { singleQuote: false },
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -11,7 +11,15 @@ import { fileURLToPath } from "node:url";
 import { test, type TestContext } from "node:test";
 import { execa } from "execa";
 import { killSession, listSessions } from "../src/adapters/tmux.js";
-import { BACKOFF_CAP_MS, backoffDelayMs, onAlive, onDead, onStarted, quickWindowMs, type HealRecord } from "../src/agents/watchdog.js";
+import {
+  BACKOFF_CAP_MS,
+  backoffDelayMs,
+  onAlive,
+  onDead,
+  onStarted,
+  quickWindowMs,
+  type HealRecord,
+} from "../src/agents/watchdog.js";
 import type { StatusResult } from "../src/agents/agents.js";
 import { pollUntil } from "../src/common/poll.js";
 
@@ -22,7 +30,10 @@ const PO_AGENTS = [join(DIST, "src", "cli", "main.js"), "agents"]; // the real C
 
 test("back-off doubles from one interval up to the cap", () => {
   assert.equal(backoffDelayMs(0, 1000), 0);
-  assert.deepEqual([1, 2, 3, 4].map((n) => backoffDelayMs(n, 1000)), [1000, 2000, 4000, 8000]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((n) => backoffDelayMs(n, 1000)),
+    [1000, 2000, 4000, 8000],
+  );
   assert.equal(backoffDelayMs(12, 30_000), BACKOFF_CAP_MS);
   assert.equal(backoffDelayMs(1000, 1000), BACKOFF_CAP_MS);
   assert.equal(quickWindowMs(1000), 10_000);
@@ -87,7 +98,11 @@ async function sandbox(t: TestContext, folder = "proj"): Promise<Sandbox> {
   const dir = join(base, folder);
   await Promise.all([process.env.TMUX_TMPDIR, process.env.HOME, dir].map((d) => mkdir(d, { recursive: true })));
   const po = async (...args: string[]) => {
-    const r = await execa(process.execPath, [...PO_AGENTS, ...args, "--dir", dir], { reject: false, timeout: 60_000, stdin: "ignore" });
+    const r = await execa(process.execPath, [...PO_AGENTS, ...args, "--dir", dir], {
+      reject: false,
+      timeout: 60_000,
+      stdin: "ignore",
+    });
     return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
   };
   t.after(async () => {
@@ -120,8 +135,18 @@ async function never(what: string, cond: () => boolean | Promise<boolean>, ms: n
 }
 
 async function panePids(): Promise<Map<string, string>> {
-  const r = await execa("tmux", ["list-panes", "-a", "-F", "#{session_name} #{pane_pid}"], { reject: false, timeout: 10_000 });
-  return new Map(r.failed ? [] : String(r.stdout).split("\n").filter(Boolean).map((l) => l.split(" ") as [string, string]));
+  const r = await execa("tmux", ["list-panes", "-a", "-F", "#{session_name} #{pane_pid}"], {
+    reject: false,
+    timeout: 10_000,
+  });
+  return new Map(
+    r.failed
+      ? []
+      : String(r.stdout)
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => l.split(" ") as [string, string]),
+  );
 }
 
 function stateChecks(dir: string): number {
@@ -132,7 +157,8 @@ function stateChecks(dir: string): number {
   }
 }
 
-const agent = (name: string, watch: string, command = '["sleep", "3600"]') => `[agents.${name}]\ncommand = ${command}\nwatch = "${watch}"\n`;
+const agent = (name: string, watch: string, command = '["sleep", "3600"]') =>
+  `[agents.${name}]\ncommand = ${command}\nwatch = "${watch}"\n`;
 const SLEEPERS = `[watchdog]\ninterval_s = 1\n\n${agent("a", "heal")}\n${agent("b", "none")}`;
 
 async function ok(r: Promise<{ exitCode?: number; stdout: string; stderr: string }>): Promise<string> {
@@ -174,13 +200,23 @@ test("an agent gets PO_AGENT, PO_PROMPT_FILE and its exact argv; its output land
   await mkdir(join(s.dir, "prompts"));
   await writeFile(join(s.dir, "prompts", "a.md"), "be useful\n");
   const tricky = "it's a;b #S $HOME";
-  const cmd = JSON.stringify(["sh", "-c", `printf '%s|%s|%s|%s\\n' "$PO_AGENT" "$PO_PROMPT_FILE" "$1" "$(pwd)"; sleep 3600`, "sh", tricky]);
+  const cmd = JSON.stringify([
+    "sh",
+    "-c",
+    `printf '%s|%s|%s|%s\\n' "$PO_AGENT" "$PO_PROMPT_FILE" "$1" "$(pwd)"; sleep 3600`,
+    "sh",
+    tricky,
+  ]);
   await s.agents(`[agents.a]\ncommand = ${cmd}\nprompt = "prompts/a.md"\n`);
   assert.match(await ok(s.po("up")), /started my_proj-a/);
   assert.deepEqual([...(await listSessions())], ["my_proj-a"]);
   const log = join(s.dir, ".ao-state", "logs", "a.log");
   const want = `a|${join(s.dir, "prompts", "a.md")}|${tricky}|${s.dir}`;
-  await until("the agent's output is in its log", () => existsSync(log) && readFileSync(log, "utf8").includes(want), 5000);
+  await until(
+    "the agent's output is in its log",
+    () => existsSync(log) && readFileSync(log, "utf8").includes(want),
+    5000,
+  );
   assert.ok(!existsSync(join(s.dir, ".ao-state", "watchdog.pid")), "no heal agent: no watchdog");
 });
 
@@ -204,7 +240,10 @@ test("a killed heal agent returns within two intervals; a killed none agent stay
   assert.ok(!Number.isNaN(Date.parse(a.since!)));
   assert.equal(status.watchdog.alive, true);
   assert.deepEqual(watchdogPids(s.dir), [status.watchdog.pid]);
-  assert.match(readFileSync(join(s.dir, ".ao-state", "logs", "watchdog.log"), "utf8"), /Z restart a \(session proj-a\): session is dead; restart #1/);
+  assert.match(
+    readFileSync(join(s.dir, ".ao-state", "logs", "watchdog.log"), "utf8"),
+    /Z restart a \(session proj-a\): session is dead; restart #1/,
+  );
 });
 
 test("a crash-looping agent backs off: its restarts come further and further apart", async (t) => {
@@ -212,12 +251,19 @@ test("a crash-looping agent backs off: its restarts come further and further apa
   await s.agents(`[watchdog]\ninterval_s = 1\n\n${agent("loop", "heal", '["sh", "-c", "exit 1"]')}`);
   await ok(s.po("up"));
   const logFile = join(s.dir, ".ao-state", "logs", "watchdog.log");
-  const restarts = () => [...(existsSync(logFile) ? readFileSync(logFile, "utf8") : "").matchAll(/^(\S+) restart loop /gm)].map((m) => Date.parse(m[1]));
+  const restarts = () =>
+    [...(existsSync(logFile) ? readFileSync(logFile, "utf8") : "").matchAll(/^(\S+) restart loop /gm)].map((m) =>
+      Date.parse(m[1]),
+    );
   await until("four restarts", () => restarts().length >= 4, 40_000);
   const times = restarts();
   const gaps = times.slice(1).map((t, i) => t - times[i]);
-  for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] > gaps[i - 1], `restart gaps should grow: ${gaps.join(", ")} ms`);
-  assert.match(readFileSync(logFile, "utf8"), /Z back-off loop \(session proj-loop\): died within .* \(2 quick deaths in a row\); next attempt in 2 s/);
+  for (let i = 1; i < gaps.length; i++)
+    assert.ok(gaps[i] > gaps[i - 1], `restart gaps should grow: ${gaps.join(", ")} ms`);
+  assert.match(
+    readFileSync(logFile, "utf8"),
+    /Z back-off loop \(session proj-loop\): died within .* \(2 quick deaths in a row\); next attempt in 2 s/,
+  );
   const status = JSON.parse(await ok(s.po("status", "--json"))) as StatusResult;
   assert.ok(status.agents[0].restarts >= 4);
 });
@@ -241,7 +287,10 @@ test("the watchdog ends when agents.toml has no heal agent any more", async (t) 
   await ok(s.po("up"));
   await s.agents(SLEEPERS.replace('"heal"', '"none"'));
   await until("the watchdog is gone", () => watchdogPids(s.dir).length === 0, 10_000);
-  assert.match(readFileSync(join(s.dir, ".ao-state", "logs", "watchdog.log"), "utf8"), /stopped: agents.toml has no agent with watch = "heal"/);
+  assert.match(
+    readFileSync(join(s.dir, ".ao-state", "logs", "watchdog.log"), "utf8"),
+    /stopped: agents.toml has no agent with watch = "heal"/,
+  );
   assert.ok(!existsSync(join(s.dir, ".ao-state", "watchdog.pid")));
 });
 
@@ -274,7 +323,13 @@ test("must show: crew with a (heal) and b (none)", async (t) => {
   assert.ok(!(await listSessions()).has("crew-b"), "crew-b must stay dead");
 
   const status = JSON.parse(await ok(s.po("status", "--json"))) as StatusResult;
-  assert.deepEqual(status.agents.map((a) => [a.session, a.live]), [["crew-a", true], ["crew-b", false]]);
+  assert.deepEqual(
+    status.agents.map((a) => [a.session, a.live]),
+    [
+      ["crew-a", true],
+      ["crew-b", false],
+    ],
+  );
 
   await ok(s.po("down"));
   assert.deepEqual([...(await listSessions())], []);

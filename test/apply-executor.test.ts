@@ -42,10 +42,14 @@ test("actions of one project run in order, one after the other", async () => {
   const plan = [act("p", "init"), act("p", "stop"), act("p", "pin"), act("p", "start")];
   const rs = await applyPlan(plan, port, { parallelism: 4 });
   assert.deepEqual(state.log, [
-    "begin p init", "end p init",
-    "begin p stop", "end p stop",
-    "begin p pin", "end p pin",
-    "begin p start", "end p start",
+    "begin p init",
+    "end p init",
+    "begin p stop",
+    "end p stop",
+    "begin p pin",
+    "end p pin",
+    "begin p start",
+    "end p start",
   ]);
   assert.deepEqual(outcomes(rs), ["p init ok", "p stop ok", "p pin ok", "p start ok"]);
   for (const r of rs) {
@@ -82,14 +86,20 @@ test("a nonsensical parallelism runs one at a time", async () => {
 test("a failure skips the rest of that project only", async () => {
   const { port, state } = fakePort({ fail: (a) => (tag(a) === "b stop" ? new Error("tmux said no") : undefined) });
   const plan = [
-    act("a", "pin"), act("a", "start"),
-    act("b", "stop"), act("b", "pin"), act("b", "start"),
+    act("a", "pin"),
+    act("a", "start"),
+    act("b", "stop"),
+    act("b", "pin"),
+    act("b", "start"),
     act("c", "start"),
   ];
   const rs = await applyPlan(plan, port, { parallelism: 1 });
   assert.deepEqual(outcomes(rs), [
-    "a pin ok", "a start ok",
-    "b stop failed", "b pin skipped", "b start skipped",
+    "a pin ok",
+    "a start ok",
+    "b stop failed",
+    "b pin skipped",
+    "b start skipped",
     "c start ok",
   ]);
   assert.equal(rs[2]!.error, "tmux said no");
@@ -154,12 +164,20 @@ test("an already aborted signal runs nothing", async () => {
 test("after a clone, the project's remaining actions are replaced by the replan, minus any clone", async () => {
   // Cloning or re-planning twice would loop forever in a broken executor; fail fast instead.
   let clones = 0;
-  const { port, state } = fakePort({ fail: (a) => (a.kind === "clone" && ++clones > 1 ? new Error("cloned twice") : undefined) });
+  const { port, state } = fakePort({
+    fail: (a) => (a.kind === "clone" && ++clones > 1 ? new Error("cloned twice") : undefined),
+  });
   const asked: string[] = [];
   port.replan = async (project) => {
     asked.push(project);
     if (asked.length > 1) throw new Error("replanned twice");
-    return [act(project, "clone"), act(project, "init"), act(project, "pin"), act("other", "stop"), act(project, "start")];
+    return [
+      act(project, "clone"),
+      act(project, "init"),
+      act(project, "pin"),
+      act("other", "stop"),
+      act(project, "start"),
+    ];
   };
   const plan = [act("p", "clone"), act("p", "start"), act("q", "start")];
   const rs = await applyPlan(plan, port, { parallelism: 1 });

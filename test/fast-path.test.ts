@@ -5,7 +5,18 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, lutimesSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { DesiredProject, HarnessSpec } from "../reconcile/model.js";
 import { fast, Repo } from "../src/observe/git-files.js";
@@ -29,7 +40,16 @@ interface Case {
 }
 
 const STANDARD: Piece[] = ["pin", "head", "clean", "refs", "tags"];
-const REFS = ["refs/tags/v0.1.0", "refs/tags/v0.2.0", "refs/heads/main", "refs/remotes/origin/main", "refs/remotes/origin/HEAD", "refs/tags/nope", "refs/tags/outer", "refs/tags/main"];
+const REFS = [
+  "refs/tags/v0.1.0",
+  "refs/tags/v0.2.0",
+  "refs/heads/main",
+  "refs/remotes/origin/main",
+  "refs/remotes/origin/HEAD",
+  "refs/tags/nope",
+  "refs/tags/outer",
+  "refs/tags/main",
+];
 
 let w: World;
 const cases: Case[] = [];
@@ -62,7 +82,12 @@ function settle(dir: string): void {
   git(dir, "update-index", "-q", "--refresh");
 }
 
-function add(name: string, fastFor: Piece[], setup: (dir: string, sub: string) => void, opts: { path?: string; gitDirty?: boolean; make?: () => string } = {}): void {
+function add(
+  name: string,
+  fastFor: Piece[],
+  setup: (dir: string, sub: string) => void,
+  opts: { path?: string; gitDirty?: boolean; make?: () => string } = {},
+): void {
   const dir = opts.make ? opts.make() : makeProject(w, name.replace(/[^a-z0-9]+/gi, "-"), "v0.1.0");
   const path = opts.path ?? "engine";
   setup(dir, join(dir, path));
@@ -80,7 +105,15 @@ function commitInSub(sub: string, files: Record<string, string>): void {
 }
 
 function harness(path: string): HarnessSpec {
-  return { name: "h", url: w.harnessUrl, path, up: ["true"], down: ["true"], session: "{dir}-{agent}", timeoutMs: 10_000 };
+  return {
+    name: "h",
+    url: w.harnessUrl,
+    path,
+    up: ["true"],
+    down: ["true"],
+    session: "{dir}-{agent}",
+    timeoutMs: 10_000,
+  };
 }
 
 before(() => {
@@ -134,7 +167,14 @@ before(() => {
   });
   for (const v of ["2", "4"]) {
     add(`index-v${v}`, STANDARD, (_d, sub) => {
-      commitInSub(sub, { "lib/a.js": "a\n", "lib/b/c.js": "c\n", "lib/b/d.js": "d\n", "lib/bb.js": "bb\n", "lib-x": "x\n", "run.sh": "#!/bin/sh\n" });
+      commitInSub(sub, {
+        "lib/a.js": "a\n",
+        "lib/b/c.js": "c\n",
+        "lib/b/d.js": "d\n",
+        "lib/bb.js": "bb\n",
+        "lib-x": "x\n",
+        "run.sh": "#!/bin/sh\n",
+      });
       chmodSync(join(sub, "run.sh"), 0o755);
       symlinkSync("VERSION", join(sub, "link"));
       git(sub, "add", ".");
@@ -148,14 +188,24 @@ before(() => {
     git(sub, "update-index", "--skip-worktree", "VERSION");
     settle(sub);
   });
-  add("intent-to-add", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    writeFileSync(join(sub, "new.txt"), "new\n");
-    git(sub, "add", "-N", "new.txt");
-  }, { gitDirty: true });
-  add("modified", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    settle(sub);
-    writeFileSync(join(sub, "VERSION"), "changed\n");
-  }, { gitDirty: true });
+  add(
+    "intent-to-add",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      writeFileSync(join(sub, "new.txt"), "new\n");
+      git(sub, "add", "-N", "new.txt");
+    },
+    { gitDirty: true },
+  );
+  add(
+    "modified",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      settle(sub);
+      writeFileSync(join(sub, "VERSION"), "changed\n");
+    },
+    { gitDirty: true },
+  );
   // Git compares ctime to the second only: within the second of the refresh it misses this change
   // and says clean. We compare ctime to the nanosecond, decline, and so agree with git either way.
   add("modified, same size and mtime", ["pin", "head", "refs", "tags"], (_d, sub) => {
@@ -166,79 +216,148 @@ before(() => {
     utimesSync(file, atime, mtime);
     assert.equal(fast(() => Repo.open(sub).isClean()).ok, false);
   });
-  add("exec bit", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    settle(sub);
-    chmodSync(join(sub, "VERSION"), 0o755);
-  }, { gitDirty: true });
-  add("staged", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    writeFileSync(join(sub, "VERSION"), "staged\n");
-    git(sub, "add", "VERSION");
-    settle(sub);
-  }, { gitDirty: true });
-  add("deleted", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    settle(sub);
-    git(sub, "rm", "-q", "--cached", "VERSION");
-  }, { gitDirty: true });
-  add("untracked", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    settle(sub);
-    writeFileSync(join(sub, "notes.txt"), "x\n");
-  }, { gitDirty: true });
-  add("untracked, nested", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    commitInSub(sub, { "lib/a.js": "a\n" });
-    settle(sub);
-    mkdirSync(join(sub, "lib", "new"));
-    writeFileSync(join(sub, "lib", "new", "x.js"), "x\n");
-  }, { gitDirty: true });
-  add("ignored (info/exclude, global excludes)", STANDARD, (_d, sub) => {
-    settle(sub);
-    writeFileSync(join(sub, "..", ".git", "modules", "engine", "info", "exclude"), "# local\n*.log\n");
-    writeFileSync(join(sub, "debug.log"), "x\n");
-    writeFileSync(join(sub, "x.global-ignored"), "x\n");
-  }, { gitDirty: false });
-  add("ignored (.gitignore: directories, anchored, nested)", STANDARD, (_d, sub) => {
-    commitInSub(sub, { ".gitignore": "__pycache__/\n/build\nlib/*.tmp\n", "lib/a.py": "a\n", "lib/.gitignore": "*.bak\n" });
-    settle(sub);
-    for (const f of ["__pycache__/a.pyc", "lib/__pycache__/a.pyc", "build/out.js", "lib/x.tmp", "lib/deep/y.bak"]) {
-      mkdirSync(join(sub, f, ".."), { recursive: true });
-      writeFileSync(join(sub, f), "x\n");
-    }
-  }, { gitDirty: false });
-  add("ignored only below the .gitignore", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    commitInSub(sub, { "lib/a.py": "a\n", "lib/.gitignore": "*.bak\n" });
-    settle(sub);
-    mkdirSync(join(sub, "cache", "sub"), { recursive: true });
-    writeFileSync(join(sub, "cache", "sub", "z.bak"), "x\n");
-  }, { gitDirty: true });
-  add("ignored, but not where anchored", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    commitInSub(sub, { ".gitignore": "/build\n", "lib/a.py": "a\n" });
-    settle(sub);
-    mkdirSync(join(sub, "lib", "build"));
-    writeFileSync(join(sub, "lib", "build", "x"), "x\n");
-  }, { gitDirty: true });
-  add("ignored, with a negation", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    commitInSub(sub, { ".gitignore": "*.log\n!keep.log\n" });
-    settle(sub);
-    writeFileSync(join(sub, "a.log"), "x\n");
-  }, { gitDirty: false });
+  add(
+    "exec bit",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      settle(sub);
+      chmodSync(join(sub, "VERSION"), 0o755);
+    },
+    { gitDirty: true },
+  );
+  add(
+    "staged",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      writeFileSync(join(sub, "VERSION"), "staged\n");
+      git(sub, "add", "VERSION");
+      settle(sub);
+    },
+    { gitDirty: true },
+  );
+  add(
+    "deleted",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      settle(sub);
+      git(sub, "rm", "-q", "--cached", "VERSION");
+    },
+    { gitDirty: true },
+  );
+  add(
+    "untracked",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      settle(sub);
+      writeFileSync(join(sub, "notes.txt"), "x\n");
+    },
+    { gitDirty: true },
+  );
+  add(
+    "untracked, nested",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      commitInSub(sub, { "lib/a.js": "a\n" });
+      settle(sub);
+      mkdirSync(join(sub, "lib", "new"));
+      writeFileSync(join(sub, "lib", "new", "x.js"), "x\n");
+    },
+    { gitDirty: true },
+  );
+  add(
+    "ignored (info/exclude, global excludes)",
+    STANDARD,
+    (_d, sub) => {
+      settle(sub);
+      writeFileSync(join(sub, "..", ".git", "modules", "engine", "info", "exclude"), "# local\n*.log\n");
+      writeFileSync(join(sub, "debug.log"), "x\n");
+      writeFileSync(join(sub, "x.global-ignored"), "x\n");
+    },
+    { gitDirty: false },
+  );
+  add(
+    "ignored (.gitignore: directories, anchored, nested)",
+    STANDARD,
+    (_d, sub) => {
+      commitInSub(sub, {
+        ".gitignore": "__pycache__/\n/build\nlib/*.tmp\n",
+        "lib/a.py": "a\n",
+        "lib/.gitignore": "*.bak\n",
+      });
+      settle(sub);
+      for (const f of ["__pycache__/a.pyc", "lib/__pycache__/a.pyc", "build/out.js", "lib/x.tmp", "lib/deep/y.bak"]) {
+        mkdirSync(join(sub, f, ".."), { recursive: true });
+        writeFileSync(join(sub, f), "x\n");
+      }
+    },
+    { gitDirty: false },
+  );
+  add(
+    "ignored only below the .gitignore",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      commitInSub(sub, { "lib/a.py": "a\n", "lib/.gitignore": "*.bak\n" });
+      settle(sub);
+      mkdirSync(join(sub, "cache", "sub"), { recursive: true });
+      writeFileSync(join(sub, "cache", "sub", "z.bak"), "x\n");
+    },
+    { gitDirty: true },
+  );
+  add(
+    "ignored, but not where anchored",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      commitInSub(sub, { ".gitignore": "/build\n", "lib/a.py": "a\n" });
+      settle(sub);
+      mkdirSync(join(sub, "lib", "build"));
+      writeFileSync(join(sub, "lib", "build", "x"), "x\n");
+    },
+    { gitDirty: true },
+  );
+  add(
+    "ignored, with a negation",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      commitInSub(sub, { ".gitignore": "*.log\n!keep.log\n" });
+      settle(sub);
+      writeFileSync(join(sub, "a.log"), "x\n");
+    },
+    { gitDirty: false },
+  );
   add("symlinked .gitignore", ["pin", "head", "refs", "tags"], (_d, sub) => {
     settle(sub);
     writeFileSync(join(sub, "..", "elsewhere.gitignore"), "*\n");
     symlinkSync("../elsewhere.gitignore", join(sub, ".gitignore"));
   });
-  add("untracked beside ignored", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    commitInSub(sub, { ".gitignore": "*.pyc\n" });
-    settle(sub);
-    mkdirSync(join(sub, "cache"));
-    writeFileSync(join(sub, "cache", "a.pyc"), "x\n");
-    writeFileSync(join(sub, "cache", "notes.txt"), "x\n");
-  }, { gitDirty: true });
-  add("empty directories", STANDARD, (_d, sub) => {
-    settle(sub);
-    mkdirSync(join(sub, "empty", "emptier"), { recursive: true });
-  }, { gitDirty: false });
-  add("attributes, racy", ["pin", "head", "refs", "tags"], (_d, sub) => {
-    commitInSub(sub, { ".gitattributes": "*.txt text eol=crlf\n", "a.txt": "a\n" });
-  }, { gitDirty: false });
+  add(
+    "untracked beside ignored",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      commitInSub(sub, { ".gitignore": "*.pyc\n" });
+      settle(sub);
+      mkdirSync(join(sub, "cache"));
+      writeFileSync(join(sub, "cache", "a.pyc"), "x\n");
+      writeFileSync(join(sub, "cache", "notes.txt"), "x\n");
+    },
+    { gitDirty: true },
+  );
+  add(
+    "empty directories",
+    STANDARD,
+    (_d, sub) => {
+      settle(sub);
+      mkdirSync(join(sub, "empty", "emptier"), { recursive: true });
+    },
+    { gitDirty: false },
+  );
+  add(
+    "attributes, racy",
+    ["pin", "head", "refs", "tags"],
+    (_d, sub) => {
+      commitInSub(sub, { ".gitattributes": "*.txt text eol=crlf\n", "a.txt": "a\n" });
+    },
+    { gitDirty: false },
+  );
   add("split index", ["pin", "head", "refs", "tags"], (_d, sub) => {
     git(sub, "update-index", "--split-index");
     settle(sub);
@@ -252,7 +371,11 @@ before(() => {
     git(sub, "checkout", "-q", "v0.2.0");
     git(d, "add", "engine");
     settle(sub);
-    assert.deepEqual(fast(() => Repo.open(d).gitlinkInHead("engine")), { ok: true, value: sha("v0.1.0") }, "HEAD's pin, not the staged one");
+    assert.deepEqual(
+      fast(() => Repo.open(d).gitlinkInHead("engine")),
+      { ok: true, value: sha("v0.1.0") },
+      "HEAD's pin, not the staged one",
+    );
   });
   add("uninitialized", ["pin"], () => {}, {
     make: () => {
@@ -316,9 +439,16 @@ function gitAnswers(c: Case) {
   if (!gitDirOf(sub)) return { pin };
   const head = gitOr(sub, "", "rev-parse", "--verify", "--quiet", "HEAD").trim() || undefined;
   const status = git(sub, "status", "--porcelain", "--untracked-files=normal");
-  const refs = Object.fromEntries(REFS.map((r) => [r, gitOr(sub, "", "rev-parse", "--verify", "--quiet", "--end-of-options", `${r}^{commit}`).trim() || undefined]));
+  const refs = Object.fromEntries(
+    REFS.map((r) => [
+      r,
+      gitOr(sub, "", "rev-parse", "--verify", "--quiet", "--end-of-options", `${r}^{commit}`).trim() || undefined,
+    ]),
+  );
   const commits = [...new Set([pin, head, ...Object.values(refs)].filter((x): x is string => Boolean(x)))];
-  const tags = Object.fromEntries(commits.map((c2) => [c2, gitOr(sub, "?", "tag", "--points-at", c2, "--sort=refname").split("\n").filter(Boolean)]));
+  const tags = Object.fromEntries(
+    commits.map((c2) => [c2, gitOr(sub, "?", "tag", "--points-at", c2, "--sort=refname").split("\n").filter(Boolean)]),
+  );
   return { pin, head, status, refs, tags };
 }
 
@@ -340,7 +470,12 @@ describe("fast path against git", () => {
           answered.add("head");
           assert.equal(head.value, g.head, `${c.name}: submodule HEAD`);
         }
-        if (c.gitDirty !== undefined) assert.equal(g.status !== "", c.gitDirty, `${c.name}: the case is ${c.gitDirty ? "dirty" : "clean"} for git (${g.status})`);
+        if (c.gitDirty !== undefined)
+          assert.equal(
+            g.status !== "",
+            c.gitDirty,
+            `${c.name}: the case is ${c.gitDirty ? "dirty" : "clean"} for git (${g.status})`,
+          );
         const clean = fast(() => Repo.open(sub).isClean());
         if (clean.ok) {
           answered.add("clean");
@@ -367,7 +502,13 @@ describe("fast path against git", () => {
 
   it("observes every project exactly as git does", async () => {
     const probes = cases.flatMap((c) =>
-      ["v0.1.0", "main", ...(c.name === "tag-of-tag" ? ["outer"] : [])].map((ref): DesiredProject => ({ name: c.name, location: c.dir, harness: harness(c.path), ref, enabled: true })),
+      ["v0.1.0", "main", ...(c.name === "tag-of-tag" ? ["outer"] : [])].map((ref): DesiredProject => ({
+        name: c.name,
+        location: c.dir,
+        harness: harness(c.path),
+        ref,
+        enabled: true,
+      })),
     );
     const observe = (refs: Resolver) => (p: DesiredProject) => observeProject(p, new Set([`${p.name}-a`]), refs);
     const withFast = await mapLimit(probes, 1, observe(resolver(false)));
@@ -391,7 +532,10 @@ describe("fast path against git", () => {
       if (i % 4 === 0) git(dir, "tag", "-a", `t${i}`, "-m", `tag ${i}`);
     }
     // offset deltas (the default), then deltas naming their base by id
-    for (const repack of [["gc", "-q", "--aggressive"], ["-c", "repack.useDeltaBaseOffset=false", "repack", "-q", "-a", "-d", "-f"]]) {
+    for (const repack of [
+      ["gc", "-q", "--aggressive"],
+      ["-c", "repack.useDeltaBaseOffset=false", "repack", "-q", "-a", "-d", "-f"],
+    ]) {
       git(dir, ...repack);
       const pack = readdirSync(join(dir, ".git", "objects", "pack")).find((f) => f.endsWith(".idx"))!;
       const verify = git(dir, "verify-pack", "-v", join(dir, ".git", "objects", "pack", pack));
@@ -412,11 +556,17 @@ describe("fast path against git", () => {
   it("plans and reports an in-sync fleet without asking git anything", () => {
     const fleetDir = join(w.root, "in-sync");
     mkdirSync(fleetDir);
-    for (const [name, ref] of [["alpha", "v0.1.0"], ["beta", "v0.2.0"]]) {
+    for (const [name, ref] of [
+      ["alpha", "v0.1.0"],
+      ["beta", "v0.2.0"],
+    ]) {
       const dir = makeProject(w, join("in-sync", name), ref);
       settle(join(dir, "engine"));
     }
-    writeFleet(w, { alpha: { ref: "v0.1.0", location: "in-sync/alpha" }, beta: { ref: "v0.2.0", location: "in-sync/beta" } });
+    writeFleet(w, {
+      alpha: { ref: "v0.1.0", location: "in-sync/alpha" },
+      beta: { ref: "v0.2.0", location: "in-sync/beta" },
+    });
     w.tmux("new-session", "-d", "-s", "alpha-a", "sleep 600");
     w.tmux("new-session", "-d", "-s", "beta-a", "sleep 600");
     // a git first on PATH that notes every call, then runs the real one

@@ -40,7 +40,12 @@ describe("generated types", () => {
 
   it("generate() reproduces every checked-in file byte for byte", async () => {
     const generate = await generatorAt(SCRIPT);
-    for (const name of NAMES) assert.equal(await generate(name), checkedIn(name), `src/registry/generated/${name}.ts is stale: run npm run gen`);
+    for (const name of NAMES)
+      assert.equal(
+        await generate(name),
+        checkedIn(name),
+        `src/registry/generated/${name}.ts is stale: run npm run gen`,
+      );
   });
 });
 
@@ -57,13 +62,17 @@ describe("the staleness check can fail", () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "po-gen-types-"));
-    for (const sub of ["scripts", "schema", join("src", "registry", "generated")]) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of ["scripts", "schema", join("src", "registry", "generated")])
+      mkdirSync(join(dir, sub), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
     copyFileSync(SCRIPT, join(dir, "scripts", "gen-types.mjs"));
     for (const name of NAMES) {
       const schema = readFileSync(join(ROOT, "schema", `${name}.schema.json`), "utf8");
       writeFileSync(join(dir, "schema", `${name}.schema.json`), name === "fleet" ? changed(schema) : schema);
-      copyFileSync(join(ROOT, "src", "registry", "generated", `${name}.ts`), join(dir, "src", "registry", "generated", `${name}.ts`));
+      copyFileSync(
+        join(ROOT, "src", "registry", "generated", `${name}.ts`),
+        join(dir, "src", "registry", "generated", `${name}.ts`),
+      );
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,7 +82,11 @@ describe("the staleness check can fail", () => {
     const fleet = await generate("fleet");
     assert.notEqual(fleet, checkedIn("fleet"));
     assert.match(fleet, /color\?: string;/, "the new property is in the generated type");
-    assert.equal(await generate("agents"), checkedIn("agents"), "the unchanged schema still generates the checked-in file");
+    assert.equal(
+      await generate("agents"),
+      checkedIn("agents"),
+      "the unchanged schema still generates the checked-in file",
+    );
   });
 
   it("--check exits 1 and names the stale file", () => {

@@ -49,7 +49,10 @@ describe("managing projects through fleet.toml", () => {
     assert.equal(w.git(dir, "rev-list", "--count", "HEAD").trim(), "1");
     const tracked = w.git(dir, "ls-files").trim().split("\n").sort();
     assert.deepEqual(tracked, [".gitignore", ".gitmodules", "README.md", "agents.toml", "engine", "prompts/main.md"]);
-    assert.match(w.git(dir, "ls-tree", "HEAD", "engine"), new RegExp(`160000 commit ${w.git(w.harnessUrl, "rev-parse", "v0.1.0^{commit}").trim()}\tengine`));
+    assert.match(
+      w.git(dir, "ls-tree", "HEAD", "engine"),
+      new RegExp(`160000 commit ${w.git(w.harnessUrl, "rev-parse", "v0.1.0^{commit}").trim()}\tengine`),
+    );
     for (const f of tracked.filter((f) => f !== "engine")) {
       const text = readFileSync(join(dir, f), "utf8");
       assert.doesNotMatch(text, /fleet\.toml|orchestrat/i, `${f} mentions nothing of the orchestrator`);
@@ -57,7 +60,10 @@ describe("managing projects through fleet.toml", () => {
     assert.equal(w.po(["validate", join(dir, "agents.toml")]).code, 0);
     const text = readFileSync(fleet, "utf8");
     for (const c of comments(original)) assert.ok(text.includes(c), `kept: ${c}`);
-    assert.deepEqual({ ...(parse(text) as any).projects.newp }, { location: "../newp", harness: "h", ref: "v0.1.0", enabled: true });
+    assert.deepEqual(
+      { ...(parse(text) as any).projects.newp },
+      { location: "../newp", harness: "h", ref: "v0.1.0", enabled: true },
+    );
     assert.equal(po("validate").code, 0);
   });
 
@@ -87,7 +93,10 @@ describe("managing projects through fleet.toml", () => {
     assert.deepEqual(w.sessions(), ["alpha-a"]);
     r = po("update", "alpha", "v0.2.0", "--yes");
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.equal(w.git(join(w.root, "alpha", "engine"), "rev-parse", "HEAD").trim(), w.git(w.harnessUrl, "rev-parse", "v0.2.0").trim());
+    assert.equal(
+      w.git(join(w.root, "alpha", "engine"), "rev-parse", "HEAD").trim(),
+      w.git(w.harnessUrl, "rev-parse", "v0.2.0").trim(),
+    );
     assert.deepEqual(w.sessions(), ["alpha-a"], "still running after the re-pin");
     r = po("stop", "alpha", "--yes");
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -101,7 +110,13 @@ describe("managing projects through fleet.toml", () => {
 
   it("unknown names are refused with a suggestion and fleet.toml is untouched", () => {
     const before = readFileSync(fleet, "utf8");
-    for (const verb of [["start", "alpah", "--yes"], ["stop", "alpah", "--yes"], ["update", "alpah", "v0.1.0", "--yes"], ["get", "alpah"], ["plan", "--target", "alpah"]]) {
+    for (const verb of [
+      ["start", "alpah", "--yes"],
+      ["stop", "alpah", "--yes"],
+      ["update", "alpah", "v0.1.0", "--yes"],
+      ["get", "alpah"],
+      ["plan", "--target", "alpah"],
+    ]) {
       const r = po(...verb);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /unknown project 'alpah' \(did you mean 'alpha'\?\)/);

@@ -217,7 +217,10 @@ test("repoBlocked without a pin needed plans normally", () => {
 });
 
 test("agentsError is an error for that project", () => {
-  const body = one(desired("p"), actual("p", { agents: [], sessions: [], live: [], agentsError: "agents.toml:3:1: bad" }));
+  const body = one(
+    desired("p"),
+    actual("p", { agents: [], sessions: [], live: [], agentsError: "agents.toml:3:1: bad" }),
+  );
   assert.deepEqual(body.actions, []);
   assert.equal(body.errors.length, 1);
   assert.match(body.errors[0]!.message, /agents\.toml:3:1: bad/);
@@ -269,7 +272,9 @@ test("no agents: never start or stop, but still pin", () => {
   const none = { agents: [], sessions: [], live: [] };
   assert.deepEqual(one(desired("p"), actual("p", none)), { actions: [], errors: [] });
   assert.deepEqual(kinds(one(desired("p"), actual("p", { ...none, pinned: OLD })).actions), ["pin"]);
-  assert.deepEqual(kinds(one(desired("p", { enabled: false }), actual("p", { ...none, pinned: OLD })).actions), ["pin"]);
+  assert.deepEqual(kinds(one(desired("p", { enabled: false }), actual("p", { ...none, pinned: OLD })).actions), [
+    "pin",
+  ]);
 });
 
 // ---- removed projects -------------------------------------------------------------------------
@@ -309,7 +314,10 @@ test("an error in one project does not stop the others from planning", () => {
   const as = [actual("a", { live: [] }), actual("b", { resolved: undefined, resolveError: "nope" }), actual("c")];
   const body = plan(ds, as);
   assert.deepEqual(body.errors, [{ project: "b", message: "nope" }]);
-  assert.deepEqual(body.actions.map((a) => `${a.project} ${a.kind}`), ["a start", "c stop"]);
+  assert.deepEqual(
+    body.actions.map((a) => `${a.project} ${a.kind}`),
+    ["a start", "c stop"],
+  );
 });
 
 test("actions and errors come out sorted by project name, actions in ACTION_ORDER", () => {
@@ -323,23 +331,23 @@ test("actions and errors come out sorted by project name, actions in ACTION_ORDE
   ];
   const inv = [{ name: "beta", location: "/fleet/beta", harness }];
   const body = plan(ds, as, inv, [actual("beta")]);
-  assert.deepEqual(body.actions.map((a) => `${a.project} ${a.kind}`), [
-    "alpha clone",
-    "alpha start",
-    "beta stop",
-    "mid init",
-    "mid stop",
-    "mid pin",
-    "mid start",
-    "zeta start",
-  ]);
-  assert.deepEqual(body.errors.map((e) => e.project), ["bad1", "bad2"]);
+  assert.deepEqual(
+    body.actions.map((a) => `${a.project} ${a.kind}`),
+    ["alpha clone", "alpha start", "beta stop", "mid init", "mid stop", "mid pin", "mid start", "zeta start"],
+  );
+  assert.deepEqual(
+    body.errors.map((e) => e.project),
+    ["bad1", "bad2"],
+  );
 });
 
 test("planFleet does not reorder the caller's array", () => {
   const ds = [desired("b"), desired("a")];
   plan(ds, [actual("a"), actual("b")]);
-  assert.deepEqual(ds.map((d) => d.name), ["b", "a"]);
+  assert.deepEqual(
+    ds.map((d) => d.name),
+    ["b", "a"],
+  );
 });
 
 test("planProject plans one project on its own", () => {

@@ -3,7 +3,15 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeProject, makeWorld, panePid, snapshot, writeFleet, type FleetProject, type World } from "./support/world.js";
+import {
+  makeProject,
+  makeWorld,
+  panePid,
+  snapshot,
+  writeFleet,
+  type FleetProject,
+  type World,
+} from "./support/world.js";
 
 interface PlanJson {
   format: string;
@@ -35,7 +43,12 @@ describe("four projects: start, stop, re-pin, in sync", () => {
     dirs.gamma = makeProject(w, "gamma", "v0.1.0"); // enabled, running, needs v0.2.0
     dirs.delta = makeProject(w, "delta", "v0.2.0"); // enabled, running, in sync
     for (const p of ["beta", "gamma", "delta"]) assert.equal(w.po(["agents", "up", "--dir", dirs[p]]).code, 0);
-    writeFleet(w, { alpha: { ref: "v0.2.0" }, beta: { ref: "v0.2.0", enabled: false }, gamma: { ref: "v0.2.0" }, delta: { ref: "v0.2.0" } });
+    writeFleet(w, {
+      alpha: { ref: "v0.2.0" },
+      beta: { ref: "v0.2.0", enabled: false },
+      gamma: { ref: "v0.2.0" },
+      delta: { ref: "v0.2.0" },
+    });
   });
   after(() => w.cleanup());
 
@@ -47,7 +60,10 @@ describe("four projects: start, stop, re-pin, in sync", () => {
     assert.equal(plan.format, "po-plan/1");
     assert.deepEqual(kinds(plan), { alpha: ["start"], beta: ["stop"], gamma: ["stop", "pin", "start"] });
     assert.deepEqual(plan.errors, []);
-    assert.equal(plan.actions.find((a) => a.kind === "pin")?.to, w.git(w.harnessUrl, "rev-parse", "v0.2.0^{commit}").trim());
+    assert.equal(
+      plan.actions.find((a) => a.kind === "pin")?.to,
+      w.git(w.harnessUrl, "rev-parse", "v0.2.0^{commit}").trim(),
+    );
     for (const [n, d] of Object.entries(dirs)) assert.equal(snapshot(w, d), before[n], `${n} unchanged by plan`);
     assert.deepEqual(w.sessions(), sessions);
   });
@@ -82,7 +98,10 @@ describe("four projects: start, stop, re-pin, in sync", () => {
     const message = w.git(dirs.gamma, "log", "-1", "--format=%B");
     assert.match(message, /h v0\.1\.0 → v0\.2\.0/);
     assert.match(message, /harness 0\.2\.0/, "names the commits between");
-    assert.equal(w.git(join(dirs.gamma, "engine"), "rev-parse", "HEAD").trim(), w.git(w.harnessUrl, "rev-parse", "v0.2.0").trim());
+    assert.equal(
+      w.git(join(dirs.gamma, "engine"), "rev-parse", "HEAD").trim(),
+      w.git(w.harnessUrl, "rev-parse", "v0.2.0").trim(),
+    );
     assert.equal(w.git(dirs.gamma, "status", "--porcelain").trim(), "");
     assert.equal(w.po(["plan", "--detailed-exitcode"]).code, 0);
   });
@@ -90,8 +109,19 @@ describe("four projects: start, stop, re-pin, in sync", () => {
   it("status shows every project in sync with its pinned tag", () => {
     const r = w.po(["status", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    const s = JSON.parse(r.stdout) as { projects: { name: string; state: string; pinnedTag?: string; sessions: { live: number } }[]; lastApply: { failed: number } };
-    assert.deepEqual(s.projects.map((p) => [p.name, p.state]), [["alpha", "in sync"], ["beta", "in sync"], ["delta", "in sync"], ["gamma", "in sync"]]);
+    const s = JSON.parse(r.stdout) as {
+      projects: { name: string; state: string; pinnedTag?: string; sessions: { live: number } }[];
+      lastApply: { failed: number };
+    };
+    assert.deepEqual(
+      s.projects.map((p) => [p.name, p.state]),
+      [
+        ["alpha", "in sync"],
+        ["beta", "in sync"],
+        ["delta", "in sync"],
+        ["gamma", "in sync"],
+      ],
+    );
     assert.equal(s.projects.find((p) => p.name === "gamma")?.pinnedTag, "v0.2.0");
     assert.equal(s.lastApply.failed, 0);
     assert.match(w.po(["status"]).stdout, /gamma .*h@v0\.2\.0 .*\(v0\.2\.0\) +1\/1 +in sync/);
@@ -143,7 +173,10 @@ describe("clone, heal, branch refs and removed projects", () => {
     assert.deepEqual(kinds(plan), { cloned: ["clone", "start"] });
     const r = w.po(["apply", "--yes"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.equal(w.git(join(w.root, "cloned", "engine"), "rev-parse", "HEAD").trim(), w.git(w.harnessUrl, "rev-parse", "v0.2.0").trim());
+    assert.equal(
+      w.git(join(w.root, "cloned", "engine"), "rev-parse", "HEAD").trim(),
+      w.git(w.harnessUrl, "rev-parse", "v0.2.0").trim(),
+    );
     assert.deepEqual(w.sessions(), ["cloned-a"]);
     assert.equal(w.po(["plan", "--detailed-exitcode"]).code, 0);
   });
@@ -170,7 +203,10 @@ describe("clone, heal, branch refs and removed projects", () => {
     assert.deepEqual(kinds(plan), { edge: ["pin"] });
     assert.equal(plan.actions[0].to, w.git(w.harnessUrl, "rev-parse", "main").trim());
     assert.equal(w.po(["apply", "--yes"]).code, 0);
-    assert.equal(w.git(join(dir, "engine"), "rev-parse", "HEAD").trim(), w.git(w.harnessUrl, "rev-parse", "main").trim());
+    assert.equal(
+      w.git(join(dir, "engine"), "rev-parse", "HEAD").trim(),
+      w.git(w.harnessUrl, "rev-parse", "main").trim(),
+    );
   });
 
   it("stops a project removed from fleet.toml and keeps its files", () => {
@@ -182,7 +218,10 @@ describe("clone, heal, branch refs and removed projects", () => {
     writeFleet(w, fleet);
     const { plan } = planJson(w);
     assert.deepEqual(kinds(plan), { leaver: ["stop"] });
-    assert.match(w.po(["status"]).stdout, /leaver .* removed \(left fleet\.toml; po apply stops its 1 live session\(s\)\)/);
+    assert.match(
+      w.po(["status"]).stdout,
+      /leaver .* removed \(left fleet\.toml; po apply stops its 1 live session\(s\)\)/,
+    );
     assert.equal(w.po(["apply", "--yes"]).code, 0);
     assert.ok(!w.sessions().includes("leaver-a"));
     assert.equal(w.git(dir, "status", "--porcelain").trim(), "");
@@ -198,7 +237,13 @@ describe("bad input ends in one clear line per project", () => {
     makeProject(w, "ok", "v0.2.0");
     writeFleet(w, { afile: { ref: "v0.2.0" }, ok: { ref: "v0.2.0" } }, "");
     // A second harness whose up names a program that does not exist.
-    writeFileSync(join(w.root, "fleet.toml"), readFileSync(join(w.root, "fleet.toml"), "utf8").replace('up = ["node", "engine/harness.mjs", "up"]', 'up = ["no-such-program-po"]'));
+    writeFileSync(
+      join(w.root, "fleet.toml"),
+      readFileSync(join(w.root, "fleet.toml"), "utf8").replace(
+        'up = ["node", "engine/harness.mjs", "up"]',
+        'up = ["no-such-program-po"]',
+      ),
+    );
   });
   after(() => w.cleanup());
 
@@ -206,13 +251,20 @@ describe("bad input ends in one clear line per project", () => {
     const r = w.po(["apply", "--yes"]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /afile {2}! error: location .*afile exists but is not a git repository/);
-    assert.match(r.stdout, /ok: start FAILED .*program 'no-such-program-po' not found .*fix up of \[harnesses\.h\] in fleet\.toml/);
+    assert.match(
+      r.stdout,
+      /ok: start FAILED .*program 'no-such-program-po' not found .*fix up of \[harnesses\.h\] in fleet\.toml/,
+    );
     assert.doesNotMatch(r.stdout + r.stderr, /internal error|\n\s+at /);
     assert.equal(readFileSync(join(w.root, "afile"), "utf8"), "not a project\n");
   });
 
   it("bad numbers for --parallelism and --lock-timeout are refused in one line", () => {
-    for (const [opt, value, min] of [["--parallelism", "0", 1], ["--lock-timeout", "-1", 0], ["--parallelism", "two", 1]] as const) {
+    for (const [opt, value, min] of [
+      ["--parallelism", "0", 1],
+      ["--lock-timeout", "-1", 0],
+      ["--parallelism", "two", 1],
+    ] as const) {
       const r = w.po(["apply", "--yes", `${opt}=${value}`]);
       assert.equal(r.code, 1);
       assert.equal(r.stderr, `po: apply: ${opt} must be a whole number of ${min} or more, not '${value}'\n`);

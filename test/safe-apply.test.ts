@@ -7,8 +7,27 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, uptime } from "node:os";
 import { join } from "node:path";
-import { makeProject, makeWorld, panePid, poInPane, screen as screenOf, snapshot, until, type World } from "./support/world.js";
-import { journalOf, lockPath, oneLine, poBackground, processGone, rev, writeFleetOf, dispose, conflictingBranches } from "./support/apply-world.js";
+import {
+  makeProject,
+  makeWorld,
+  panePid,
+  poInPane,
+  screen as screenOf,
+  snapshot,
+  until,
+  type World,
+} from "./support/world.js";
+import {
+  journalOf,
+  lockPath,
+  oneLine,
+  poBackground,
+  processGone,
+  rev,
+  writeFleetOf,
+  dispose,
+  conflictingBranches,
+} from "./support/apply-world.js";
 
 const SLOW_UP = (s: number) => ({ up: ["sh", "-c", `sleep ${s}; exec node engine/harness.mjs up`] });
 
@@ -34,7 +53,10 @@ describe("saved plans: applied once, refused when stale or replayed", () => {
     const [snap, pid, journal] = [snapshot(w, alpha), panePid(w, "alpha-a"), journalOf(w).length];
     const again = w.po(["apply", "first.json", "--yes"]);
     assert.equal(again.code, 1);
-    assert.match(oneLine(again.stderr), /first\.json .*was already applied, and a plan is applied only once; run po plan again/);
+    assert.match(
+      oneLine(again.stderr),
+      /first\.json .*was already applied, and a plan is applied only once; run po plan again/,
+    );
     assert.equal(snapshot(w, alpha), snap, "no commit, checkout or index change");
     assert.equal(panePid(w, "alpha-a"), pid, "the session was not touched");
     assert.equal(journalOf(w).length, journal, "nothing was journaled: nothing ran");
@@ -76,7 +98,10 @@ describe("saved plans: applied once, refused when stale or replayed", () => {
     writeFileSync(join(w.root, "other.json"), JSON.stringify({ format: "po-plan/1", id: "x" }));
     const cases: [string, RegExp][] = [
       ["garbage.json", /^po: garbage\.json: not a readable saved plan \(.*JSON.*\); make one with po plan --out FILE$/],
-      ["other.json", /^po: other\.json: not a saved plan of format po-plan\/1: its id or fingerprint is missing; make one/],
+      [
+        "other.json",
+        /^po: other\.json: not a saved plan of format po-plan\/1: its id or fingerprint is missing; make one/,
+      ],
       ["missing.json", /^po: missing\.json: not a readable saved plan \(ENOENT/],
     ];
     for (const [file, want] of cases) {
@@ -103,7 +128,12 @@ describe("one apply at a time", () => {
     const second = w.po(["apply", "--yes"]);
     assert.ok(Date.now() - t0 < 3000, `the second apply failed within 3 s (${Date.now() - t0} ms)`);
     assert.equal(second.code, 1);
-    assert.match(oneLine(second.stderr), new RegExp(`another apply holds the lock .*apply\\.lock \\(pid ${first.pid} on .*\\); wait for it to finish, or pass --lock-timeout`));
+    assert.match(
+      oneLine(second.stderr),
+      new RegExp(
+        `another apply holds the lock .*apply\\.lock \\(pid ${first.pid} on .*\\); wait for it to finish, or pass --lock-timeout`,
+      ),
+    );
     const waiter = poBackground(w, ["apply", "--yes", "--lock-timeout", "30"]);
     const [a, b] = [await first.done, await waiter.done];
     assert.equal(a.code, 0, a.stdout + a.stderr);
@@ -122,7 +152,12 @@ describe("one apply at a time", () => {
     writeFileSync(`${lockPath(w)}.${dead}.new`, "what a process killed mid-write leaves");
     const r = w.po(["apply", "--yes"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stderr, new RegExp(`warning: took over a stale apply lock of pid ${dead} \\(started 2020-01-01T00:00:00\\.000Z\\), whose process is gone`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `warning: took over a stale apply lock of pid ${dead} \\(started 2020-01-01T00:00:00\\.000Z\\), whose process is gone`,
+      ),
+    );
     assert.deepEqual(w.sessions(), ["slow-a"]);
     assert.ok(!existsSync(lockPath(w)));
     assert.ok(!existsSync(`${lockPath(w)}.${dead}.new`), "the dead apply's half-written file is cleared away");
@@ -132,7 +167,10 @@ describe("one apply at a time", () => {
     w.po(["agents", "down", "--dir", join(w.root, "slow")]);
     const stranger = spawn("sleep", ["30"], { stdio: "ignore" });
     try {
-      writeFileSync(lockPath(w), JSON.stringify({ pid: stranger.pid, host: hostname(), started: "2020-01-01T00:00:00.000Z" }));
+      writeFileSync(
+        lockPath(w),
+        JSON.stringify({ pid: stranger.pid, host: hostname(), started: "2020-01-01T00:00:00.000Z" }),
+      );
       const r = w.po(["apply", "--yes"]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stderr, new RegExp(`took over a stale apply lock of pid ${stranger.pid}`));
@@ -159,7 +197,12 @@ describe("harness faults fail one project while the others go on", () => {
     const hangUp = `echo $$ > ${pids()}/up; sh -c 'trap "" TERM; exec sleep 60' & echo $! > ${pids()}/grandchild; wait`;
     writeFleetOf(
       w,
-      { good: { ref: "v0.2.0" }, broken: { ref: "v0.2.0", harness: "broken" }, hang: { ref: "v0.2.0", harness: "hang" }, stuck: { ref: "v0.2.0", harness: "nostop", enabled: false } },
+      {
+        good: { ref: "v0.2.0" },
+        broken: { ref: "v0.2.0", harness: "broken" },
+        hang: { ref: "v0.2.0", harness: "hang" },
+        stuck: { ref: "v0.2.0", harness: "nostop", enabled: false },
+      },
       {
         broken: { up: ["sh", "-c", "echo 'agents.toml of this harness is broken' >&2; exit 3"] },
         hang: { up: ["sh", "-c", hangUp], timeout_s: 1 },
@@ -173,11 +216,20 @@ describe("harness faults fail one project while the others go on", () => {
     const head = rev(w, good);
     const r = w.po(["apply", "--yes"]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /broken: start FAILED \(\d+\.\ds\): harness 'broken' up \(sh -c .*\) failed with exit code 3: agents\.toml of this harness is broken/);
-    assert.match(r.stdout, /hang: start FAILED \(\d+\.\ds\): harness 'hang' up \(sh -c .*\) did not finish within 1 s; its process group was killed/);
+    assert.match(
+      r.stdout,
+      /broken: start FAILED \(\d+\.\ds\): harness 'broken' up \(sh -c .*\) failed with exit code 3: agents\.toml of this harness is broken/,
+    );
+    assert.match(
+      r.stdout,
+      /hang: start FAILED \(\d+\.\ds\): harness 'hang' up \(sh -c .*\) did not finish within 1 s; its process group was killed/,
+    );
     assert.match(r.stderr, /^po: broken: start failed: harness 'broken' up/m);
     assert.match(r.stderr, /^po: hang: start failed: /m);
-    assert.match(r.stdout, /stuck: stop FAILED \(\d+\.\ds\): harness 'nostop' down \(sh -c .*\) failed with exit code 2: cannot stop: agent busy/);
+    assert.match(
+      r.stdout,
+      /stuck: stop FAILED \(\d+\.\ds\): harness 'nostop' down \(sh -c .*\) failed with exit code 2: cannot stop: agent busy/,
+    );
     assert.equal(rev(w, good, "HEAD~1"), head, "good got its pin commit");
     assert.equal(rev(w, join(good, "engine")), rev(w, w.harnessUrl, "v0.2.0^{commit}"));
     assert.deepEqual(w.sessions(), ["good-a", "stuck-a"]);
@@ -201,13 +253,22 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
     w.git(w.harnessUrl, "commit", "-qam", "next");
     newCommit = rev(w, w.harnessUrl);
     w.git(w.harnessUrl, "checkout", "-q", "main");
-    writeFileSync(join(dirs.hooky, ".git", "hooks", "pre-commit"), "#!/bin/sh\necho 'pre-commit: commits are frozen today' >&2\nexit 1\n", { mode: 0o755 });
+    writeFileSync(
+      join(dirs.hooky, ".git", "hooks", "pre-commit"),
+      "#!/bin/sh\necho 'pre-commit: commits are frozen today' >&2\nexit 1\n",
+      { mode: 0o755 },
+    );
     writeFileSync(join(dirs.dirty, "engine", "VERSION"), "my local edit\n");
     writeFileSync(join(dirs.dirty, "engine", "notes.txt"), "untracked work\n");
     for (const n of ["hooky", "far"]) assert.equal(w.po(["agents", "up", "--dir", dirs[n]]).code, 0);
     writeFleetOf(
       w,
-      { hooky: { ref: "v0.2.0" }, far: { ref: newCommit, harness: "h2" }, dirty: { ref: "v0.2.0", enabled: false }, near: { ref: "v0.2.0", enabled: false } },
+      {
+        hooky: { ref: "v0.2.0" },
+        far: { ref: newCommit, harness: "h2" },
+        dirty: { ref: "v0.2.0", enabled: false },
+        near: { ref: "v0.2.0", enabled: false },
+      },
       { h2: { url: join(w.root, "no-such-harness") } },
     );
   });
@@ -215,22 +276,37 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
 
   it("each fault ends in a clear line for its project; the clean project is re-pinned", () => {
     const snaps = Object.fromEntries(["far", "dirty"].map((n) => [n, snapshot(w, dirs[n])]));
-    const hooky = { head: rev(w, dirs.hooky), engine: rev(w, join(dirs.hooky, "engine")), stage: w.git(dirs.hooky, "ls-files", "--stage") };
+    const hooky = {
+      head: rev(w, dirs.hooky),
+      engine: rev(w, join(dirs.hooky, "engine")),
+      stage: w.git(dirs.hooky, "ls-files", "--stage"),
+    };
     const farPid = panePid(w, "far-a");
     const r = w.po(["apply", "--yes"]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     // A failing commit hook: the pin is rolled back and the agents run again on the old harness.
-    assert.match(r.stdout, /hooky: pin FAILED .*: pin of hooky failed and was rolled back \(gitlink unstaged, engine back on [0-9a-f]{7}\): pre-commit: commits are frozen today; its agents were started again on the old harness/);
+    assert.match(
+      r.stdout,
+      /hooky: pin FAILED .*: pin of hooky failed and was rolled back \(gitlink unstaged, engine back on [0-9a-f]{7}\): pre-commit: commits are frozen today; its agents were started again on the old harness/,
+    );
     assert.equal(rev(w, dirs.hooky), hooky.head, "HEAD unchanged");
     assert.equal(w.git(dirs.hooky, "ls-files", "--stage"), hooky.stage, "gitlink not staged");
     assert.equal(w.git(dirs.hooky, "status", "--porcelain"), "");
     assert.equal(rev(w, join(dirs.hooky, "engine")), hooky.engine, "submodule back on its old commit");
     // A fetch that fails: refused before the agents were stopped; nothing changed.
-    assert.match(r.stdout, new RegExp(`far: stop FAILED .*: commit ${newCommit.slice(0, 12)} of harness 'h2' could not be fetched from .*no-such-harness: fatal: .*; check the url and the network, then apply again \\(nothing was changed\\)`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `far: stop FAILED .*: commit ${newCommit.slice(0, 12)} of harness 'h2' could not be fetched from .*no-such-harness: fatal: .*; check the url and the network, then apply again \\(nothing was changed\\)`,
+      ),
+    );
     assert.equal(snapshot(w, dirs.far), snaps.far);
     assert.equal(panePid(w, "far-a"), farPid, "far's agent kept running");
     // Local changes in the engine: the pin is refused and the edit survives byte for byte.
-    assert.match(r.stdout, /dirty {2}! error: engine has local changes \(2 changed or untracked files: VERSION, notes\.txt\); commit or discard them/);
+    assert.match(
+      r.stdout,
+      /dirty {2}! error: engine has local changes \(2 changed or untracked files: VERSION, notes\.txt\); commit or discard them/,
+    );
     assert.equal(snapshot(w, dirs.dirty), snaps.dirty);
     assert.equal(readFileSync(join(dirs.dirty, "engine", "VERSION"), "utf8"), "my local edit\n");
     assert.equal(readFileSync(join(dirs.dirty, "engine", "notes.txt"), "utf8"), "untracked work\n");
@@ -246,7 +322,10 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
     writeFileSync(lock, "");
     const r = w.po(["apply", "--yes", "--target", "hooky"]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /hooky: stop FAILED .*index\.lock exists \(since .*\): a git command is running in .*hooky, or one was killed; if none is running, remove that file and apply again \(nothing was changed\)/);
+    assert.match(
+      r.stdout,
+      /hooky: stop FAILED .*index\.lock exists \(since .*\): a git command is running in .*hooky, or one was killed; if none is running, remove that file and apply again \(nothing was changed\)/,
+    );
     assert.ok(existsSync(lock), "po never removes git's lock");
     assert.deepEqual(w.sessions(), ["far-a", "hooky-a"]);
   });
@@ -257,7 +336,10 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
     utimesSync(lock, beforeBoot, beforeBoot);
     const r = w.po(["apply", "--yes", "--target", "hooky"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stderr, /warning: removed .*hooky\/\.git\/index\.lock, left by a git that ran before this machine restarted/);
+    assert.match(
+      r.stderr,
+      /warning: removed .*hooky\/\.git\/index\.lock, left by a git that ran before this machine restarted/,
+    );
     assert.equal(rev(w, join(dirs.hooky, "engine")), rev(w, w.harnessUrl, "v0.2.0^{commit}"));
     assert.equal(w.git(dirs.hooky, "status", "--porcelain"), "");
   });
@@ -277,7 +359,11 @@ describe("a project mid-merge, mid-rebase or on a detached HEAD is not pinned", 
     w.git(dirs.rebasing, "checkout", "-q", "side");
     fails(dirs.rebasing, "rebase", "main");
     w.git(dirs.detached, "checkout", "-q", "--detach");
-    writeFleetOf(w, { merging: { ref: "v0.2.0", enabled: false }, rebasing: { ref: "v0.2.0", enabled: false }, detached: { ref: "v0.2.0", enabled: false } });
+    writeFleetOf(w, {
+      merging: { ref: "v0.2.0", enabled: false },
+      rebasing: { ref: "v0.2.0", enabled: false },
+      detached: { ref: "v0.2.0", enabled: false },
+    });
   });
   after(() => dispose(w));
 
@@ -285,9 +371,18 @@ describe("a project mid-merge, mid-rebase or on a detached HEAD is not pinned", 
     const snaps = Object.fromEntries(Object.entries(dirs).map(([n, d]) => [n, snapshot(w, d)]));
     const r = w.po(["apply", "--yes"]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /merging {3}! error: cannot commit a new pin of engine: a merge is in progress; finish or abort it first/);
-    assert.match(r.stdout, /rebasing {2}! error: cannot commit a new pin of engine: a rebase is in progress; finish or abort it first/);
-    assert.match(r.stdout, /detached {2}! error: cannot commit a new pin of engine: HEAD is detached; check out a branch first/);
+    assert.match(
+      r.stdout,
+      /merging {3}! error: cannot commit a new pin of engine: a merge is in progress; finish or abort it first/,
+    );
+    assert.match(
+      r.stdout,
+      /rebasing {2}! error: cannot commit a new pin of engine: a rebase is in progress; finish or abort it first/,
+    );
+    assert.match(
+      r.stdout,
+      /detached {2}! error: cannot commit a new pin of engine: HEAD is detached; check out a branch first/,
+    );
     for (const [n, d] of Object.entries(dirs)) assert.equal(snapshot(w, d), snaps[n], `${n} unchanged`);
   });
 });
@@ -318,7 +413,11 @@ describe("Ctrl-C and kill -9 during apply", () => {
   before(() => {
     w = makeWorld();
     for (const n of ["s1", "s2"]) makeProject(w, n, "v0.2.0");
-    writeFleetOf(w, { s1: { ref: "v0.2.0", harness: "slowh" }, s2: { ref: "v0.2.0", harness: "slowh" } }, { slowh: SLOW_UP(2) });
+    writeFleetOf(
+      w,
+      { s1: { ref: "v0.2.0", harness: "slowh" }, s2: { ref: "v0.2.0", harness: "slowh" } },
+      { slowh: SLOW_UP(2) },
+    );
   });
   after(() => dispose(w));
 
@@ -335,18 +434,32 @@ describe("Ctrl-C and kill -9 during apply", () => {
     assert.deepEqual(w.sessions(), ["s1-a"]);
     assert.ok(!existsSync(lockPath(w)), "the lock is released");
     const j = journalOf(w).map((l) => [l.event, l.project, l.action, l.outcome].filter(Boolean).join(" "));
-    assert.deepEqual(j, ["apply-start", "start s1 start", "end s1 start ok", "end s2 start skipped", "apply-end interrupted"]);
+    assert.deepEqual(j, [
+      "apply-start",
+      "start s1 start",
+      "end s1 start ok",
+      "end s2 start skipped",
+      "apply-end interrupted",
+    ]);
     const s = w.po(["status"]);
     assert.match(s.stdout, /Last apply \(plan [0-9a-f]{8}, .*\) interrupted: 1 ok, 0 failed, 1 skipped\./);
   });
 
   it("Ctrl-C twice: the running harness is stopped too (its process group), exit 130", async () => {
     assert.equal(w.po(["agents", "down", "--dir", join(w.root, "s1")]).code, 0);
-    writeFleetOf(w, { s1: { ref: "v0.2.0", harness: "forever" } }, { forever: { up: ["sh", "-c", `echo $$ > ${join(w.root, "forever.pid")}; exec sleep 60`] } });
+    writeFleetOf(
+      w,
+      { s1: { ref: "v0.2.0", harness: "forever" } },
+      { forever: { up: ["sh", "-c", `echo $$ > ${join(w.root, "forever.pid")}; exec sleep 60`] } },
+    );
     const apply = poBackground(w, ["apply", "--yes"]);
     await until(() => existsSync(join(w.root, "forever.pid")), 15_000, "the harness to run");
     process.kill(apply.pid, "SIGINT");
-    await until(() => apply.output().includes("interrupted: finishing the running actions"), 5000, "the first interrupt to be heard");
+    await until(
+      () => apply.output().includes("interrupted: finishing the running actions"),
+      5000,
+      "the first interrupt to be heard",
+    );
     process.kill(apply.pid, "SIGINT");
     const r = await apply.done;
     assert.equal(r.code, 130, r.stdout + r.stderr);
@@ -354,18 +467,32 @@ describe("Ctrl-C and kill -9 during apply", () => {
     assert.match(r.stdout, /s1: start FAILED .*harness 'forever' up \(sh -c .*\) was stopped: interrupted twice/);
     assert.ok(processGone(Number(readFileSync(join(w.root, "forever.pid"), "utf8"))), "the harness process is gone");
     assert.ok(!existsSync(lockPath(w)));
-    writeFleetOf(w, { s1: { ref: "v0.2.0", harness: "slowh" }, s2: { ref: "v0.2.0", harness: "slowh" } }, { slowh: SLOW_UP(2) });
+    writeFleetOf(
+      w,
+      { s1: { ref: "v0.2.0", harness: "slowh" }, s2: { ref: "v0.2.0", harness: "slowh" } },
+      { slowh: SLOW_UP(2) },
+    );
   });
 
   it("kill -9 mid-run: status says so, the next apply takes the stale lock over and converges", async () => {
     w.po(["agents", "down", "--dir", join(w.root, "s1")]);
     const earlier = journalOf(w).length;
     const apply = poBackground(w, ["apply", "--yes"]);
-    await until(() => journalOf(w).slice(earlier).filter((l) => l.event === "start").length === 2, 15_000, "both actions to start");
+    await until(
+      () =>
+        journalOf(w)
+          .slice(earlier)
+          .filter((l) => l.event === "start").length === 2,
+      15_000,
+      "both actions to start",
+    );
     process.kill(apply.pid, "SIGKILL");
     assert.equal((await apply.done).signal, "SIGKILL");
     assert.ok(existsSync(lockPath(w)), "a killed apply leaves its lock");
-    assert.match(w.po(["status"]).stdout, /Last apply .* did not finish \(its process was killed\): 0 ok, 0 failed, 0 skipped, 2 interrupted before finishing\./);
+    assert.match(
+      w.po(["status"]).stdout,
+      /Last apply .* did not finish \(its process was killed\): 0 ok, 0 failed, 0 skipped, 2 interrupted before finishing\./,
+    );
     const next = w.po(["apply", "--yes"]);
     assert.equal(next.code, 0, next.stdout + next.stderr);
     assert.match(next.stderr, new RegExp(`took over a stale apply lock of pid ${apply.pid}`));
@@ -392,14 +519,21 @@ describe("kill -9 while the harness runs, then the desired state flips", () => {
   it("the next apply waits for the killed apply's harness before it plans, and converges", async () => {
     const apply = poBackground(w, ["apply", "--yes"]);
     await until(() => journalOf(w).some((l) => l.event === "start"), 15_000, "the stop to start");
-    await until(() => (JSON.parse(readFileSync(lockPath(w), "utf8")) as { children?: unknown[] }).children?.length === 1, 5000, "the harness to be recorded in the lock");
+    await until(
+      () => (JSON.parse(readFileSync(lockPath(w), "utf8")) as { children?: unknown[] }).children?.length === 1,
+      5000,
+      "the harness to be recorded in the lock",
+    );
     process.kill(apply.pid, "SIGKILL");
     await apply.done;
     const { children } = JSON.parse(readFileSync(lockPath(w), "utf8")) as { children: { pgid: number }[] };
     writeFleetOf(w, { flip: { ref: "v0.2.0", harness: "slowdown", enabled: true } }, { slowdown: slowDown });
     const next = w.po(["apply", "--yes"]);
     assert.equal(next.code, 0, next.stdout + next.stderr);
-    assert.match(next.stderr, new RegExp(`waiting for the harness process group ${children[0].pgid} that the killed apply left running`));
+    assert.match(
+      next.stderr,
+      new RegExp(`waiting for the harness process group ${children[0].pgid} that the killed apply left running`),
+    );
     assert.ok(processGone(children[0].pgid), "the killed apply's harness had finished before the plan was made");
     assert.match(next.stdout, /flip {2}\+ start/);
     assert.deepEqual(w.sessions(), ["flip-a"]);
@@ -419,7 +553,8 @@ describe("at a terminal: Ctrl-C at the question, and a repository that changed w
 
   const pane = (name: string, args: string[]) => poInPane(w, name, args);
   const screen = (name: string) => screenOf(w, name);
-  const question = (name: string) => until(() => screen(name).includes("Only 'yes' will be accepted"), 15_000, "the question");
+  const question = (name: string) =>
+    until(() => screen(name).includes("Only 'yes' will be accepted"), 15_000, "the question");
 
   it("Ctrl-C at the question: nothing changed, the lock released, exit 130", async () => {
     const snap = snapshot(w, dir);
@@ -442,7 +577,10 @@ describe("at a terminal: Ctrl-C at the question, and a repository that changed w
     const snap = snapshot(w, dir);
     w.tmux("send-keys", "-t", "=late:", "yes", "Enter");
     await until(() => /\[exit \d+\]/.test(screen("late")), 30_000, "apply to end");
-    assert.match(screen("late").replace(/\n/g, ""), /alpha: pin FAILED .*cannot commit a new pin of engine in .*alpha: a merge is in progress; finish or abort it first \(nothing was changed\)/);
+    assert.match(
+      screen("late").replace(/\n/g, ""),
+      /alpha: pin FAILED .*cannot commit a new pin of engine in .*alpha: a merge is in progress; finish or abort it first \(nothing was changed\)/,
+    );
     assert.match(screen("late"), /\[exit 1\]/);
     assert.equal(snapshot(w, dir), snap, "the merge in progress is untouched");
     w.tmux("kill-session", "-t", "=late");

@@ -7,7 +7,16 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeProject, makeWorld, type World } from "./support/world.js";
-import { journalOf, lockPath, poBackground, rev, stopBackground, writeFleetOf, type JournalEntry, type ProjectDef } from "./support/apply-world.js";
+import {
+  journalOf,
+  lockPath,
+  poBackground,
+  rev,
+  stopBackground,
+  writeFleetOf,
+  type JournalEntry,
+  type ProjectDef,
+} from "./support/apply-world.js";
 
 const KILLS = 20;
 const NAMES = ["p0", "p1", "p2"];
@@ -33,14 +42,24 @@ function prng(seed: number): () => number {
 }
 
 function randomFleet(random: () => number): Record<string, ProjectDef> {
-  return Object.fromEntries(NAMES.map((n) => [n, { ref: random() < 0.5 ? "v0.1.0" : "v0.2.0", enabled: random() < 0.75, harness: "fast" }]));
+  return Object.fromEntries(
+    NAMES.map((n) => [n, { ref: random() < 0.5 ? "v0.1.0" : "v0.2.0", enabled: random() < 0.75, harness: "fast" }]),
+  );
 }
 
 /** Every commit after the initial one is a pin commit that changed only engine. */
 function onlyPinCommits(w: World, dir: string, initial: string): void {
   for (const c of w.git(dir, "rev-list", `${initial}..HEAD`).split("\n").filter(Boolean)) {
-    assert.match(w.git(dir, "log", "-1", "--format=%s", c).trim(), /^Pin harness fast v0\.[12]\.0 → v0\.[12]\.0$/, `${dir}: ${c} is a pin commit`);
-    assert.equal(w.git(dir, "show", "--format=", "--name-only", c).trim(), "engine", `${dir}: ${c} changed only engine`);
+    assert.match(
+      w.git(dir, "log", "-1", "--format=%s", c).trim(),
+      /^Pin harness fast v0\.[12]\.0 → v0\.[12]\.0$/,
+      `${dir}: ${c} is a pin commit`,
+    );
+    assert.equal(
+      w.git(dir, "show", "--format=", "--name-only", c).trim(),
+      "engine",
+      `${dir}: ${c} changed only engine`,
+    );
     assert.equal(w.git(dir, "rev-list", "--parents", "-1", c).trim().split(" ").length, 2, "one parent");
   }
 }
@@ -96,7 +115,10 @@ describe("kill -9 at random moments", () => {
       writeFleetOf(w, fleet, { fast: FAST });
       const apply = poBackground(w, ["apply", "--yes"]);
       const delay = Math.floor(random() * full.ms * 1.2);
-      const finished = await Promise.race([apply.done.then(() => true), new Promise((r) => setTimeout(r, delay)).then(() => false)]);
+      const finished = await Promise.race([
+        apply.done.then(() => true),
+        new Promise((r) => setTimeout(r, delay)).then(() => false),
+      ]);
       if (!finished) process.kill(apply.pid, "SIGKILL");
       const r = await apply.done;
       if (r.signal === "SIGKILL") killed++;
@@ -106,7 +128,11 @@ describe("kill -9 at random moments", () => {
       fleet = randomFleet(random);
       writeFleetOf(w, fleet, { fast: FAST });
       const next = w.po(["apply", "--yes"]);
-      assert.equal(next.code, 0, `the apply after kill ${i} (after ${delay} ms) converged:\n${next.stdout}${next.stderr}`);
+      assert.equal(
+        next.code,
+        0,
+        `the apply after kill ${i} (after ${delay} ms) converged:\n${next.stdout}${next.stderr}`,
+      );
     }
     assert.ok(killed >= KILLS / 2, `most applies were killed mid-run (${killed} of ${KILLS})`);
     t.diagnostic(`${killed} of ${KILLS} applies killed; actions they were killed in: ${killedIn(journalOf(w))}`);
@@ -115,8 +141,15 @@ describe("kill -9 at random moments", () => {
     assert.equal(last.code, 0, last.stdout + last.stderr);
     assert.equal(w.po(["plan", "--detailed-exitcode"]).code, 0, "the next plan is empty");
     assert.ok(!existsSync(lockPath(w)), "no lock left");
-    assert.deepEqual(readdirSync(join(w.root, ".ao-state")).sort(), ["applied-plans", "inventory.json", "journal.jsonl"], "no stray state files");
-    assert.deepEqual(w.sessions(), NAMES.filter((n) => fleet[n].enabled).map((n) => `${n}-a`));
+    assert.deepEqual(
+      readdirSync(join(w.root, ".ao-state")).sort(),
+      ["applied-plans", "inventory.json", "journal.jsonl"],
+      "no stray state files",
+    );
+    assert.deepEqual(
+      w.sessions(),
+      NAMES.filter((n) => fleet[n].enabled).map((n) => `${n}-a`),
+    );
     for (const n of NAMES) {
       const d = dirs[n];
       fsckClean(w, d);
@@ -125,8 +158,15 @@ describe("kill -9 at random moments", () => {
       assert.equal(w.git(d, "symbolic-ref", "HEAD").trim(), "refs/heads/main", `${n} is still on main`);
       assert.equal(w.git(d, "status", "--porcelain", "--untracked-files=all"), "", `${n}: no change, staged or not`);
       assert.equal(readFileSync(join(d, "agents.toml"), "utf8"), agentsToml[n]);
-      assert.ok(!existsSync(join(d, ".git", "index.lock")) && !existsSync(join(d, ".git", "modules", "engine", "index.lock")), `${n}: no index.lock left`);
-      assert.equal(rev(w, join(d, "engine")), rev(w, w.harnessUrl, `${fleet[n].ref}^{commit}`), `${n}: engine at ${fleet[n].ref}`);
+      assert.ok(
+        !existsSync(join(d, ".git", "index.lock")) && !existsSync(join(d, ".git", "modules", "engine", "index.lock")),
+        `${n}: no index.lock left`,
+      );
+      assert.equal(
+        rev(w, join(d, "engine")),
+        rev(w, w.harnessUrl, `${fleet[n].ref}^{commit}`),
+        `${n}: engine at ${fleet[n].ref}`,
+      );
     }
   });
 });

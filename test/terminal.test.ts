@@ -3,7 +3,15 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeProject, makeWorld, poInPane, screen as screenOf, until, writeFleet, type World } from "./support/world.js";
+import {
+  makeProject,
+  makeWorld,
+  poInPane,
+  screen as screenOf,
+  until,
+  writeFleet,
+  type World,
+} from "./support/world.js";
 import { shellQuote } from "../src/adapters/tmux.js";
 
 describe("at a terminal", () => {
@@ -30,7 +38,11 @@ describe("at a terminal", () => {
   it("a Ctrl-C at the terminal lets a running git commit finish (git runs in its own session)", async () => {
     const dir = makeProject(w, "hooked", "v0.1.0");
     // A slow pre-commit hook keeps the pin's git commit running while the terminal sends Ctrl-C.
-    writeFileSync(join(dir, ".git", "hooks", "pre-commit"), `#!/bin/sh\ntouch ${shellQuote(join(w.root, "hook-started"))}\nsleep 2\n`, { mode: 0o755 });
+    writeFileSync(
+      join(dir, ".git", "hooks", "pre-commit"),
+      `#!/bin/sh\ntouch ${shellQuote(join(w.root, "hook-started"))}\nsleep 2\n`,
+      { mode: 0o755 },
+    );
     writeFleet(w, { alpha: { ref: "v0.1.0" }, hooked: { ref: "v0.2.0", enabled: false } });
     const head = w.git(dir, "rev-parse", "HEAD");
     pane("interrupt", ["apply", "--yes", "--target", "hooked"], false);

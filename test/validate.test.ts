@@ -57,9 +57,16 @@ function lines(text: string): string[] {
 
 /** No stack trace, no internal error: what an operator sees is always a located, one-line problem. */
 function assertClean(r: Run, what: string): void {
-  for (const [name, text] of [["stderr", r.stderr], ["stdout", r.stdout]] as const) {
+  for (const [name, text] of [
+    ["stderr", r.stderr],
+    ["stdout", r.stdout],
+  ] as const) {
     assert.doesNotMatch(text, /^\s+at /m, `${what}: a stack trace on ${name}:\n${text}`);
-    assert.doesNotMatch(text, /internal error|node:internal|TypeError|ReferenceError/, `${what}: an internal error on ${name}:\n${text}`);
+    assert.doesNotMatch(
+      text,
+      /internal error|node:internal|TypeError|ReferenceError/,
+      `${what}: an internal error on ${name}:\n${text}`,
+    );
   }
 }
 
@@ -122,14 +129,19 @@ describe("the corpus of malformed files", () => {
   it("has at least 34 fixtures, each opening with its expectation", () => {
     assert.ok(invalid.length >= 34, `only ${invalid.length} invalid fixtures`);
     for (const f of invalid) {
-      const first = f.bytes.toString("utf8").replace(/^\uFEFF/, "").split("\n")[0];
+      const first = f.bytes
+        .toString("utf8")
+        .replace(/^\uFEFF/, "")
+        .split("\n")[0];
       assert.match(first, /^# expect: \d+ /, `${f.rel}: the first line is '# expect: LINE REGEX'`);
       assert.ok(f.expect.length >= 1, f.rel);
-      if (f.count !== undefined) assert.ok(f.count >= f.expect.length, `${f.rel}: expect-count covers every expect line`);
+      if (f.count !== undefined)
+        assert.ok(f.count >= f.expect.length, `${f.rel}: expect-count covers every expect line`);
     }
     const agents = invalid.filter((f) => f.rel.endsWith("/agents.toml"));
     assert.ok(agents.length >= 8, "agents.toml cases are in the corpus");
-    for (const f of agents) assert.match(f.rel, /^test\/fixtures\/invalid\/[^/]+\/agents\.toml$/, "one folder per agents.toml case");
+    for (const f of agents)
+      assert.match(f.rel, /^test\/fixtures\/invalid\/[^/]+\/agents\.toml$/, "one folder per agents.toml case");
   });
 
   it("keeps the byte-order marks of its BOM fixtures (git must not strip them)", () => {
@@ -161,7 +173,8 @@ describe("po validate on every malformed file (one human run, one --json run)", 
     assert.equal(human.code, 1, human.stderr);
     assert.equal(human.stdout, "", "no file of the corpus is reported valid");
     assertClean(human, "human run");
-    for (const l of lines(human.stderr)) assert.match(l, /^test\/fixtures\/invalid\/\S+\.toml:\d+:\d+: \S.*$/, `FILE:LINE:COL: message — ${l}`);
+    for (const l of lines(human.stderr))
+      assert.match(l, /^test\/fixtures\/invalid\/\S+\.toml:\d+:\d+: \S.*$/, `FILE:LINE:COL: message — ${l}`);
   });
 
   it("--json gives the same problems as data: ok=false and every file has its problems", () => {
@@ -189,9 +202,13 @@ describe("po validate on every malformed file (one human run, one --json run)", 
           const m = at.exec(l);
           return m !== null && e.pattern.test(m[2]);
         });
-        assert.ok(hit, `${f.rel}: expected a problem at line ${e.line} matching ${e.pattern}; got:\n${mine.join("\n")}`);
+        assert.ok(
+          hit,
+          `${f.rel}: expected a problem at line ${e.line} matching ${e.pattern}; got:\n${mine.join("\n")}`,
+        );
       }
-      if (f.count !== undefined) assert.equal(mine.length, f.count, `${f.rel}: every problem, once each:\n${mine.join("\n")}`);
+      if (f.count !== undefined)
+        assert.equal(mine.length, f.count, `${f.rel}: every problem, once each:\n${mine.join("\n")}`);
 
       // --json: the same problems, located
       const r = report.files.find((x) => x.file === f.rel);
@@ -199,8 +216,14 @@ describe("po validate on every malformed file (one human run, one --json run)", 
       assert.equal(r.kind, f.rel.endsWith("/agents.toml") ? "agents" : "fleet");
       assert.equal(r.problems.length, mine.length);
       for (const e of f.expect) {
-        const hit = r.problems.find((p) => p.line === e.line && p.col !== undefined && e.pattern.test(p.path ? `${p.path}: ${p.message}` : p.message));
-        assert.ok(hit, `${f.rel}: --json has the problem at line ${e.line} matching ${e.pattern}: ${JSON.stringify(r.problems)}`);
+        const hit = r.problems.find(
+          (p) =>
+            p.line === e.line && p.col !== undefined && e.pattern.test(p.path ? `${p.path}: ${p.message}` : p.message),
+        );
+        assert.ok(
+          hit,
+          `${f.rel}: --json has the problem at line ${e.line} matching ${e.pattern}: ${JSON.stringify(r.problems)}`,
+        );
       }
       if (f.count !== undefined) assert.equal(r.problems.length, f.count);
     });
@@ -209,13 +232,22 @@ describe("po validate on every malformed file (one human run, one --json run)", 
 
 describe("single-file runs of the cases the issue names", () => {
   const cases: [string, RegExp][] = [
-    ["typo-enabeld-line12.toml", /^test\/fixtures\/invalid\/typo-enabeld-line12\.toml:12:1: projects\.alpha\.enabeld: unknown key 'enabeld' \(did you mean 'enabled'\?\)$/],
-    ["harness-undeclared-no-suggestion.toml", /:10:\d+: projects\.alpha\.harness: harness 'claude-flow' is not declared/],
+    [
+      "typo-enabeld-line12.toml",
+      /^test\/fixtures\/invalid\/typo-enabeld-line12\.toml:12:1: projects\.alpha\.enabeld: unknown key 'enabeld' \(did you mean 'enabled'\?\)$/,
+    ],
+    [
+      "harness-undeclared-no-suggestion.toml",
+      /:10:\d+: projects\.alpha\.harness: harness 'claude-flow' is not declared/,
+    ],
     ["ref-double-dot.toml", /:11:\d+: projects\.alpha\.ref: invalid ref 'v1\.\.2'/],
     ["name-semicolon.toml", /:9:\d+: projects\.a;rm -rf ~: invalid project name/],
     ["syntax-unterminated-string.toml", /:10:\d+: TOML syntax error: unterminated string/],
     ["location-shared.toml", /:13:\d+: projects\.beta\.location: same location as project 'alpha'/],
-    ["agents-wake/agents.toml", /:9:\d+: agents\.po\.wake: 'wake' is not supported: agents are operator-driven .*no periodic wake/],
+    [
+      "agents-wake/agents.toml",
+      /:9:\d+: agents\.po\.wake: 'wake' is not supported: agents are operator-driven .*no periodic wake/,
+    ],
     ["empty.toml", /:1:1: missing required key 'version'$/],
     ["bom.toml", /:1:1: .*byte-order mark/],
   ];
@@ -228,7 +260,10 @@ describe("single-file runs of the cases the issue names", () => {
       assert.doesNotMatch(r.stdout, /valid/);
       const got = lines(r.stderr);
       assert.equal(got.length, f.count ?? got.length);
-      assert.ok(got.some((l) => l.startsWith(`${f.rel}:`) && expected.test(l)), `expected ${expected}; got:\n${r.stderr}`);
+      assert.ok(
+        got.some((l) => l.startsWith(`${f.rel}:`) && expected.test(l)),
+        `expected ${expected}; got:\n${r.stderr}`,
+      );
     });
   }
 
@@ -282,7 +317,12 @@ describe("files written at run time", () => {
     writeFileSync(file, body.replace(/\n/g, "\r\n"));
     const r = po(["validate", file]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^${escapeRegExp(file)}:12:1: projects\\.alpha\\.enabeld: unknown key 'enabeld' \\(did you mean 'enabled'\\?\\)\\n$`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^${escapeRegExp(file)}:12:1: projects\\.alpha\\.enabeld: unknown key 'enabeld' \\(did you mean 'enabled'\\?\\)\\n$`,
+      ),
+    );
   });
 
   it("a very large file: 5000 good projects, then one error near the end at its exact line", () => {
@@ -298,7 +338,9 @@ describe("files written at run time", () => {
     const started = Date.now();
     const r = po(["validate", file]);
     assert.equal(r.code, 1, r.stderr);
-    assert.deepEqual(lines(r.stderr), [`${file}:${bad}:1: projects.last.enabeld: unknown key 'enabeld' (did you mean 'enabled'?)`]);
+    assert.deepEqual(lines(r.stderr), [
+      `${file}:${bad}:1: projects.last.enabeld: unknown key 'enabeld' (did you mean 'enabled'?)`,
+    ]);
     assert.ok(Date.now() - started < 15_000, "validates a 20 000-line file in a few seconds");
 
     // the same file without the typo is valid, and its 5000 projects are listed
@@ -310,7 +352,10 @@ describe("files written at run time", () => {
 
   it("a shared location written two ways, and a project nested in another", () => {
     const file = join(dir, "locations.toml");
-    writeFileSync(file, HEAD + P("alpha", "work/alpha") + P("beta", "./work/../work/alpha/") + P("gamma", `${dir}/work/alpha/gamma`));
+    writeFileSync(
+      file,
+      HEAD + P("alpha", "work/alpha") + P("beta", "./work/../work/alpha/") + P("gamma", `${dir}/work/alpha/gamma`),
+    );
     const r = po(["validate", "--json", file]);
     assert.equal(r.code, 1);
     const problems = (JSON.parse(r.stdout) as JsonReport).files[0].problems;
@@ -376,7 +421,14 @@ describe("po list and po get", () => {
   it("po list --json lists the projects, normalized", () => {
     const r = po(["list", "--json", "--fleet", full]);
     assert.equal(r.code, 0, r.stderr);
-    const projects = JSON.parse(r.stdout) as { name: string; enabled: boolean; harness: string; ref: string; location: string; url?: string }[];
+    const projects = JSON.parse(r.stdout) as {
+      name: string;
+      enabled: boolean;
+      harness: string;
+      ref: string;
+      location: string;
+      url?: string;
+    }[];
     assert.deepEqual(
       projects.map((p) => p.name),
       ["0-numbered", "alpha", "beta", "delta", "gamma"],
@@ -460,7 +512,10 @@ describe("the command line", () => {
   });
 
   it("an unknown option exits 1 with one line", () => {
-    for (const args of [["validate", "--strict"], ["list", "--bogus"]]) {
+    for (const args of [
+      ["validate", "--strict"],
+      ["list", "--bogus"],
+    ]) {
       const r = po(args);
       assert.equal(r.code, 1, args.join(" "));
       assertClean(r, args.join(" "));

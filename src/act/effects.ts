@@ -22,18 +22,30 @@ async function expectedSessions(p: Target): Promise<string[]> {
 async function start(p: Target, run: HarnessRunOptions): Promise<void> {
   await runHarness(p.harness, "up", p.location, run);
   const want = await expectedSessions(p);
-  await waitForSessions((live) => want.every((s) => live.has(s)), p.harness.timeoutMs, `harness up finished but not every session of ${p.name} came up (${want.join(", ")})`);
+  await waitForSessions(
+    (live) => want.every((s) => live.has(s)),
+    p.harness.timeoutMs,
+    `harness up finished but not every session of ${p.name} came up (${want.join(", ")})`,
+  );
 }
 
 async function stop(p: Target, run: HarnessRunOptions): Promise<void> {
   await runHarness(p.harness, "down", p.location, run);
   const want = await expectedSessions(p);
-  await waitForSessions((live) => !want.some((s) => live.has(s)), p.harness.timeoutMs, `harness down finished but sessions of ${p.name} are still live`);
+  await waitForSessions(
+    (live) => !want.some((s) => live.has(s)),
+    p.harness.timeoutMs,
+    `harness down finished but sessions of ${p.name} are still live`,
+  );
 }
 
 async function clone(p: DesiredProject): Promise<void> {
   mkdirSync(dirname(p.location), { recursive: true });
-  await gitRaw(dirname(p.location), ["clone", "--quiet", "--recurse-submodules", "--end-of-options", p.url!, p.location], true).catch((e) => {
+  await gitRaw(
+    dirname(p.location),
+    ["clone", "--quiet", "--recurse-submodules", "--end-of-options", p.url!, p.location],
+    true,
+  ).catch((e) => {
     throw new Error(`git clone of ${p.url} into ${p.location} failed: ${gitMessage(e)}`);
   });
 }
@@ -48,7 +60,12 @@ async function init(p: DesiredProject): Promise<void> {
  * A pin that fails after its project was stopped for it (the restart around a pin) starts the
  * agents again on the old harness, so a refused pin does not leave the project down.
  */
-async function pinOrRestore(p: DesiredProject, action: Action, stopped: boolean, run: HarnessRunOptions): Promise<void> {
+async function pinOrRestore(
+  p: DesiredProject,
+  action: Action,
+  stopped: boolean,
+  run: HarnessRunOptions,
+): Promise<void> {
   try {
     await pin(p, action);
   } catch (e) {
@@ -69,7 +86,12 @@ export interface EffectsOptions extends HarnessRunOptions {
   offline: boolean;
 }
 
-export function effects(projects: DesiredProject[], removed: InventoryEntry[], actions: Action[], opts: EffectsOptions): Effects {
+export function effects(
+  projects: DesiredProject[],
+  removed: InventoryEntry[],
+  actions: Action[],
+  opts: EffectsOptions,
+): Effects {
   const byName = new Map(projects.map((p) => [p.name, p]));
   const gone = new Map(removed.map((e) => [e.name, e]));
   const pins = new Map(actions.filter((a) => a.kind === "pin").map((a) => [a.project, a]));

@@ -41,12 +41,23 @@ export async function stopGroup(pgid: number): Promise<void> {
  * bounded by the harness timeout, so a group id reused by an unrelated process meanwhile can cost
  * a wait, and is signalled only if it outlives that bound.
  */
-export async function settleOrphans(children: ChildGroup[], note: (message: string) => void, signal?: AbortSignal): Promise<void> {
+export async function settleOrphans(
+  children: ChildGroup[],
+  note: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const left = children.filter((c) => groupAlive(c.pgid));
   if (!left.length) return;
-  note(`waiting for the harness process group${left.length > 1 ? "s" : ""} ${left.map((c) => c.pgid).join(", ")} that the killed apply left running`);
+  note(
+    `waiting for the harness process group${left.length > 1 ? "s" : ""} ${left.map((c) => c.pgid).join(", ")} that the killed apply left running`,
+  );
   // An interrupt ends the wait and leaves them alone: the apply then stops before planning.
-  await Promise.all(left.map(async (c) => (await groupGone(c.pgid, Math.max(0, c.deadline - Date.now()), signal)) || signal?.aborted || stopGroup(c.pgid)));
+  await Promise.all(
+    left.map(
+      async (c) =>
+        (await groupGone(c.pgid, Math.max(0, c.deadline - Date.now()), signal)) || signal?.aborted || stopGroup(c.pgid),
+    ),
+  );
 }
 
 function lastLine(text: string): string {
@@ -61,7 +72,12 @@ export interface HarnessRunOptions {
   track?(child: ChildGroup, running: boolean): void;
 }
 
-export async function runHarness(harness: HarnessSpec, verb: "up" | "down", cwd: string, opts: HarnessRunOptions = {}): Promise<void> {
+export async function runHarness(
+  harness: HarnessSpec,
+  verb: "up" | "down",
+  cwd: string,
+  opts: HarnessRunOptions = {},
+): Promise<void> {
   const [cmd, ...args] = harness[verb];
   const what = `harness '${harness.name}' ${verb} (${harness[verb].join(" ")})`;
   if (opts.signal?.aborted) throw new Error(`${what} was not run: interrupted`);
@@ -71,7 +87,10 @@ export async function runHarness(harness: HarnessSpec, verb: "up" | "down", cwd:
   if (group) opts.track?.(group, true);
   let stopped: { why: string; done: Promise<void> } | undefined;
   const stop = (why: string) => (stopped ??= { why, done: group ? stopGroup(group.pgid) : Promise.resolve() });
-  const timer = setTimeout(() => stop(`did not finish within ${harness.timeoutMs / 1000} s; its process group was killed`), harness.timeoutMs);
+  const timer = setTimeout(
+    () => stop(`did not finish within ${harness.timeoutMs / 1000} s; its process group was killed`),
+    harness.timeoutMs,
+  );
   const onAbort = () => stop("was stopped: interrupted twice");
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const result = await child;
@@ -81,15 +100,23 @@ export async function runHarness(harness: HarnessSpec, verb: "up" | "down", cwd:
   if (group) opts.track?.(group, false);
   if (stopped) throw new Error(`${what} ${stopped.why}`);
   if ((result as { code?: string }).code === "ENOENT")
-    throw new Error(`${what} cannot start: program '${harness[verb][0]}' not found in ${cwd} or on PATH; fix ${verb} of [harnesses.${harness.name}] in fleet.toml`);
+    throw new Error(
+      `${what} cannot start: program '${harness[verb][0]}' not found in ${cwd} or on PATH; fix ${verb} of [harnesses.${harness.name}] in fleet.toml`,
+    );
   if (result.failed) {
     // No output: execa's own first line says why (e.g. "Command failed with ENOENT: …").
     const detail = lastLine(String(result.all ?? "")) || (result.shortMessage ?? "").split("\n")[0];
-    throw new Error(`${what} failed${result.exitCode !== undefined ? ` with exit code ${result.exitCode}` : ""}: ${detail}`);
+    throw new Error(
+      `${what} failed${result.exitCode !== undefined ? ` with exit code ${result.exitCode}` : ""}: ${detail}`,
+    );
   }
 }
 
 /** Waits (polling, bounded) until `done(live)` holds; throws with `what` when it does not in time. */
-export async function waitForSessions(done: (live: Set<string>) => boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitForSessions(
+  done: (live: Set<string>) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   if (!(await pollUntil(async () => done(await listSessions()), timeoutMs))) throw new Error(what);
 }

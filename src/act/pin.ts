@@ -27,8 +27,14 @@ async function ensureCommit(sub: string, p: DesiredProject, commit: string): Pro
   if (await has(sub, commit)) return;
   await gitRaw(sub, ["fetch", "--quiet", "--tags", "--end-of-options", p.harness.url], true).catch(() => undefined);
   if (await has(sub, commit)) return;
-  const err = await gitRaw(sub, ["fetch", "--quiet", "--end-of-options", p.harness.url, commit], true).then(() => undefined, gitMessage);
-  if (!(await has(sub, commit))) throw new Error(`commit ${commit.slice(0, 12)} of harness '${p.harness.name}' could not be fetched from ${p.harness.url}${err ? `: ${err}` : ""}; check the url and the network, then apply again (nothing was changed)`);
+  const err = await gitRaw(sub, ["fetch", "--quiet", "--end-of-options", p.harness.url, commit], true).then(
+    () => undefined,
+    gitMessage,
+  );
+  if (!(await has(sub, commit)))
+    throw new Error(
+      `commit ${commit.slice(0, 12)} of harness '${p.harness.name}' could not be fetched from ${p.harness.url}${err ? `: ${err}` : ""}; check the url and the network, then apply again (nothing was changed)`,
+    );
 }
 
 /** The lock was written before this machine last booted: no process that could hold it is alive. */
@@ -52,7 +58,9 @@ async function indexLockFree(gitDir: string, where: string): Promise<void> {
   }
   if (!(await pollUntil(() => !existsSync(lock), INDEX_LOCK_WAIT_MS))) {
     const since = statSync(lock, { throwIfNoEntry: false })?.mtime.toISOString() ?? "?";
-    throw new Error(`${lock} exists (since ${since}): a git command is running in ${where}, or one was killed; if none is running, remove that file and apply again (nothing was changed)`);
+    throw new Error(
+      `${lock} exists (since ${since}): a git command is running in ${where}, or one was killed; if none is running, remove that file and apply again (nothing was changed)`,
+    );
   }
 }
 
@@ -60,18 +68,28 @@ async function indexLockFree(gitDir: string, where: string): Promise<void> {
 export async function checkPinnable(p: DesiredProject, action: Action): Promise<void> {
   const sub = join(p.location, p.harness.path);
   const [gitDir, subGitDir] = [gitDirOf(p.location), gitDirOf(sub)];
-  if (!gitDir || !subGitDir) throw new Error(`${p.location} or its ${p.harness.path}/ is no longer a git repository; plan again`);
+  if (!gitDir || !subGitDir)
+    throw new Error(`${p.location} or its ${p.harness.path}/ is no longer a git repository; plan again`);
   // Checked again right before acting: the plan may be minutes old.
   const blocked = blockedOf(undefined, gitDir);
-  if (blocked) throw new Error(`cannot commit a new pin of ${p.harness.path} in ${p.location}: ${blocked} (nothing was changed)`);
+  if (blocked)
+    throw new Error(`cannot commit a new pin of ${p.harness.path} in ${p.location}: ${blocked} (nothing was changed)`);
   await indexLockFree(gitDir, p.location);
   await indexLockFree(subGitDir, sub);
   await ensureCommit(sub, p, action.to!);
   const status = await gitRaw(sub, ["status", "--porcelain", "--untracked-files=normal"]);
-  if (status.trim()) throw new Error(`${p.harness.path}/ in ${p.location} has local changes or untracked files (${status.trim().split("\n").length}); commit or discard them, then apply again (nothing was changed)`);
+  if (status.trim())
+    throw new Error(
+      `${p.harness.path}/ in ${p.location} has local changes or untracked files (${status.trim().split("\n").length}); commit or discard them, then apply again (nothing was changed)`,
+    );
 }
 
-export async function commitMessage(sub: string, p: DesiredProject, from: string | undefined, to: string): Promise<string> {
+export async function commitMessage(
+  sub: string,
+  p: DesiredProject,
+  from: string | undefined,
+  to: string,
+): Promise<string> {
   const old = from ? ((await tagAt(sub, from)) ?? from.slice(0, 7)) : "nothing";
   const log = from ? await gitRaw(sub, ["log", "--oneline", "--no-decorate", `${from}..${to}`]).catch(() => "") : "";
   const body = `${p.harness.path}: ${from?.slice(0, 7) ?? "none"} → ${to.slice(0, 7)}`;
@@ -93,8 +111,15 @@ async function gitlinkIn(location: string, path: string, tree?: string): Promise
 
 async function rollback(p: DesiredProject, sub: string, before: Before): Promise<string> {
   const steps = [
-    gitRaw(p.location, before.staged ? ["update-index", "--cacheinfo", `160000,${before.staged},${p.harness.path}`] : ["update-index", "--force-remove", "--", p.harness.path]).then(() => "gitlink unstaged"),
-    gitRaw(sub, ["checkout", "--quiet", "--detach", before.checkedOut]).then(() => `${p.harness.path} back on ${before.checkedOut.slice(0, 7)}`),
+    gitRaw(
+      p.location,
+      before.staged
+        ? ["update-index", "--cacheinfo", `160000,${before.staged},${p.harness.path}`]
+        : ["update-index", "--force-remove", "--", p.harness.path],
+    ).then(() => "gitlink unstaged"),
+    gitRaw(sub, ["checkout", "--quiet", "--detach", before.checkedOut]).then(
+      () => `${p.harness.path} back on ${before.checkedOut.slice(0, 7)}`,
+    ),
   ];
   const done = await Promise.all(steps.map((s) => s.catch((e) => `ROLLBACK FAILED: ${gitMessage(e)}`)));
   return done.join(", ");
@@ -113,13 +138,24 @@ export async function pin(p: DesiredProject, action: Action): Promise<void> {
     await gitRaw(sub, ["checkout", "--quiet", "--detach", to]);
     await gitRaw(p.location, ["add", "--", p.harness.path]);
     const staged = await gitRaw(p.location, ["diff", "--cached", "--name-only", "--", p.harness.path]);
-    if (staged.trim()) await gitRaw(p.location, ["commit", "--quiet", "-m", await commitMessage(sub, p, action.from, to), "--", p.harness.path]);
+    if (staged.trim())
+      await gitRaw(p.location, [
+        "commit",
+        "--quiet",
+        "-m",
+        await commitMessage(sub, p, action.from, to),
+        "--",
+        p.harness.path,
+      ]);
     // simple-git reports a git killed by a signal, with nothing on stderr, as a success: verify.
-    if ((await gitlinkIn(p.location, p.harness.path, "HEAD")) !== to) throw new Error("git commit ended without recording the pin (was it interrupted?)");
+    if ((await gitlinkIn(p.location, p.harness.path, "HEAD")) !== to)
+      throw new Error("git commit ended without recording the pin (was it interrupted?)");
   } catch (e) {
     // A commit that was made after all (git failed after writing it) is a pin done, not undone.
     const head = (await gitRaw(p.location, ["rev-parse", "HEAD"]).catch(() => before.head)).trim();
     if (head !== before.head && (await gitlinkIn(p.location, p.harness.path, "HEAD")) === to) return;
-    throw new Error(`pin of ${p.name} failed and was rolled back (${await rollback(p, sub, before)}): ${gitMessage(e)}`);
+    throw new Error(
+      `pin of ${p.name} failed and was rolled back (${await rollback(p, sub, before)}): ${gitMessage(e)}`,
+    );
   }
 }

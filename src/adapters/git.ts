@@ -15,7 +15,10 @@ let factory: Promise<SimpleGitFactory> | undefined;
  * process group, and po lets running actions finish, so it must not kill a git mid-commit and
  * leave an index.lock behind. Timeouts still stop it: setsid execs git under the same pid.
  */
-const SETSID = (process.env.PATH ?? "").split(delimiter).map((d) => join(d, "setsid")).find((f) => existsSync(f));
+const SETSID = (process.env.PATH ?? "")
+  .split(delimiter)
+  .map((d) => join(d, "setsid"))
+  .find((f) => existsSync(f));
 
 export async function git(dir: string, allowFileTransport = false): Promise<SimpleGit> {
   const simpleGit = await (factory ??= import("simple-git").then((m) => m.simpleGit));
@@ -42,7 +45,9 @@ export interface Submodule {
 
 /** The submodules that .gitmodules in `dir` declares (none when it has no .gitmodules). */
 export async function submodules(dir: string): Promise<Submodule[]> {
-  const out = await gitRaw(dir, ["config", "-f", ".gitmodules", "--get-regexp", "^submodule\\..*\\.(path|url)$"]).catch(() => "");
+  const out = await gitRaw(dir, ["config", "-f", ".gitmodules", "--get-regexp", "^submodule\\..*\\.(path|url)$"]).catch(
+    () => "",
+  );
   const byName = new Map<string, Submodule>();
   for (const line of out.split("\n").filter(Boolean)) {
     const m = /^submodule\.(.+)\.(path|url) (.*)$/.exec(line);
@@ -57,6 +62,10 @@ export async function submodules(dir: string): Promise<Submodule[]> {
 
 /** The line of a git failure worth showing: its fatal:/error: line, else its last line. */
 export function gitMessage(e: unknown): string {
-  const lines = String((e as Error)?.message ?? e).trim().split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = String((e as Error)?.message ?? e)
+    .trim()
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /^(fatal|error):/.test(l)) ?? lines.at(-1) ?? "git failed";
 }

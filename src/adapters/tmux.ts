@@ -21,14 +21,19 @@ interface TmuxResult {
 
 function tmux(args: string[]): Promise<TmuxResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile("tmux", args, { timeout: TMUX_TIMEOUT_MS, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      // error.code: a string when tmux could not run or its output overflowed, tmux's exit code otherwise
-      const e = error as (NodeJS.ErrnoException & { killed?: boolean }) | null;
-      if (e?.code === "ENOENT") reject(new UserError("tmux is not installed (or not on PATH)"));
-      else if (typeof e?.code === "string") reject(e);
-      else if (e?.killed) reject(new UserError(`tmux ${args[0]} did not answer within ${TMUX_TIMEOUT_MS / 1000} s`));
-      else resolve({ ok: !e, stdout, stderr: stderr.trim() });
-    });
+    const child = execFile(
+      "tmux",
+      args,
+      { timeout: TMUX_TIMEOUT_MS, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        // error.code: a string when tmux could not run or its output overflowed, tmux's exit code otherwise
+        const e = error as (NodeJS.ErrnoException & { killed?: boolean }) | null;
+        if (e?.code === "ENOENT") reject(new UserError("tmux is not installed (or not on PATH)"));
+        else if (typeof e?.code === "string") reject(e);
+        else if (e?.killed) reject(new UserError(`tmux ${args[0]} did not answer within ${TMUX_TIMEOUT_MS / 1000} s`));
+        else resolve({ ok: !e, stdout, stderr: stderr.trim() });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -102,14 +107,22 @@ export async function listSessionsCreated(): Promise<Map<string, Date>> {
  *
  * Returns false, changing nothing, when a session of that name already exists.
  */
-export async function newSession(name: string, cwd: string, argv: string[], env: Record<string, string>, logFile?: string): Promise<boolean> {
-  if (safeSessionName(name) !== name) throw new UserError(`tmux session name '${name}' contains '.' or ':'; use safeSessionName`);
+export async function newSession(
+  name: string,
+  cwd: string,
+  argv: string[],
+  env: Record<string, string>,
+  logFile?: string,
+): Promise<boolean> {
+  if (safeSessionName(name) !== name)
+    throw new UserError(`tmux session name '${name}' contains '.' or ':'; use safeSessionName`);
   if (!argv.length) throw new UserError(`tmux session '${name}': empty command`);
   const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
   const command = `exec ${argv.map(shellQuote).join(" ")}`;
   const args = ["new-session", "-d", "-s", name, "-c", cwd, ...envArgs, command];
   args.push(";", "set-option", "-w", "-t", `=${name}:`, "remain-on-exit", "off");
-  if (logFile) args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, `cat >> ${shellQuote(logFile).replace(/#/g, "##")}`);
+  if (logFile)
+    args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, `cat >> ${shellQuote(logFile).replace(/#/g, "##")}`);
   const r = await tmux(args);
   if (r.ok) return true;
   if (/duplicate session/i.test(r.stderr)) return false;

@@ -48,7 +48,13 @@ const START_WAIT_MS = 5_000;
 export function statePaths(dir: string) {
   const state = join(dir, ".ao-state");
   const logs = join(state, "logs");
-  return { state, logs, pidFile: join(state, "watchdog.pid"), stateFile: join(state, "agents.json"), watchdogLog: join(logs, "watchdog.log") };
+  return {
+    state,
+    logs,
+    pidFile: join(state, "watchdog.pid"),
+    stateFile: join(state, "agents.json"),
+    watchdogLog: join(logs, "watchdog.log"),
+  };
 }
 
 export function agentLog(dir: string, agent: string): string {
@@ -63,7 +69,10 @@ export function agentEnv(agent: AgentSpec): Record<string, string> {
 export async function startAgent(dir: string, agent: AgentSpec, why: string): Promise<boolean> {
   const log = agentLog(dir, agent.name);
   await mkdir(statePaths(dir).logs, { recursive: true });
-  await appendFile(log, `\n--- ${new Date().toISOString()} po: starting ${agent.name} (${why}): ${agent.command.join(" ")}\n`);
+  await appendFile(
+    log,
+    `\n--- ${new Date().toISOString()} po: starting ${agent.name} (${why}): ${agent.command.join(" ")}\n`,
+  );
   return newSession(sessionName(dir, agent.name), dir, agent.command, agentEnv(agent), log);
 }
 
@@ -116,7 +125,11 @@ export async function ensureWatchdog(dir: string): Promise<{ pid: number; starte
   const paths = statePaths(dir);
   await mkdir(paths.logs, { recursive: true });
   const out = openSync(paths.watchdogLog, "a");
-  const child = spawn(process.execPath, [WATCHDOG_SCRIPT, dir], { cwd: dir, detached: true, stdio: ["ignore", out, out] });
+  const child = spawn(process.execPath, [WATCHDOG_SCRIPT, dir], {
+    cwd: dir,
+    detached: true,
+    stdio: ["ignore", out, out],
+  });
   closeSync(out);
   let exited = false;
   child.on("error", () => (exited = true)).on("exit", () => (exited = true));
@@ -152,7 +165,12 @@ async function checkPrompts(config: AgentsConfig): Promise<void> {
   for (const a of config.agents) {
     if (!a.prompt) continue;
     const info = await stat(a.prompt).catch(() => undefined);
-    if (!info?.isFile()) problems.push({ file: config.file, path: `agents.${a.name}.prompt`, message: `prompt file not found: ${a.prompt}` });
+    if (!info?.isFile())
+      problems.push({
+        file: config.file,
+        path: `agents.${a.name}.prompt`,
+        message: `prompt file not found: ${a.prompt}`,
+      });
   }
   if (problems.length) throw problemsError(problems);
 }
@@ -205,7 +223,8 @@ export async function down(dir: string): Promise<DownResult> {
   // The watchdog goes first, so nothing restarts the agents we are about to stop.
   const watchdog = await stopWatchdog(dir);
   const { names, warning } = await agentNamesForDown(dir);
-  if (warning) process.stderr.write(`po agents down: agents.toml has problems, stopping its agents anyway:\n${warning}\n`);
+  if (warning)
+    process.stderr.write(`po agents down: agents.toml has problems, stopping its agents anyway:\n${warning}\n`);
   const live = await listSessions();
   const stopped = [];
   for (const name of names) {
@@ -248,7 +267,15 @@ export async function status(dir: string): Promise<StatusResult> {
     const rec = state?.agents[a.name];
     const since = created.get(session)?.toISOString() ?? rec?.deadSince ?? null;
     const live = created.has(session);
-    return { name: a.name, session, watch: a.watch, live, since, restarts: rec?.restarts ?? 0, backoffUntil: live ? null : (rec?.nextAttempt ?? null) };
+    return {
+      name: a.name,
+      session,
+      watch: a.watch,
+      live,
+      since,
+      restarts: rec?.restarts ?? 0,
+      backoffUntil: live ? null : (rec?.nextAttempt ?? null),
+    };
   });
   const pid = readPid(statePaths(dir).pidFile) ?? null;
   const alive = pid !== null && isOurWatchdog(pid, dir);
@@ -259,7 +286,7 @@ export async function status(dir: string): Promise<StatusResult> {
 
 function printUp(r: UpResult): void {
   const lines = [...r.started.map((s) => `started ${s}`), ...r.running.map((s) => `running ${s} (already)`)];
-  if (!r.watchdog) lines.push("watchdog: not needed (no agent has watch = \"heal\")");
+  if (!r.watchdog) lines.push('watchdog: not needed (no agent has watch = "heal")');
   else lines.push(`watchdog: ${r.watchdog.started ? "started" : "already running"}, pid ${r.watchdog.pid}`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -272,9 +299,20 @@ function printDown(r: DownResult): void {
 }
 
 function printStatus(r: StatusResult): void {
-  const rows = r.agents.map((a) => [a.name, a.session, a.live ? "live" : "dead", a.since ?? "-", String(a.restarts), a.backoffUntil ? `${a.watch} (back-off until ${a.backoffUntil})` : a.watch]);
-  const table = rows.length ? columns([["AGENT", "SESSION", "STATE", "SINCE", "RESTARTS", "WATCH"], ...rows]) : "no agents in agents.toml";
-  const wd = r.watchdog.alive ? `watchdog: pid ${r.watchdog.pid}, alive, last check ${r.watchdog.lastCheck ?? "-"}` : `watchdog: not running${r.watchdog.pid ? ` (stale pid ${r.watchdog.pid})` : ""}`;
+  const rows = r.agents.map((a) => [
+    a.name,
+    a.session,
+    a.live ? "live" : "dead",
+    a.since ?? "-",
+    String(a.restarts),
+    a.backoffUntil ? `${a.watch} (back-off until ${a.backoffUntil})` : a.watch,
+  ]);
+  const table = rows.length
+    ? columns([["AGENT", "SESSION", "STATE", "SINCE", "RESTARTS", "WATCH"], ...rows])
+    : "no agents in agents.toml";
+  const wd = r.watchdog.alive
+    ? `watchdog: pid ${r.watchdog.pid}, alive, last check ${r.watchdog.lastCheck ?? "-"}`
+    : `watchdog: not running${r.watchdog.pid ? ` (stale pid ${r.watchdog.pid})` : ""}`;
   process.stdout.write(`${table}\n${wd}\n`);
 }
 
@@ -285,7 +323,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const [sub, ...extra] = args.positionals;
   if (sub === undefined) throw new UserError("agents: say up, down or status; see po agents --help");
-  if (!Object.hasOwn(SUBCOMMANDS, sub)) throw new UserError(`agents: unknown subcommand '${sub}' (up, down or status); see po agents --help`);
+  if (!Object.hasOwn(SUBCOMMANDS, sub))
+    throw new UserError(`agents: unknown subcommand '${sub}' (up, down or status); see po agents --help`);
   if (extra.length) throw new UserError(`agents ${sub}: unexpected argument '${extra[0]}'`);
   const dir = resolve((args.values.dir as string | undefined) ?? process.cwd());
   if (!existsSync(dir)) throw new UserError(`agents: directory not found: ${dir}`);

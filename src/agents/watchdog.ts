@@ -53,7 +53,11 @@ export function onDead(rec: HealRecord, now: number, intervalMs: number): Step {
   const seen = { ...rec, deadSince: rec.deadSince ?? now };
   if (rec.nextAttempt !== undefined) {
     if (now < rec.nextAttempt) return { action: "wait", rec: seen };
-    return { action: "start", reason: `back-off over (${quickText(rec.quickDeaths)})`, rec: { ...seen, nextAttempt: undefined } };
+    return {
+      action: "start",
+      reason: `back-off over (${quickText(rec.quickDeaths)})`,
+      rec: { ...seen, nextAttempt: undefined },
+    };
   }
   const uptime = rec.lastStart === undefined ? undefined : now - rec.lastStart;
   if (uptime === undefined || uptime > quickWindowMs(intervalMs)) {
@@ -84,7 +88,16 @@ export interface WatchdogState {
   started: string;
   lastCheck: string | null;
   checks: number;
-  agents: Record<string, { restarts: number; lastStart: string | null; quickDeaths: number; nextAttempt: string | null; deadSince: string | null }>;
+  agents: Record<
+    string,
+    {
+      restarts: number;
+      lastStart: string | null;
+      quickDeaths: number;
+      nextAttempt: string | null;
+      deadSince: string | null;
+    }
+  >;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -110,10 +123,23 @@ function saveState(ctx: Ctx): void {
   const agents = Object.fromEntries(
     Object.entries(ctx.records).map(([name, r]) => [
       name,
-      { restarts: r.restarts, lastStart: iso(r.lastStart), quickDeaths: r.quickDeaths, nextAttempt: iso(r.nextAttempt), deadSince: iso(r.deadSince) },
+      {
+        restarts: r.restarts,
+        lastStart: iso(r.lastStart),
+        quickDeaths: r.quickDeaths,
+        nextAttempt: iso(r.nextAttempt),
+        deadSince: iso(r.deadSince),
+      },
     ]),
   );
-  const state: WatchdogState = { format: "po-watchdog-state/1", pid: process.pid, started: iso(ctx.started)!, lastCheck: iso(ctx.lastCheck), checks: ctx.checks, agents };
+  const state: WatchdogState = {
+    format: "po-watchdog-state/1",
+    pid: process.pid,
+    started: iso(ctx.started)!,
+    lastCheck: iso(ctx.lastCheck),
+    checks: ctx.checks,
+    agents,
+  };
   // atomically: `status` never reads half a file
   writeAtomic(ctx.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
@@ -124,7 +150,8 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
   const rec = ctx.records[agent.name] ?? { restarts: 0, quickDeaths: 0 };
   if (live) {
     const next = onAlive(rec, now, intervalMs);
-    if (rec.quickDeaths > 0 && next.quickDeaths === 0) log(ctx, `stable ${agent.name}: running for more than ${secs(quickWindowMs(intervalMs))}, back-off reset`);
+    if (rec.quickDeaths > 0 && next.quickDeaths === 0)
+      log(ctx, `stable ${agent.name}: running for more than ${secs(quickWindowMs(intervalMs))}, back-off reset`);
     ctx.records[agent.name] = next;
     return;
   }
@@ -133,7 +160,10 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
   if (step.action === "wait") return;
   const session = sessionName(ctx.dir, agent.name);
   if (step.action === "backoff") {
-    log(ctx, `back-off ${agent.name} (session ${session}): ${step.reason}; next attempt in ${secs(step.delayMs)} at ${iso(step.rec.nextAttempt)}`);
+    log(
+      ctx,
+      `back-off ${agent.name} (session ${session}): ${step.reason}; next attempt in ${secs(step.delayMs)} at ${iso(step.rec.nextAttempt)}`,
+    );
     return;
   }
   try {
@@ -142,7 +172,10 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
       return;
     }
     ctx.records[agent.name] = onStarted(step.rec, now);
-    log(ctx, `restart ${agent.name} (session ${session}): ${step.reason}; restart #${ctx.records[agent.name].restarts}`);
+    log(
+      ctx,
+      `restart ${agent.name} (session ${session}): ${step.reason}; restart #${ctx.records[agent.name].restarts}`,
+    );
   } catch (e) {
     log(ctx, `error restarting ${agent.name} (session ${session}): ${(e as Error).message}; will retry`);
   }
@@ -156,10 +189,12 @@ async function reload(ctx: Ctx): Promise<string | undefined> {
   if (config) ctx.config = config;
   const problem = problems.map(formatProblem).join("; ");
   // An operator mid-edit should not stop the healing: keep the last good file, say so once.
-  if (problem && problem !== ctx.lastProblem) log(ctx, `agents.toml has problems, keeping the last good version: ${problem}`);
+  if (problem && problem !== ctx.lastProblem)
+    log(ctx, `agents.toml has problems, keeping the last good version: ${problem}`);
   ctx.lastProblem = problem || undefined;
   if (!ctx.config) return `agents.toml was never valid: ${problem}`;
-  if (!ctx.config.agents.some((a) => a.watch === "heal")) return "agents.toml has no agent with watch = \"heal\" any more";
+  if (!ctx.config.agents.some((a) => a.watch === "heal"))
+    return 'agents.toml has no agent with watch = "heal" any more';
   return undefined;
 }
 
@@ -217,7 +252,10 @@ function sleep(ctx: Ctx, ms: number): Promise<void> {
 export async function main(dir: string): Promise<number> {
   const ctx: Ctx = { dir, paths: statePaths(dir), records: {}, started: Date.now(), checks: 0 };
   if (!claimPidFile(ctx)) {
-    log(ctx, `watchdog ${process.pid} not started: watchdog ${readPid(ctx.paths.pidFile)} is already running for ${dir}`);
+    log(
+      ctx,
+      `watchdog ${process.pid} not started: watchdog ${readPid(ctx.paths.pidFile)} is already running for ${dir}`,
+    );
     return 0;
   }
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {

@@ -13,7 +13,18 @@ import { observedChanges, readPlanFile, type SavedPlan } from "../state/plan-fil
 import { UserError } from "../common/problems.js";
 import { planText, summaryLine } from "./render.js";
 import { settleOrphans } from "../act/harness.js";
-import { acquireLock, appliedPlans, journal, readInventory, recordApplied, stateDir, writeInventory, type ApplyOutcome, type Lock, type LockInfo } from "../state/state.js";
+import {
+  acquireLock,
+  appliedPlans,
+  journal,
+  readInventory,
+  recordApplied,
+  stateDir,
+  writeInventory,
+  type ApplyOutcome,
+  type Lock,
+  type LockInfo,
+} from "../state/state.js";
 
 export const summary = "execute the plan: converge the fleet to fleet.toml";
 const help = `Usage: po apply [PLANFILE] [--target NAME]… [--yes] [--parallelism N] [--lock-timeout S] [--offline] [--json]
@@ -43,7 +54,9 @@ async function confirm(interrupt: Interrupt): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   rl.on("SIGINT", () => interrupt.trigger());
   try {
-    const answer = await rl.question("\nDo you want to perform these actions? Only 'yes' will be accepted: ", { signal: interrupt.soft });
+    const answer = await rl.question("\nDo you want to perform these actions? Only 'yes' will be accepted: ", {
+      signal: interrupt.soft,
+    });
     return answer.trim() === "yes";
   } catch {
     return false;
@@ -68,7 +81,9 @@ function interrupts(): Interrupt {
   const hard = new AbortController();
   const trigger = () => {
     if (!soft.signal.aborted) {
-      process.stderr.write("\npo: interrupted: finishing the running actions, starting no new ones (interrupt again to stop them)…\n");
+      process.stderr.write(
+        "\npo: interrupted: finishing the running actions, starting no new ones (interrupt again to stop them)…\n",
+      );
       soft.abort();
     } else if (!hard.signal.aborted) {
       process.stderr.write("\npo: interrupted again: stopping the running harness processes…\n");
@@ -89,29 +104,42 @@ function interrupts(): Interrupt {
 }
 
 function checkSaved(saved: SavedPlan, fresh: SavedPlan, applied: Set<string>, file: string): void {
-  if (applied.has(saved.id)) throw new UserError(`saved plan ${file} (${saved.id}) was already applied, and a plan is applied only once; run po plan again`);
-  if (saved.fleet.sha256 !== fresh.fleet.sha256) throw new UserError(`Saved plan is stale: ${saved.fleet.path} changed since it was made; run po plan again`);
+  if (applied.has(saved.id))
+    throw new UserError(
+      `saved plan ${file} (${saved.id}) was already applied, and a plan is applied only once; run po plan again`,
+    );
+  if (saved.fleet.sha256 !== fresh.fleet.sha256)
+    throw new UserError(`Saved plan is stale: ${saved.fleet.path} changed since it was made; run po plan again`);
   if (saved.fingerprint !== fresh.fingerprint) {
     const what = observedChanges(saved.observed, fresh.observed).slice(0, 5).join("; ") || "the observed state differs";
     throw new UserError(`Saved plan is stale: ${what}; run po plan again`);
   }
   // The planner is pure: the same fleet and world give the same actions. Others were edited in.
   if (JSON.stringify(saved.actions) !== JSON.stringify(fresh.actions))
-    throw new UserError(`saved plan ${file}: its actions are not the ones this fleet and world give (was the file edited?); run po plan again`);
+    throw new UserError(
+      `saved plan ${file}: its actions are not the ones this fleet and world give (was the file edited?); run po plan again`,
+    );
 }
 
 function nextInventory(planned: Planned, results: ActionResult[], previous: InventoryEntry[]): InventoryEntry[] {
   const current = planned.fleet.projects.map((p) => ({ name: p.name, location: p.location, harness: p.harness }));
   const names = new Set(current.map((e) => e.name));
   // A removed project stays known until a stop of it succeeded, or nothing of it was live.
-  const stillRunning = new Set(results.filter((r) => r.action.removed && r.outcome !== "ok").map((r) => r.action.project));
+  const stillRunning = new Set(
+    results.filter((r) => r.action.removed && r.outcome !== "ok").map((r) => r.action.project),
+  );
   const removedNames = new Set(planned.removed.map((e) => e.name));
   const kept = previous.filter((e) => !names.has(e.name) && (stillRunning.has(e.name) || !removedNames.has(e.name)));
   return [...current, ...kept];
 }
 
 function line(r: ActionResult, color: boolean): string {
-  const mark = r.outcome === "ok" ? paint("ok", "green", color) : r.outcome === "failed" ? paint("FAILED", "red", color) : paint("skipped", "yellow", color);
+  const mark =
+    r.outcome === "ok"
+      ? paint("ok", "green", color)
+      : r.outcome === "failed"
+        ? paint("FAILED", "red", color)
+        : paint("skipped", "yellow", color);
   return `${r.action.project}: ${r.action.kind} ${mark} (${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}`;
 }
 
@@ -127,17 +155,38 @@ interface Options {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseVerb("apply", argv, { target: { type: "string", multiple: true }, yes: { type: "boolean", short: "y" }, parallelism: { type: "string" }, "lock-timeout": { type: "string" }, offline: { type: "boolean" } }, help);
+  const args = parseVerb(
+    "apply",
+    argv,
+    {
+      target: { type: "string", multiple: true },
+      yes: { type: "boolean", short: "y" },
+      parallelism: { type: "string" },
+      "lock-timeout": { type: "string" },
+      offline: { type: "boolean" },
+    },
+    help,
+  );
   if (!args) return 0;
   const parallelism = wholeNumber("apply", "parallelism", args.values.parallelism, 4);
   const lockTimeout = wholeNumber("apply", "lock-timeout", args.values["lock-timeout"], 0, 0);
   const file = args.positionals[0];
   if (args.positionals.length > 1) throw new UserError("apply takes at most one saved plan file; see po apply --help");
   const saved = file ? readPlanFile(file) : undefined;
-  if (saved && many(args.values.target).length) throw new UserError("apply: --target cannot be combined with a saved plan (its targets are in the plan)");
+  if (saved && many(args.values.target).length)
+    throw new UserError("apply: --target cannot be combined with a saved plan (its targets are in the plan)");
   const targets = saved ? saved.targets : many(args.values.target);
   const fleetFile = saved ? saved.fleet.path : args.values.fleet;
-  const opts: Options = { json: args.values.json, yes: Boolean(args.values.yes), parallelism, offline: Boolean(args.values.offline), fleetFile, targets, saved, file };
+  const opts: Options = {
+    json: args.values.json,
+    yes: Boolean(args.values.yes),
+    parallelism,
+    offline: Boolean(args.values.offline),
+    fleetFile,
+    targets,
+    saved,
+    file,
+  };
   const lock = await acquireLock(stateDir(resolve(fleetFile)), lockTimeout * 1000);
   const interrupt = interrupts();
   try {
@@ -154,7 +203,9 @@ export async function run(argv: string[]): Promise<number> {
  * harness groups stay recorded in our lock meanwhile, so a kill during this wait loses nothing.
  */
 async function takeOver(lock: Lock, dead: LockInfo, signal: AbortSignal): Promise<void> {
-  process.stderr.write(`po: warning: took over a stale apply lock of pid ${dead.pid} (started ${dead.started}), whose process is gone\n`);
+  process.stderr.write(
+    `po: warning: took over a stale apply lock of pid ${dead.pid} (started ${dead.started}), whose process is gone\n`,
+  );
   const children = dead.children ?? [];
   for (const c of children) lock.track(c, true);
   await settleOrphans(children, (m) => process.stderr.write(`po: ${m}…\n`), signal);
@@ -173,7 +224,10 @@ async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt)
   const plan = opts.saved ?? planned.plan;
   if (!opts.json) process.stdout.write(planText(plan, planned.fleet.projects, useColor()));
   if (opts.saved || opts.yes || !plan.actions.length) return plan;
-  if (!process.stdin.isTTY) throw new UserError("apply: refusing to change the fleet without confirmation: no terminal; pass --yes, or apply a saved plan (po plan --out FILE)");
+  if (!process.stdin.isTTY)
+    throw new UserError(
+      "apply: refusing to change the fleet without confirmation: no terminal; pass --yes, or apply a saved plan (po plan --out FILE)",
+    );
   if (await confirm(interrupt)) return plan;
   if (!interrupt.soft.aborted) process.stdout.write("Apply cancelled; nothing was changed.\n");
   return undefined;
@@ -197,34 +251,66 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
   return report(opts, planned, plan, results, interrupt.soft.aborted);
 }
 
-async function execute(opts: Options, planned: Planned, plan: SavedPlan, lock: Lock, interrupt: Interrupt): Promise<ActionResult[]> {
+async function execute(
+  opts: Options,
+  planned: Planned,
+  plan: SavedPlan,
+  lock: Lock,
+  interrupt: Interrupt,
+): Promise<ActionResult[]> {
   const color = useColor();
-  const ports = effects(planned.fleet.projects, planned.removed, plan.actions, { offline: opts.offline, signal: interrupt.hard, track: (c, running) => lock.track(c, running) });
+  const ports = effects(planned.fleet.projects, planned.removed, plan.actions, {
+    offline: opts.offline,
+    signal: interrupt.hard,
+    track: (c, running) => lock.track(c, running),
+  });
   return applyPlan(plan.actions, ports, {
     parallelism: opts.parallelism,
     signal: interrupt.soft,
     onStart: (a) => journal(planned.state, { plan: plan.id, project: a.project, action: a.kind, event: "start" }),
     onEnd: (r) => {
-      journal(planned.state, { plan: plan.id, project: r.action.project, action: r.action.kind, event: "end", outcome: r.outcome, ms: Math.round(r.ms), ...(r.error ? { error: r.error } : {}) });
+      journal(planned.state, {
+        plan: plan.id,
+        project: r.action.project,
+        action: r.action.kind,
+        event: "end",
+        outcome: r.outcome,
+        ms: Math.round(r.ms),
+        ...(r.error ? { error: r.error } : {}),
+      });
       if (!opts.json) process.stdout.write(line(r, color) + "\n");
     },
   });
 }
 
 /** Observes the fleet again, says whether it converged, journals the apply's outcome; the exit code. */
-async function report(opts: Options, planned: Planned, plan: SavedPlan, results: ActionResult[], interrupted: boolean): Promise<number> {
+async function report(
+  opts: Options,
+  planned: Planned,
+  plan: SavedPlan,
+  results: ActionResult[],
+  interrupted: boolean,
+): Promise<number> {
   const after = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline });
   const count = (o: ActionResult["outcome"]) => results.filter((r) => r.outcome === o).length;
   const [ok, failed, skipped] = [count("ok"), count("failed"), count("skipped")];
   const converged = after.plan.actions.length === 0 && after.plan.errors.length === 0;
   const outcome: ApplyOutcome = interrupted ? "interrupted" : converged ? "converged" : "not converged";
   journal(planned.state, { plan: plan.id, event: "apply-end", outcome, ok, failed, skipped });
-  if (opts.json) printJson({ plan, results, interrupted, converged, remaining: after.plan.actions, errors: after.plan.errors });
+  if (opts.json)
+    printJson({ plan, results, interrupted, converged, remaining: after.plan.actions, errors: after.plan.errors });
   else {
     const color = useColor();
-    process.stdout.write(`\nApply ${interrupted ? "interrupted" : "complete"}: ${ok} succeeded, ${failed} failed, ${skipped} skipped.\n`);
-    for (const r of results.filter((x) => x.outcome === "failed")) process.stderr.write(`po: ${r.action.project}: ${r.action.kind} failed: ${r.error}\n`);
-    process.stdout.write(converged ? paint("The fleet converged: a new plan has no changes.\n", "green", color) : `The fleet has not converged: ${summaryLine(after.plan)} Run po plan to see why.\n`);
+    process.stdout.write(
+      `\nApply ${interrupted ? "interrupted" : "complete"}: ${ok} succeeded, ${failed} failed, ${skipped} skipped.\n`,
+    );
+    for (const r of results.filter((x) => x.outcome === "failed"))
+      process.stderr.write(`po: ${r.action.project}: ${r.action.kind} failed: ${r.error}\n`);
+    process.stdout.write(
+      converged
+        ? paint("The fleet converged: a new plan has no changes.\n", "green", color)
+        : `The fleet has not converged: ${summaryLine(after.plan)} Run po plan to see why.\n`,
+    );
   }
   if (interrupted) return 130;
   return failed || !converged || plan.errors.length ? 1 : 0;

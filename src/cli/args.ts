@@ -31,7 +31,9 @@ export function parseVerb<O extends Options>(
   try {
     parsed = parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UserError(`${verb}: ${(e as Error).message.split("\n")[0].split(/\. /)[0].replace(/\.$/, "")}; see po ${verb} --help`);
+    throw new UserError(
+      `${verb}: ${(e as Error).message.split("\n")[0].split(/\. /)[0].replace(/\.$/, "")}; see po ${verb} --help`,
+    );
   }
   if (parsed.values.help) {
     process.stdout.write(help.endsWith("\n") ? help : `${help}\n`);
@@ -39,7 +41,11 @@ export function parseVerb<O extends Options>(
   }
   const values = parsed.values;
   return {
-    values: { ...values, fleet: (values.fleet as string | undefined) ?? process.env.PO_FLEET ?? DEFAULT_FLEET, json: Boolean(values.json) },
+    values: {
+      ...values,
+      fleet: (values.fleet as string | undefined) ?? process.env.PO_FLEET ?? DEFAULT_FLEET,
+      json: Boolean(values.json),
+    },
     positionals: parsed.positionals,
   };
 }
@@ -54,6 +60,7 @@ export function many(value: unknown): string[] {
 export function wholeNumber(verb: string, name: string, value: unknown, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${verb}: --${name} must be a whole number of ${min} or more, not '${String(value)}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UserError(`${verb}: --${name} must be a whole number of ${min} or more, not '${String(value)}'`);
   return n;
 }

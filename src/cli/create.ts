@@ -49,10 +49,14 @@ watch = "heal"   # restarted if its session dies; never woken on a timer
 function pickHarness(harnesses: Map<string, HarnessSpec>, wanted: string | undefined): HarnessSpec {
   if (wanted) {
     const h = harnesses.get(wanted);
-    if (!h) throw new UserError(`create: harness '${wanted}' is not declared in fleet.toml${didYouMean(wanted, harnesses.keys())}`);
+    if (!h)
+      throw new UserError(
+        `create: harness '${wanted}' is not declared in fleet.toml${didYouMean(wanted, harnesses.keys())}`,
+      );
     return h;
   }
-  if (harnesses.size !== 1) throw new UserError(`create: fleet.toml declares ${harnesses.size} harnesses; choose one with --harness`);
+  if (harnesses.size !== 1)
+    throw new UserError(`create: fleet.toml declares ${harnesses.size} harnesses; choose one with --harness`);
   return [...harnesses.values()][0];
 }
 
@@ -74,27 +78,47 @@ async function scaffold(location: string, name: string, h: HarnessSpec, ref: str
     writeFileSync(join(location, file), text);
   }
   await gitRaw(location, ["add", "--all"]);
-  await gitRaw(location, ["commit", "--quiet", "-m", `Create ${name}\n\nAgents in agents.toml; harness ${h.name} pinned at ${h.path}/ to ${ref} (${sha.slice(0, 7)}).`]);
+  await gitRaw(location, [
+    "commit",
+    "--quiet",
+    "-m",
+    `Create ${name}\n\nAgents in agents.toml; harness ${h.name} pinned at ${h.path}/ to ${ref} (${sha.slice(0, 7)}).`,
+  ]);
   return sha;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseVerb("create", argv, { ref: { type: "string" }, harness: { type: "string" }, location: { type: "string" }, register: { type: "boolean" } }, help);
+  const args = parseVerb(
+    "create",
+    argv,
+    {
+      ref: { type: "string" },
+      harness: { type: "string" },
+      location: { type: "string" },
+      register: { type: "boolean" },
+    },
+    help,
+  );
   if (!args) return 0;
   const [name, ...extra] = args.positionals;
   if (!name || extra.length) throw new UserError("create takes one project name; see po create --help");
-  if (!NAME.test(name)) throw new UserError(`create: invalid project name '${name}': use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit`);
+  if (!NAME.test(name))
+    throw new UserError(
+      `create: invalid project name '${name}': use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit`,
+    );
   const ref = args.values.ref as string | undefined;
   if (!ref) throw new UserError("create: --ref REF is required (a tag, branch or commit of the harness)");
   const bad = refProblem(ref);
   if (bad) throw new UserError(`create: invalid ref '${ref}': ${bad}`);
   const { fleet, raw } = await requireFleet(args.values.fleet);
-  if (args.values.register && raw.projects?.[name]) throw new UserError(`create: project '${name}' is already in ${fleet.path}`);
+  if (args.values.register && raw.projects?.[name])
+    throw new UserError(`create: project '${name}' is already in ${fleet.path}`);
   const harnesses = new Map(Object.entries(raw.harnesses ?? {}).map(([n, h]) => [n, harnessSpec(n, h)]));
   const h = pickHarness(harnesses, args.values.harness as string | undefined);
   const location = resolve(String(args.values.location ?? join(dirname(fleet.path), "..", name)));
   const fresh = !existsSync(location);
-  if (!fresh && readdirSync(location).length) throw new UserError(`create: ${location} is not empty; choose another --location (nothing was changed)`);
+  if (!fresh && readdirSync(location).length)
+    throw new UserError(`create: ${location} is not empty; choose another --location (nothing was changed)`);
   let sha: string;
   try {
     sha = await scaffold(location, name, h, ref);
@@ -108,9 +132,17 @@ export async function run(argv: string[]): Promise<number> {
   let diff = "";
   if (args.values.register) {
     const rel = relative(dirname(fleet.path), location) || ".";
-    diff = (await editFleet(fleet.path, (s) => addTable(s, ["projects", name], { location: rel, harness: h.name, ref, enabled: true }))).diff;
+    diff = (
+      await editFleet(fleet.path, (s) =>
+        addTable(s, ["projects", name], { location: rel, harness: h.name, ref, enabled: true }),
+      )
+    ).diff;
   }
-  if (args.values.json) printJson({ name, location, harness: h.name, ref, commit: sha, registered: Boolean(args.values.register) });
-  else process.stdout.write(`Created ${name} at ${location}: harness ${h.name} pinned at ${h.path}/ to ${ref} (${sha.slice(0, 7)}).\n${diff ? `\n${diff}` : ""}`);
+  if (args.values.json)
+    printJson({ name, location, harness: h.name, ref, commit: sha, registered: Boolean(args.values.register) });
+  else
+    process.stdout.write(
+      `Created ${name} at ${location}: harness ${h.name} pinned at ${h.path}/ to ${ref} (${sha.slice(0, 7)}).\n${diff ? `\n${diff}` : ""}`,
+    );
   return 0;
 }

@@ -13,7 +13,14 @@ Options:
 ${COMMON_HELP}`;
 
 export function projectJson(p: DesiredProject) {
-  return { name: p.name, enabled: p.enabled, harness: p.harness.name, ref: p.ref, location: p.location, ...(p.url ? { url: p.url } : {}) };
+  return {
+    name: p.name,
+    enabled: p.enabled,
+    harness: p.harness.name,
+    ref: p.ref,
+    location: p.location,
+    ...(p.url ? { url: p.url } : {}),
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -23,7 +30,12 @@ export async function run(argv: string[]): Promise<number> {
   if (args.values.json) printJson(fleet.projects.map(projectJson));
   else if (!fleet.projects.length) process.stdout.write(`No projects in ${fleet.path}.\n`);
   else {
-    const rows = fleet.projects.map((p) => [p.name, p.enabled ? "enabled" : "disabled", `${p.harness.name}@${p.ref}`, p.location]);
+    const rows = fleet.projects.map((p) => [
+      p.name,
+      p.enabled ? "enabled" : "disabled",
+      `${p.harness.name}@${p.ref}`,
+      p.location,
+    ]);
     process.stdout.write(columns([["NAME", "ENABLED", "HARNESS", "LOCATION"], ...rows]) + "\n");
   }
   return 0;

@@ -33,7 +33,9 @@ Verbs:
 `;
 
 async function help(): Promise<void> {
-  const rows = await Promise.all(Object.entries(VERBS).map(async ([name, load]) => `  ${name.padEnd(10)}${(await load()).summary}`));
+  const rows = await Promise.all(
+    Object.entries(VERBS).map(async ([name, load]) => `  ${name.padEnd(10)}${(await load()).summary}`),
+  );
   process.stdout.write(`${HELP}${rows.join("\n")}\n`);
 }
 
@@ -48,7 +50,8 @@ async function main(argv: string[]): Promise<number> {
     await help();
     return verb === undefined ? 1 : 0;
   }
-  if (verb.startsWith("-")) throw new UserError(`unknown option '${verb}'; po --help lists the verbs and their options`);
+  if (verb.startsWith("-"))
+    throw new UserError(`unknown option '${verb}'; po --help lists the verbs and their options`);
   const load = Object.hasOwn(VERBS, verb) ? VERBS[verb] : undefined;
   if (!load) {
     const { didYouMean } = await import("../common/suggest.js");
@@ -59,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
 
 function fail(e: unknown, json: boolean): number {
   // Scripts reading --json output get the error as data too; the operator's line stays on stderr.
-  if (json && e instanceof UserError) process.stdout.write(`${JSON.stringify({ ok: false, error: e.message, problems: e.problems }, null, 2)}\n`);
+  if (json && e instanceof UserError)
+    process.stdout.write(`${JSON.stringify({ ok: false, error: e.message, problems: e.problems }, null, 2)}\n`);
   if (e instanceof UserError) process.stderr.write(e.problems.length ? `${e.message}\n` : `po: ${e.message}\n`);
   else if (process.env.PO_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
   else process.stderr.write(`po: internal error: ${(e as Error)?.message ?? String(e)} (PO_DEBUG=1 shows the stack)\n`);

@@ -22,14 +22,31 @@ Options:
 ${COMMON_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseVerb("plan", argv, { target: { type: "string", multiple: true }, out: { type: "string" }, "detailed-exitcode": { type: "boolean" }, offline: { type: "boolean" } }, help);
+  const args = parseVerb(
+    "plan",
+    argv,
+    {
+      target: { type: "string", multiple: true },
+      out: { type: "string" },
+      "detailed-exitcode": { type: "boolean" },
+      offline: { type: "boolean" },
+    },
+    help,
+  );
   if (!args) return 0;
-  const { plan, fleet } = await makePlan({ fleetFile: args.values.fleet, targets: many(args.values.target), offline: Boolean(args.values.offline) });
+  const { plan, fleet } = await makePlan({
+    fleetFile: args.values.fleet,
+    targets: many(args.values.target),
+    offline: Boolean(args.values.offline),
+  });
   if (args.values.out) writeFileSync(String(args.values.out), JSON.stringify(plan, null, 2) + "\n");
   if (args.values.json) printJson(plan);
   else {
     process.stdout.write(planText(plan, fleet.projects, useColor()));
-    if (args.values.out) process.stdout.write(`Saved the plan to ${String(args.values.out)}; apply it with po apply ${String(args.values.out)}\n`);
+    if (args.values.out)
+      process.stdout.write(
+        `Saved the plan to ${String(args.values.out)}; apply it with po apply ${String(args.values.out)}\n`,
+      );
   }
   if (plan.errors.length) return 1;
   return args.values["detailed-exitcode"] && plan.actions.length ? 2 : 0;

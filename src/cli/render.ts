@@ -27,15 +27,20 @@ function renderPlan(plan: PlanBody, harnessOf: (project: string) => string, colo
     if (a.restart) continue;
     const restart = a.kind === "pin" && plan.actions.some((b) => b.project === a.project && b.restart);
     const sign = SIGN[a.kind];
-    lines.push(`${a.project.padEnd(width)}  ${paint(sign, COLOR[sign], color)} ${describe(a, harnessOf(a.project), restart)}`);
+    lines.push(
+      `${a.project.padEnd(width)}  ${paint(sign, COLOR[sign], color)} ${describe(a, harnessOf(a.project), restart)}`,
+    );
   }
-  for (const e of plan.errors) lines.push(`${e.project.padEnd(width)}  ${paint("!", "red", color)} ${paint("error:", "red", color)} ${e.message}`);
+  for (const e of plan.errors)
+    lines.push(`${e.project.padEnd(width)}  ${paint("!", "red", color)} ${paint("error:", "red", color)} ${e.message}`);
   return lines.join("\n");
 }
 
 export function summaryLine(plan: PlanBody): string {
   const n = summarize(plan);
-  const parts = (["clone", "init", "pin", "start", "stop"] as const).filter((k) => n[k] > 0).map((k) => `${n[k]} to ${k}`);
+  const parts = (["clone", "init", "pin", "start", "stop"] as const)
+    .filter((k) => n[k] > 0)
+    .map((k) => `${n[k]} to ${k}`);
   const errors = n.errors ? ` ${new Set(plan.errors.map((e) => e.project)).size} project(s) cannot be planned.` : "";
   if (!parts.length) return n.errors ? `No changes can be made.${errors}` : "No changes. The fleet is up to date.";
   return `Plan: ${parts.join(", ")}.${errors}`;

@@ -5,7 +5,9 @@ import { didYouMean } from "../common/suggest.js";
 
 export function unknownProject(name: string, fleet: DesiredFleet): UserError {
   const names = fleet.projects.map((p) => p.name);
-  return new UserError(`unknown project '${name}'${didYouMean(name, names)}; po list shows the projects of ${fleet.path}`);
+  return new UserError(
+    `unknown project '${name}'${didYouMean(name, names)}; po list shows the projects of ${fleet.path}`,
+  );
 }
 
 /** The one project named by the positionals of `verb`. */

@@ -33,7 +33,12 @@ ${COMMON_HELP}`;
 }
 
 export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
-  const args = parseVerb(v.verb, argv, { yes: { type: "boolean", short: "y" }, "no-apply": { type: "boolean" }, parallelism: { type: "string" } }, helpOf(v));
+  const args = parseVerb(
+    v.verb,
+    argv,
+    { yes: { type: "boolean", short: "y" }, "no-apply": { type: "boolean" }, parallelism: { type: "string" } },
+    helpOf(v),
+  );
   if (!args) return 0;
   const [name, ...rest] = args.positionals;
   const { fleet } = await requireFleet(args.values.fleet);
@@ -41,10 +46,20 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
   const value = v.value(rest);
   const file = resolve(args.values.fleet);
   const edit = await editFleet(file, (s) => setKey(s, ["projects", project.name], v.key, value));
-  if (args.values.json && args.values["no-apply"]) printJson({ project: project.name, key: v.key, value, changed: edit.changed, diff: edit.diff });
-  else if (!args.values.json) process.stdout.write(edit.changed ? edit.diff : `fleet.toml already has projects.${project.name}.${v.key} = ${JSON.stringify(value)}\n`);
+  if (args.values.json && args.values["no-apply"])
+    printJson({ project: project.name, key: v.key, value, changed: edit.changed, diff: edit.diff });
+  else if (!args.values.json)
+    process.stdout.write(
+      edit.changed
+        ? edit.diff
+        : `fleet.toml already has projects.${project.name}.${v.key} = ${JSON.stringify(value)}\n`,
+    );
   if (args.values["no-apply"]) return 0;
-  const pass = [...(args.values.yes ? ["--yes"] : []), ...(args.values.json ? ["--json"] : []), ...(args.values.parallelism ? ["--parallelism", String(args.values.parallelism)] : [])];
+  const pass = [
+    ...(args.values.yes ? ["--yes"] : []),
+    ...(args.values.json ? ["--json"] : []),
+    ...(args.values.parallelism ? ["--parallelism", String(args.values.parallelism)] : []),
+  ];
   if (!args.values.json) process.stdout.write("\n");
   return apply(["--fleet", file, "--target", project.name, ...pass]);
 }

@@ -39,19 +39,48 @@ function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | 
 
 async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
   const body = planProject(p, a);
-  const base = { name: p.name, enabled: p.enabled, harness: p.harness.name, ref: p.ref, sessions: { live: a.live.length, expected: a.sessions.length } };
+  const base = {
+    name: p.name,
+    enabled: p.enabled,
+    harness: p.harness.name,
+    ref: p.ref,
+    sessions: { live: a.live.length, expected: a.sessions.length },
+  };
   const pinnedTag = await tagOf(p, a.pinned);
   const pin = { ...(a.pinned ? { pinned: a.pinned } : {}), ...(pinnedTag ? { pinnedTag } : {}) };
-  if (!a.exists) return { ...base, ...pin, state: "missing", detail: p.url ? "not cloned yet (apply clones it)" : `${p.location} does not exist` };
-  if (body.errors.length) return { ...base, ...pin, state: "error", detail: body.errors.map((e) => e.message).join("; ") };
+  if (!a.exists)
+    return {
+      ...base,
+      ...pin,
+      state: "missing",
+      detail: p.url ? "not cloned yet (apply clones it)" : `${p.location} does not exist`,
+    };
+  if (body.errors.length)
+    return { ...base, ...pin, state: "error", detail: body.errors.map((e) => e.message).join("; ") };
   if (!body.actions.length) return { ...base, ...pin, state: "in sync", detail: "" };
-  return { ...base, ...pin, state: "drift", detail: body.actions.filter((x) => !x.restart || x.kind === "stop").map((x) => (x.restart ? "restart" : x.kind)).join(", ") };
+  return {
+    ...base,
+    ...pin,
+    state: "drift",
+    detail: body.actions
+      .filter((x) => !x.restart || x.kind === "stop")
+      .map((x) => (x.restart ? "restart" : x.kind))
+      .join(", "),
+  };
 }
 
 /** A project that left fleet.toml but still has live sessions: the next apply stops them. */
 function removedRow(a: ActualProject, harness: string): Row {
   const live = { live: a.live.length, expected: a.sessions.length };
-  return { name: a.name, enabled: false, harness, ref: "-", sessions: live, state: "removed", detail: `left fleet.toml; po apply stops its ${a.live.length} live session(s)` };
+  return {
+    name: a.name,
+    enabled: false,
+    harness,
+    ref: "-",
+    sessions: live,
+    state: "removed",
+    detail: `left fleet.toml; po apply stops its ${a.live.length} live session(s)`,
+  };
 }
 
 interface LastApply {
@@ -79,24 +108,53 @@ function lastApply(state: string): LastApply | undefined {
   const end = mine.find((l) => l.event === "apply-end");
   const holder = lockHolder(state);
   const outcome = end?.outcome ?? (holder ? "running" : "killed");
-  return { plan: last.plan, time: (end ?? last).time, outcome, ok: count("ok"), failed: count("failed"), skipped: count("skipped"), unfinished: started.size };
+  return {
+    plan: last.plan,
+    time: (end ?? last).time,
+    outcome,
+    ok: count("ok"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+    unfinished: started.size,
+  };
 }
 
 function describeApply(a: LastApply): string {
-  const how = a.outcome === "killed" ? "did not finish (its process was killed)" : a.outcome === "running" ? "is still running" : a.outcome;
+  const how =
+    a.outcome === "killed"
+      ? "did not finish (its process was killed)"
+      : a.outcome === "running"
+        ? "is still running"
+        : a.outcome;
   const unfinished = a.unfinished > 0 ? `, ${a.unfinished} interrupted before finishing` : "";
   return `Last apply (plan ${a.plan.slice(0, 8)}, ${a.time}) ${how}: ${a.ok} ok, ${a.failed} failed, ${a.skipped} skipped${unfinished}.`;
 }
 
-const STATE_COLOR = { "in sync": "green", drift: "yellow", missing: "yellow", error: "red", removed: "yellow" } as const;
+const STATE_COLOR = {
+  "in sync": "green",
+  drift: "yellow",
+  missing: "yellow",
+  error: "red",
+  removed: "yellow",
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseVerb("status", argv, { target: { type: "string", multiple: true }, offline: { type: "boolean" } }, help);
+  const args = parseVerb(
+    "status",
+    argv,
+    { target: { type: "string", multiple: true }, offline: { type: "boolean" } },
+    help,
+  );
   if (!args) return 0;
-  const { fleet, observation, state, removed } = await makePlan({ fleetFile: args.values.fleet, targets: many(args.values.target), offline: Boolean(args.values.offline) });
+  const { fleet, observation, state, removed } = await makePlan({
+    fleetFile: args.values.fleet,
+    targets: many(args.values.target),
+    offline: Boolean(args.values.offline),
+  });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
   const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!)));
-  for (const [name, a] of observation.removed) if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
+  for (const [name, a] of observation.removed)
+    if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
   const apply = lastApply(state);
   if (args.values.json) {
     printJson({ projects: rows, lastApply: apply ?? null });
@@ -111,8 +169,11 @@ export async function run(argv: string[]): Promise<number> {
     `${r.sessions.live}/${r.sessions.expected}`,
     `${paint(r.state, STATE_COLOR[r.state], color)}${r.detail ? ` (${r.detail})` : ""}`,
   ]);
-  process.stdout.write(rows.length ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE"], ...table]) + "\n" : `No projects in ${fleet.path}.\n`);
-  if (apply)
-    process.stdout.write(`\n${describeApply(apply)}\n`);
+  process.stdout.write(
+    rows.length
+      ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE"], ...table]) + "\n"
+      : `No projects in ${fleet.path}.\n`,
+  );
+  if (apply) process.stdout.write(`\n${describeApply(apply)}\n`);
   return 0;
 }

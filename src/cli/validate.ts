@@ -25,7 +25,8 @@ export interface FileReport {
 }
 
 async function checkFile(file: string, deep: boolean): Promise<FileReport> {
-  if (basename(file) === "agents.toml") return { file, kind: "agents", problems: (await loadToml(file, "agents")).problems };
+  if (basename(file) === "agents.toml")
+    return { file, kind: "agents", problems: (await loadToml(file, "agents")).problems };
   const loaded = await loadFleet(file);
   const problems = loaded.problems;
   if (deep && loaded.fleet) {

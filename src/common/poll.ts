@@ -2,7 +2,11 @@
 // never a bare sleep.
 
 /** Resolves true once `done` holds, false when `timeoutMs` pass or `signal` aborts first. */
-export async function pollUntil(done: () => boolean | Promise<boolean>, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export async function pollUntil(
+  done: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
     if (await done()) return true;

@@ -32,10 +32,32 @@
 //     are of the plain kind (names, `*`, anchoring `/`, directory-only `/`, no negation); any
 //     other pattern, or a config naming other rule files, makes us decline.
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, type Dirent } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  statSync,
+  type Dirent,
+} from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { cannot, CannotTell, commitTree, ObjectStore, readText, SHA, tagTarget, treeEntries, type GitObject } from "./git-objects.js";
+import {
+  cannot,
+  CannotTell,
+  commitTree,
+  ObjectStore,
+  readText,
+  SHA,
+  tagTarget,
+  treeEntries,
+  type GitObject,
+} from "./git-objects.js";
 
 export type Fast<T> = { ok: true; value: T } | { ok: false; why: string };
 
@@ -44,7 +66,10 @@ export function fast<T>(fn: () => T): Fast<T> {
   try {
     return { ok: true, value: fn() };
   } catch (e) {
-    return { ok: false, why: e instanceof CannotTell ? e.message : `unexpected: ${(e as Error)?.message ?? String(e)}` };
+    return {
+      ok: false,
+      why: e instanceof CannotTell ? e.message : `unexpected: ${(e as Error)?.message ?? String(e)}`,
+    };
   }
 }
 
@@ -127,9 +152,17 @@ function readConfig(text: string): RepoConfig {
     const key = kv[1].toLowerCase();
     const value = kv[2] === undefined ? "true" : unquote(kv[2]);
     if (key === "repositoryformatversion" && !/^[01]$/.test(value)) cannot(`repository format version ${value}`);
-    if (key === "bare") out.bare = /^(true|yes|on|1)$/i.test(value) || (/^(false|no|off|0|)$/i.test(value) ? false : cannot(`core.bare = ${value}`));
+    if (key === "bare")
+      out.bare =
+        /^(true|yes|on|1)$/i.test(value) ||
+        (/^(false|no|off|0|)$/i.test(value) ? false : cannot(`core.bare = ${value}`));
     if (key === "worktree") out.worktree = value;
-    if (key === "excludesfile" || key === "attributesfile" || (key === "ignorecase" && !/^(false|no|off|0)$/i.test(value))) out.ownRules = `core.${key}`;
+    if (
+      key === "excludesfile" ||
+      key === "attributesfile" ||
+      (key === "ignorecase" && !/^(false|no|off|0)$/i.test(value))
+    )
+      out.ownRules = `core.${key}`;
   }
   return out;
 }
@@ -200,10 +233,14 @@ export class Repo {
     const names = new Map(readdirSync(gitDir, { withFileTypes: true }).map((d) => [d.name, d]));
     // A linked worktree shares refs and objects with another git directory: not read here.
     if (names.has("commondir")) cannot("a linked worktree");
-    if (!names.get("objects")?.isDirectory() || !names.get("refs")?.isDirectory() || !names.get("HEAD")?.isFile()) cannot("not a git directory");
-    const config = names.has("config") ? readConfig(readText(`${gitDir}/config`, "utf8") ?? cannot("config vanished")) : { bare: false };
+    if (!names.get("objects")?.isDirectory() || !names.get("refs")?.isDirectory() || !names.get("HEAD")?.isFile())
+      cannot("not a git directory");
+    const config = names.has("config")
+      ? readConfig(readText(`${gitDir}/config`, "utf8") ?? cannot("config vanished"))
+      : { bare: false };
     if (config.bare) cannot("a bare repository");
-    if (config.worktree !== undefined && resolve(gitDir, config.worktree) !== resolve(workTree)) cannot("core.worktree points elsewhere");
+    if (config.worktree !== undefined && resolve(gitDir, config.worktree) !== resolve(workTree))
+      cannot("core.worktree points elsewhere");
     return new Repo(gitDir, workTree, names, config);
   }
 
@@ -221,7 +258,9 @@ export class Repo {
   private packedRefs(): Map<string, string> {
     if (this.packed) return this.packed;
     const refs = new Map<string, string>();
-    const text = this.names.has("packed-refs") ? (readText(`${this.gitDir}/packed-refs`, "latin1") ?? cannot("packed-refs vanished")) : "";
+    const text = this.names.has("packed-refs")
+      ? (readText(`${this.gitDir}/packed-refs`, "latin1") ?? cannot("packed-refs vanished"))
+      : "";
     for (const line of text.split("\n")) {
       if (line === "" || line.startsWith("# pack-refs with:") || /^\^[0-9a-f]{40}$/.test(line)) continue;
       const m = /^([0-9a-f]{40}) (refs\/\S+)$/.exec(line);
@@ -265,7 +304,9 @@ export class Repo {
 
   /** An object, unless replace refs could make git see another one. */
   object(sha: string): GitObject {
-    this.replaced ??= statSync(`${this.gitDir}/refs/replace`, { throwIfNoEntry: false }) !== undefined || [...this.packedRefs().keys()].some((k) => k.startsWith("refs/replace/"));
+    this.replaced ??=
+      statSync(`${this.gitDir}/refs/replace`, { throwIfNoEntry: false }) !== undefined ||
+      [...this.packedRefs().keys()].some((k) => k.startsWith("refs/replace/"));
     if (this.replaced) cannot("the repository has replace refs");
     let o = this.cache.get(sha);
     if (!o) this.cache.set(sha, (o = this.objects.read(sha)));
@@ -291,11 +332,18 @@ export class Repo {
 
   /** `git rev-parse --verify --quiet NAME^{commit}` for a full ref name `refs/…`; undefined when git finds nothing. */
   refCommit(name: string): string | undefined {
-    if (!/^refs\/[A-Za-z0-9._\/+-]+$/.test(name) || /-g[0-9a-fA-F]+$/.test(name) || name.endsWith(".lock")) cannot(`ref ${name}`);
+    if (!/^refs\/[A-Za-z0-9._\/+-]+$/.test(name) || /-g[0-9a-fA-F]+$/.test(name) || name.endsWith(".lock"))
+      cannot(`ref ${name}`);
     const sha = this.ref(name);
     if (sha === undefined) {
       // A name git does not find as written, it looks for as a short name (refs/tags/NAME, …).
-      const dwim = [`refs/${name}`, `refs/tags/${name}`, `refs/heads/${name}`, `refs/remotes/${name}`, `refs/remotes/${name}/HEAD`];
+      const dwim = [
+        `refs/${name}`,
+        `refs/tags/${name}`,
+        `refs/heads/${name}`,
+        `refs/remotes/${name}`,
+        `refs/remotes/${name}/HEAD`,
+      ];
       if (dwim.some((n) => this.ref(n) !== undefined)) cannot(`${name} is found only as a short name`);
       return undefined;
     }
@@ -361,9 +409,7 @@ export class Repo {
       if (target.type === "tag") cannot(`${name} is a tag of a tag`);
       if (target.sha === commit) hits.push(name);
     }
-    return hits
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-      .map((n) => n.slice("refs/tags/".length));
+    return hits.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((n) => n.slice("refs/tags/".length));
   }
 
   /**
@@ -374,7 +420,9 @@ export class Repo {
     const why =
       [...files].find((f) => f === ".gitattributes" || f.endsWith("/.gitattributes")) ??
       this.config.ownRules ??
-      (statSync(`${this.gitDir}/info/attributes`, { throwIfNoEntry: false }) ? "info/attributes" : outside().attributes);
+      (statSync(`${this.gitDir}/info/attributes`, { throwIfNoEntry: false })
+        ? "info/attributes"
+        : outside().attributes);
     if (why) cannot(`${file} is racily clean and attributes (${why}) may convert it`);
     if (e.size > MAX_HASHED) cannot(`${file} is racily clean and large`);
     const content = (e.mode & 0o170000) === 0o120000 ? readlinkSync(file, { encoding: "buffer" }) : readFileSync(file);
@@ -395,7 +443,7 @@ export class Repo {
       const st = fstatSync(fd, { bigint: true });
       indexTime = st.mtimeNs / 1_000_000_000n;
       const buf = Buffer.allocUnsafe(Number(st.size));
-      for (let got = 0; got < buf.length; ) {
+      for (let got = 0; got < buf.length;) {
         const n = readSync(fd, buf, got, buf.length - got, got);
         if (n === 0) cannot("the index shrank while read");
         got += n;
@@ -417,7 +465,8 @@ export class Repo {
     // show either. (Git also ignores what lies below an ignored directory holding tracked files;
     // we look at each untracked path's own patterns only, which can only make us decline more.)
     let rules: IgnoreRules | undefined;
-    const ignored = (path: string, dir: boolean) => (rules ??= new IgnoreRules(this.workTree, this.gitDir, this.config)).ignores(path, dir);
+    const ignored = (path: string, dir: boolean) =>
+      (rules ??= new IgnoreRules(this.workTree, this.gitDir, this.config)).ignores(path, dir);
     const walk = (rel: string, tracked: boolean): void => {
       for (const d of readdirSync(rel ? `${this.workTree}/${rel}` : this.workTree, { withFileTypes: true })) {
         const path = rel ? `${rel}/${d.name}` : d.name;
@@ -429,9 +478,11 @@ export class Repo {
         else if (tracked && files.has(path)) continue;
         else if (!d.isDirectory() && !d.isFile() && !d.isSymbolicLink()) cannot(`odd file ${path}`);
         else if (!ASCII_PATH.test(path)) cannot(`non-ASCII path ${path}`);
-        else if (d.name === ".gitattributes") cannot(`untracked ${path}`); // it would apply to the racy-content check
+        else if (d.name === ".gitattributes")
+          cannot(`untracked ${path}`); // it would apply to the racy-content check
         else if (ignored(path, d.isDirectory())) continue;
-        else if (d.isDirectory()) walk(path, false); // shown by git only if something in it is neither ignored nor empty
+        else if (d.isDirectory())
+          walk(path, false); // shown by git only if something in it is neither ignored nor empty
         else cannot(`untracked ${path}`);
       }
     };
@@ -466,11 +517,17 @@ function parseIgnore(text: string, base: string): Pattern[] {
   for (const raw of text.split("\n")) {
     const line = raw.replace(/ +$/, "");
     if (line === "" || line.startsWith("#")) continue;
-    if (!/^\/?[A-Za-z0-9._*-]+(\/[A-Za-z0-9._*-]+)*\/?$/.test(line) || line.includes("**")) cannot(`ignore pattern ${JSON.stringify(raw)}`);
+    if (!/^\/?[A-Za-z0-9._*-]+(\/[A-Za-z0-9._*-]+)*\/?$/.test(line) || line.includes("**"))
+      cannot(`ignore pattern ${JSON.stringify(raw)}`);
     const dirOnly = line.endsWith("/");
     const body = dirOnly ? line.slice(0, -1) : line;
     const glob = body.replace(/^\//, "");
-    const re = new RegExp(`^${glob.split("*").map((part) => part.replace(/\./g, "\\.")).join("[^/]*")}$`);
+    const re = new RegExp(
+      `^${glob
+        .split("*")
+        .map((part) => part.replace(/\./g, "\\."))
+        .join("[^/]*")}$`,
+    );
     out.push({ base, re, anchored: body.includes("/"), dirOnly });
   }
   return out;
@@ -509,7 +566,9 @@ class IgnoreRules {
     const levels = [""];
     for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) levels.push(path.slice(0, i));
     const all = [...this.top, ...levels.flatMap((l) => this.patternsOf(l))];
-    return all.some((p) => (!p.dirOnly || dir) && p.re.test(p.anchored ? path.slice(p.base ? p.base.length + 1 : 0) : name));
+    return all.some(
+      (p) => (!p.dirOnly || dir) && p.re.test(p.anchored ? path.slice(p.base ? p.base.length + 1 : 0) : name),
+    );
   }
 }
 
@@ -537,7 +596,10 @@ function outside(): Outside {
   const home = env.HOME ?? homedir();
   const xdg = env.XDG_CONFIG_HOME || join(home, ".config");
   const exists = (f: string) => statSync(f, { throwIfNoEntry: false }) !== undefined;
-  const configs = env.GIT_CONFIG_GLOBAL !== undefined ? [env.GIT_CONFIG_GLOBAL] : [join(home, ".gitconfig"), join(xdg, "git", "config")];
+  const configs =
+    env.GIT_CONFIG_GLOBAL !== undefined
+      ? [env.GIT_CONFIG_GLOBAL]
+      : [join(home, ".gitconfig"), join(xdg, "git", "config")];
   const attributes = [join(xdg, "git", "attributes")];
   if (!env.GIT_CONFIG_NOSYSTEM) configs.push(...systemFiles("gitconfig", env.GIT_CONFIG_SYSTEM));
   if (!env.GIT_ATTR_NOSYSTEM) attributes.push(...systemFiles("gitattributes"));
@@ -548,7 +610,10 @@ function outside(): Outside {
     const r = fast(() => (exists(excludesFile) ? parseIgnore(readFileSync(excludesFile, "utf8"), "") : []));
     return r.ok ? r.value : `${excludesFile}: ${r.why}`;
   };
-  outsideRules = { attributes: attributes.find(exists) ?? naming(/attributesfile/i) ?? null, excludes: naming(/excludesfile/i) ?? excludes() };
+  outsideRules = {
+    attributes: attributes.find(exists) ?? naming(/attributesfile/i) ?? null,
+    excludes: naming(/excludesfile/i) ?? excludes(),
+  };
   return outsideRules;
 }
 
@@ -586,7 +651,14 @@ interface IndexEntry {
 export function readIndex(buf: Buffer): IndexEntry[] {
   if (buf.length < 32 || buf.toString("latin1", 0, 4) !== "DIRC") cannot("not an index file");
   const trailer = buf.subarray(buf.length - 20);
-  if (trailer.some((b) => b !== 0) && !createHash("sha1").update(buf.subarray(0, buf.length - 20)).digest().equals(trailer)) cannot("index checksum mismatch");
+  if (
+    trailer.some((b) => b !== 0) &&
+    !createHash("sha1")
+      .update(buf.subarray(0, buf.length - 20))
+      .digest()
+      .equals(trailer)
+  )
+    cannot("index checksum mismatch");
   const version = buf.readUInt32BE(4);
   if (version < 2 || version > 4) cannot(`index version ${version}`);
   const count = buf.readUInt32BE(8);
@@ -624,7 +696,20 @@ export function readIndex(buf: Buffer): IndexEntry[] {
     }
     if ((flags & 0xfff) !== Math.min(path.length, 0xfff)) cannot("index path length mismatch");
     previous = path;
-    out.push({ path, ctimeS: u(0), ctimeNs: u(1), mtimeS: u(2), mtimeNs: u(3), dev: u(4), ino: u(5), mode: u(6), uid: u(7), gid: u(8), size: u(9), sha: buf.subarray(start + 40, start + 60) });
+    out.push({
+      path,
+      ctimeS: u(0),
+      ctimeNs: u(1),
+      mtimeS: u(2),
+      mtimeNs: u(3),
+      dev: u(4),
+      ino: u(5),
+      mode: u(6),
+      uid: u(7),
+      gid: u(8),
+      size: u(9),
+      sha: buf.subarray(start + 40, start + 60),
+    });
   }
   // Extensions: optional ones (upper-case signature: cache tree, untracked cache, fsmonitor, …) do
   // not change the entries; a required one (split index "link", sparse directory "sdir") does.
@@ -647,7 +732,7 @@ const TREE_MODES = new Map([
 function writeTree(entries: IndexEntry[]): string {
   const build = (lo: number, hi: number, prefix: string): Buffer => {
     const parts: Buffer[] = [];
-    for (let i = lo; i < hi; ) {
+    for (let i = lo; i < hi;) {
       const rest = entries[i].path.slice(prefix.length);
       const slash = rest.indexOf("/");
       if (slash < 0) {
@@ -677,7 +762,10 @@ function statMatches(file: string, e: IndexEntry): boolean {
   const s = (ns: bigint) => Number((ns / 1_000_000_000n) & U32);
   const ns = (v: bigint) => Number(v % 1_000_000_000n);
   const type = e.mode & 0o170000;
-  const sameType = type === 0o100000 ? st.isFile() && ((Number(st.mode) ^ e.mode) & 0o100) === 0 : type === 0o120000 && st.isSymbolicLink();
+  const sameType =
+    type === 0o100000
+      ? st.isFile() && ((Number(st.mode) ^ e.mode) & 0o100) === 0
+      : type === 0o120000 && st.isSymbolicLink();
   return (
     sameType &&
     s(st.ctimeNs) === e.ctimeS &&

@@ -106,7 +106,8 @@ class Pack {
   private index(): Buffer {
     if (this.idx) return this.idx;
     const idx = readWhole(this.idxPath) ?? cannot(`${this.idxPath} vanished`);
-    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) cannot(`${this.idxPath}: not a version 2 pack index`);
+    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2)
+      cannot(`${this.idxPath}: not a version 2 pack index`);
     this.count = idx.readUInt32BE(8 + 255 * 4);
     this.idx = idx;
     return idx;
@@ -164,7 +165,8 @@ function inflateAt(fd: number, position: number, size: number): Buffer {
       if (out.length !== size) cannot("a packed object inflates to an unexpected size");
       return out;
     } catch (e) {
-      if (e instanceof CannotTell || (e as NodeJS.ErrnoException).code !== "Z_BUF_ERROR" || chunk.length < want) throw e;
+      if (e instanceof CannotTell || (e as NodeJS.ErrnoException).code !== "Z_BUF_ERROR" || chunk.length < want)
+        throw e;
     }
   }
 }
@@ -200,7 +202,8 @@ function entryHeader(fd: number, offset: number): EntryHeader {
     }
     return { kind, size, data: offset + i, baseOffset: offset - back };
   }
-  if (kind === REF_DELTA) return { kind, size, data: offset + i + 20, baseSha: head.subarray(i, i + 20).toString("hex") };
+  if (kind === REF_DELTA)
+    return { kind, size, data: offset + i + 20, baseSha: head.subarray(i, i + 20).toString("hex") };
   if (!PACK_TYPES[kind]) cannot(`unknown pack entry type ${kind}`);
   return { kind, size, data: offset + i };
 }
@@ -259,7 +262,10 @@ export class ObjectStore {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
       }
-      this.packs = names.filter((n) => n.endsWith(".idx")).sort().map((n) => new Pack(join(dir, n)));
+      this.packs = names
+        .filter((n) => n.endsWith(".idx"))
+        .sort()
+        .map((n) => new Pack(join(dir, n)));
     }
     return this.packs;
   }
@@ -292,7 +298,8 @@ export class ObjectStore {
         h = entryHeader(fd, h.baseOffset!);
       }
       let obj = base ?? { type: PACK_TYPES[h.kind], body: inflateAt(fd, h.data, h.size) };
-      for (let i = chain.length - 1; i >= 0; i--) obj = { type: obj.type, body: applyDelta(obj.body, inflateAt(fd, chain[i].data, chain[i].size)) };
+      for (let i = chain.length - 1; i >= 0; i--)
+        obj = { type: obj.type, body: applyDelta(obj.body, inflateAt(fd, chain[i].data, chain[i].size)) };
       return obj;
     } finally {
       closeSync(fd);
@@ -324,11 +331,15 @@ export function treeEntries(tree: GitObject): TreeEntry[] {
   if (tree.type !== "tree") cannot("not a tree");
   const out: TreeEntry[] = [];
   const b = tree.body;
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const space = b.indexOf(0x20, i);
     const nul = b.indexOf(0, space);
     if (space < 0 || nul < 0 || nul + 21 > b.length) cannot("malformed tree");
-    out.push({ mode: b.toString("latin1", i, space), name: b.subarray(space + 1, nul), sha: b.toString("hex", nul + 1, nul + 21) });
+    out.push({
+      mode: b.toString("latin1", i, space),
+      name: b.subarray(space + 1, nul),
+      sha: b.toString("hex", nul + 1, nul + 21),
+    });
     i = nul + 21;
   }
   return out;

@@ -58,11 +58,18 @@ async function pinnedCommit(repo: Repo | undefined, location: string, path: stri
 async function submoduleState(dir: string, repo: Repo | undefined): Promise<{ checkedOut?: string; dirty?: string }> {
   if (!repo && !gitDirOf(dir)) return {};
   const head = repo && tryFast(`HEAD of ${dir}`, () => repo.head());
-  const checkedOut = head?.ok ? head.value : (await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
+  const checkedOut = head?.ok
+    ? head.value
+    : (await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
   if (repo && tryFast(`whether ${dir} is clean`, () => repo.isClean())?.ok) return { checkedOut };
   const status = await gitRaw(dir, ["status", "--porcelain", "--untracked-files=normal"]);
   const lines = status.split("\n").filter(Boolean);
-  const dirty = lines.length ? `${lines.length} changed or untracked file${lines.length > 1 ? "s" : ""}: ${lines.slice(0, 3).map((l) => l.slice(3)).join(", ")}${lines.length > 3 ? ", …" : ""}` : undefined;
+  const dirty = lines.length
+    ? `${lines.length} changed or untracked file${lines.length > 1 ? "s" : ""}: ${lines
+        .slice(0, 3)
+        .map((l) => l.slice(3))
+        .join(", ")}${lines.length > 3 ? ", …" : ""}`
+    : undefined;
   return { checkedOut, ...(dirty ? { dirty } : {}) };
 }
 
@@ -76,7 +83,10 @@ async function agentsOf(location: string): Promise<{ agents: string[]; agentsErr
   const { config, problems } = await loadAgents(location);
   if (config) return { agents: config.agents.map((a) => a.name) };
   const p = problems[0];
-  return { agents: [], agentsError: `agents.toml: ${p.line ? `line ${p.line}: ` : ""}${p.path ? `${p.path}: ` : ""}${p.message}` };
+  return {
+    agents: [],
+    agentsError: `agents.toml: ${p.line ? `line ${p.line}: ` : ""}${p.path ? `${p.path}: ` : ""}${p.message}`,
+  };
 }
 
 function sessionsPart(harness: HarnessSpec, location: string, agents: string[], live: Set<string>) {
@@ -85,15 +95,30 @@ function sessionsPart(harness: HarnessSpec, location: string, agents: string[], 
 }
 
 /** `live` may still be on its way (the fleet's one tmux call runs while the repositories are read). */
-export async function observeProject(p: DesiredProject, live: Set<string> | Promise<Set<string>>, refs: Resolver): Promise<ActualProject> {
+export async function observeProject(
+  p: DesiredProject,
+  live: Set<string> | Promise<Set<string>>,
+  refs: Resolver,
+): Promise<ActualProject> {
   const repo = openFast(p.location);
-  const base: ActualProject = { name: p.name, exists: repo !== undefined || existsSync(p.location), isRepo: false, agents: [], sessions: [], live: [] };
+  const base: ActualProject = {
+    name: p.name,
+    exists: repo !== undefined || existsSync(p.location),
+    isRepo: false,
+    agents: [],
+    sessions: [],
+    live: [],
+  };
   if (!base.exists) return base;
   const gitDir = repo?.gitDir ?? gitDirOf(p.location);
   if (!gitDir) return { ...base, ...(await agentsOf(p.location)) };
   const submodule = join(p.location, p.harness.path);
   const subRepo = openFast(submodule);
-  const [pinned, sub, agents] = await Promise.all([pinnedCommit(repo, p.location, p.harness.path), submoduleState(submodule, subRepo), agentsOf(p.location)]);
+  const [pinned, sub, agents] = await Promise.all([
+    pinnedCommit(repo, p.location, p.harness.path),
+    submoduleState(submodule, subRepo),
+    agentsOf(p.location),
+  ]);
   const ref = await refs.resolve(p.harness, p.ref, sub.checkedOut ? submodule : undefined, subRepo);
   const blocked = blockedOf(repo, gitDir);
   return {
@@ -112,7 +137,13 @@ export async function observeProject(p: DesiredProject, live: Set<string> | Prom
 async function observeRemoved(entry: InventoryEntry, live: Set<string>): Promise<ActualProject> {
   const exists = existsSync(entry.location);
   const agents = exists ? await agentsOf(entry.location) : { agents: [] };
-  return { name: entry.name, exists, isRepo: exists && Boolean(gitDirOf(entry.location)), ...agents, ...sessionsPart(entry.harness, entry.location, agents.agents, live) };
+  return {
+    name: entry.name,
+    exists,
+    isRepo: exists && Boolean(gitDirOf(entry.location)),
+    ...agents,
+    ...sessionsPart(entry.harness, entry.location, agents.agents, live),
+  };
 }
 
 export interface Observation {
@@ -120,7 +151,11 @@ export interface Observation {
   removed: Map<string, ActualProject>;
 }
 
-export async function observeFleet(projects: DesiredProject[], removed: InventoryEntry[], opts: ObserveOptions = {}): Promise<Observation> {
+export async function observeFleet(
+  projects: DesiredProject[],
+  removed: InventoryEntry[],
+  opts: ObserveOptions = {},
+): Promise<Observation> {
   const live = listSessions();
   live.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection
   const refs = resolver(Boolean(opts.offline));

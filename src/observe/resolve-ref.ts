@@ -9,7 +9,12 @@ const FULL_SHA = /^[0-9a-f]{40}$/;
 
 export interface Resolver {
   /** `repo`: the submodule as the fast path already opened it, if it could. */
-  resolve(harness: HarnessSpec, ref: string, submodule: string | undefined, repo?: Repo): Promise<{ commit?: string; error?: string }>;
+  resolve(
+    harness: HarnessSpec,
+    ref: string,
+    submodule: string | undefined,
+    repo?: Repo,
+  ): Promise<{ commit?: string; error?: string }>;
 }
 
 /** refs/heads/* and refs/tags/* of a remote, annotated tags peeled. */
@@ -30,7 +35,9 @@ async function revParse(dir: string, rev: string, repo?: Repo): Promise<string |
     const f = tryFast(`${rev} in ${dir}`, () => (repo ?? Repo.open(dir)).refCommit(rev));
     if (f?.ok) return f.value;
   }
-  const out = await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]).catch(() => "");
+  const out = await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${rev}^{commit}`]).catch(
+    () => "",
+  );
   return out.trim() || undefined;
 }
 
@@ -56,13 +63,18 @@ export function resolver(offline: boolean): Resolver {
       if (local) return { commit: local };
       if (!offline) {
         const refs = await remote(harness.url).catch((e: Error) => e);
-        if (refs instanceof Error) return { error: `cannot reach harness '${harness.name}' at ${harness.url}: ${gitMessage(refs)}` };
+        if (refs instanceof Error)
+          return { error: `cannot reach harness '${harness.name}' at ${harness.url}: ${gitMessage(refs)}` };
         const hit = refs.get(`refs/heads/${ref}`) ?? refs.get(`refs/tags/${ref}`);
         if (hit) return { commit: hit };
       }
-      const fallback = submodule ? ((await revParse(submodule, `refs/remotes/origin/${ref}`, repo)) ?? (await revParse(submodule, ref))) : undefined;
+      const fallback = submodule
+        ? ((await revParse(submodule, `refs/remotes/origin/${ref}`, repo)) ?? (await revParse(submodule, ref)))
+        : undefined;
       if (fallback) return { commit: fallback };
-      return { error: `unknown ref '${ref}' of harness '${harness.name}' (${harness.url})${offline ? " (offline: only local refs were searched)" : ""}` };
+      return {
+        error: `unknown ref '${ref}' of harness '${harness.name}' (${harness.url})${offline ? " (offline: only local refs were searched)" : ""}`,
+      };
     },
   };
 }

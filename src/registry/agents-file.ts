@@ -31,7 +31,10 @@ export function normalizeAgents(raw: Agents, file: string, dir: string): AgentsC
 }
 
 /** The agents of the project in `dir`, or its problems. A missing file is a problem. */
-export async function loadAgents(dir: string, file = join(dir, AGENTS_FILE)): Promise<{ config?: AgentsConfig; problems: Problem[] }> {
+export async function loadAgents(
+  dir: string,
+  file = join(dir, AGENTS_FILE),
+): Promise<{ config?: AgentsConfig; problems: Problem[] }> {
   const loaded = await loadToml(file, "agents");
   if (loaded.problems.length || !loaded.data) return { problems: loaded.problems };
   return { config: normalizeAgents(loaded.data as Agents, file, dir), problems: [] };

@@ -71,7 +71,8 @@ export async function editFleet(file: string, edit: (source: string) => string, 
   const after = edit(before);
   if (after === before) return { changed: false, diff: "" };
   const checked = await loadFleet(file, after);
-  if (!checked.fleet) throw problemsError(checked.problems.map((p) => ({ ...p, message: `${p.message} (this edit was not written)` })));
+  if (!checked.fleet)
+    throw problemsError(checked.problems.map((p) => ({ ...p, message: `${p.message} (this edit was not written)` })));
   if (write) writeAtomic(file, after);
   const patch = createTwoFilesPatch(file, file, before, after, undefined, undefined, { context: 2 });
   // Drop the "Index:" and "===" lines the diff package puts first: the ---/+++ header says it all.

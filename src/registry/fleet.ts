@@ -45,18 +45,31 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
   return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
-function locationProblems(projects: { name: string; location: string }[], problem: (name: string, key: string, msg: string) => Problem): Problem[] {
+function locationProblems(
+  projects: { name: string; location: string }[],
+  problem: (name: string, key: string, msg: string) => Problem,
+): Problem[] {
   const owner = new Map<string, string>();
   const out: Problem[] = [];
   for (const p of projects) {
     const other = owner.get(p.location);
-    if (other) out.push(problem(p.name, "location", `same location as project '${other}' (${p.location}); each project needs its own folder`));
+    if (other)
+      out.push(
+        problem(
+          p.name,
+          "location",
+          `same location as project '${other}' (${p.location}); each project needs its own folder`,
+        ),
+      );
     else owner.set(p.location, p.name);
   }
   for (const p of projects) {
     for (let up = dirname(p.location); up !== dirname(up); up = dirname(up)) {
       const outer = owner.get(up);
-      if (outer) out.push(problem(p.name, "location", `${p.location} is inside project '${outer}' (${up}); projects cannot nest`));
+      if (outer)
+        out.push(
+          problem(p.name, "location", `${p.location} is inside project '${outer}' (${up}); projects cannot nest`),
+        );
     }
   }
   return out;
@@ -81,7 +94,8 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
   // Checked even when the schema failed elsewhere, so that every problem is reported at once.
   for (const [name, p] of Object.entries(isTable(raw.projects) ? raw.projects : {})) {
     if (!isTable(p)) continue;
-    if (typeof p.location === "string" && p.location !== "") located.push({ name, location: expandLocation(p.location, dirname(loaded.file)) });
+    if (typeof p.location === "string" && p.location !== "")
+      located.push({ name, location: expandLocation(p.location, dirname(loaded.file)) });
     // the schema reports a [harnesses] that is not a table and a harness that is not a valid name
     const harnessesOk = raw.harnesses === undefined || isTable(raw.harnesses);
     if (harnessesOk && typeof p.harness === "string" && VALID_NAME.test(p.harness) && !harnesses.includes(p.harness)) {
@@ -91,7 +105,13 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
     const bad = typeof p.ref === "string" ? refProblem(p.ref) : undefined;
     if (bad) out.push(problem(name, "ref", `invalid ref '${p.ref}': ${bad}`));
   }
-  return [...out, ...locationProblems(located.sort((a, b) => a.name.localeCompare(b.name)), problem)];
+  return [
+    ...out,
+    ...locationProblems(
+      located.sort((a, b) => a.name.localeCompare(b.name)),
+      problem,
+    ),
+  ];
 }
 
 /** Loads fleet.toml; `fleet` is set only when there are no problems. */
@@ -112,4 +132,3 @@ export async function requireFleet(file: string): Promise<LoadedFleet & { fleet:
   if (!loaded.fleet || !loaded.raw) throw problemsError(loaded.problems.map((p) => ({ ...p, file })));
   return loaded as LoadedFleet & { fleet: DesiredFleet; raw: Fleet };
 }
-

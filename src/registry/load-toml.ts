@@ -38,7 +38,8 @@ function readSource(file: string, schema: SchemaName): string | Problem {
   }
   if (!info) return { file, message: `file not found (${MISSING_HINT[schema]})` };
   if (!info.isFile()) return { file, message: "not a regular file" };
-  if (info.size > MAX_BYTES) return { file, message: `file is ${info.size} bytes, more than the ${MAX_BYTES} that po reads` };
+  if (info.size > MAX_BYTES)
+    return { file, message: `file is ${info.size} bytes, more than the ${MAX_BYTES} that po reads` };
   const source = readFileSync(file, "utf8");
   if (source.startsWith("\uFEFF")) {
     return { file, line: 1, col: 1, message: "file starts with a byte-order mark; save it as UTF-8 without BOM" };

@@ -55,7 +55,10 @@ const NAME_RULE = "use lowercase letters, digits, '.', '_' and '-', starting wit
 const KIND_OF_NAME: Record<string, string> = { projects: "project", harnesses: "harness", agents: "agent" };
 
 function pathOf(e: ErrorObject): string[] {
-  return e.instancePath.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return e.instancePath
+    .split("/")
+    .slice(1)
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 function describeType(value: unknown): string {
@@ -116,7 +119,12 @@ function toProblem(e: ErrorObject, name: SchemaName, file: string, locate: Locat
   if (e.propertyName !== undefined) {
     const kind = KIND_OF_NAME[path[path.length - 1]] ?? "key";
     const full = [...path, e.propertyName];
-    return { file, ...locate(full), path: full.join("."), message: `invalid ${kind} name '${e.propertyName}': ${NAME_RULE}` };
+    return {
+      file,
+      ...locate(full),
+      path: full.join("."),
+      message: `invalid ${kind} name '${e.propertyName}': ${NAME_RULE}`,
+    };
   }
   const keyPath = e.keyword === "additionalProperties" ? [...path, String(e.params.additionalProperty)] : path;
   return { file, ...locate(keyPath), path: keyPath.join(".") || undefined, message: message(e, name) };

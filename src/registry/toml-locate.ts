@@ -23,10 +23,11 @@ function at(node: AST.TOMLNode): Position {
 
 function walkValue(prefix: (string | number)[], node: AST.TOMLContentNode, out: Map<string, Position>): void {
   if (node.type === "TOMLInlineTable") walkBody(prefix, node.body, out);
-  if (node.type === "TOMLArray") node.elements.forEach((e, i) => {
-    out.set([...prefix, i].join("\0"), at(e));
-    walkValue([...prefix, i], e, out);
-  });
+  if (node.type === "TOMLArray")
+    node.elements.forEach((e, i) => {
+      out.set([...prefix, i].join("\0"), at(e));
+      walkValue([...prefix, i], e, out);
+    });
 }
 
 function walkBody(prefix: (string | number)[], body: AST.TOMLKeyValue[], out: Map<string, Position>): void {
@@ -52,7 +53,8 @@ export function locator(source: string): Locator {
       else {
         const path = node.resolvedKey;
         // [[projects]] resolves to ["projects", 0]: its first header also locates "projects" itself
-        if (node.kind === "array" && !out.has(path.slice(0, -1).join("\0"))) out.set(path.slice(0, -1).join("\0"), at(node));
+        if (node.kind === "array" && !out.has(path.slice(0, -1).join("\0")))
+          out.set(path.slice(0, -1).join("\0"), at(node));
         if (!out.has(path.join("\0"))) out.set(path.join("\0"), at(node));
         walkBody(path, node.body, out);
       }

@@ -12,7 +12,8 @@ import { locator } from "./toml-locate.js";
 const FLEET_FILES = /(^|\/)(fleet\.toml|\.ao-state\/.*)$/;
 
 function sameUrl(a: string, b: string, base: string): boolean {
-  const norm = (u: string) => (/^[a-z][a-z0-9+.-]*:/i.test(u) ? u.replace(/^file:\/\//, "") : resolve(base, u)).replace(/(\.git)?\/*$/, "");
+  const norm = (u: string) =>
+    (/^[a-z][a-z0-9+.-]*:/i.test(u) ? u.replace(/^file:\/\//, "") : resolve(base, u)).replace(/(\.git)?\/*$/, "");
   return norm(a) === norm(b);
 }
 
@@ -22,13 +23,22 @@ async function projectProblems(p: DesiredProject): Promise<string[]> {
   if (tracked === undefined) return [`${p.location} is not a git repository`];
   const out: string[] = [];
   const sub = (await submodules(p.location)).find((s) => s.path === p.harness.path);
-  if (!sub) out.push(`no submodule at ${p.harness.path}/ in .gitmodules; add it with git submodule add ${p.harness.url} ${p.harness.path}`);
+  if (!sub)
+    out.push(
+      `no submodule at ${p.harness.path}/ in .gitmodules; add it with git submodule add ${p.harness.url} ${p.harness.path}`,
+    );
   else if (!sub.url || !sameUrl(sub.url, p.harness.url, p.location))
     out.push(`submodule ${p.harness.path}/ points at ${sub.url ?? "no url"}, not the harness url ${p.harness.url}`);
   const agents = await loadAgents(p.location);
-  out.push(...agents.problems.map((x) => `agents.toml: ${x.line ? `line ${x.line}: ` : ""}${x.path ? `${x.path}: ` : ""}${x.message}`));
+  out.push(
+    ...agents.problems.map(
+      (x) => `agents.toml: ${x.line ? `line ${x.line}: ` : ""}${x.path ? `${x.path}: ` : ""}${x.message}`,
+    ),
+  );
   for (const f of tracked.split("\0").filter((f) => FLEET_FILES.test(f)))
-    out.push(`tracks ${f}, which belongs to the orchestrator; a project must know nothing of the fleet (git rm --cached ${f})`);
+    out.push(
+      `tracks ${f}, which belongs to the orchestrator; a project must know nothing of the fleet (git rm --cached ${f})`,
+    );
   return out;
 }
 
@@ -36,7 +46,11 @@ export async function deepProblems(fleet: DesiredFleet): Promise<Problem[]> {
   const locate = locator(readFileSync(fleet.path, "utf8"));
   const all = await Promise.all(fleet.projects.map(async (p) => ({ p, problems: await projectProblems(p) })));
   return all.flatMap(({ p, problems }) =>
-    problems.map((message) => ({ file: fleet.path, ...locate(["projects", p.name]), path: `projects.${p.name}`, message })),
+    problems.map((message) => ({
+      file: fleet.path,
+      ...locate(["projects", p.name]),
+      path: `projects.${p.name}`,
+      message,
+    })),
   );
 }
-

@@ -40,7 +40,10 @@ function story(): void {
   say(`A sandbox in ${root}: a harness repository with tags v0.1.0 and v0.2.0, and a fleet.toml.`);
   makeHarnessRepo(join(root, "harness"), git);
   git(root, "init", "-q", fleetDir);
-  writeFileSync(join(fleetDir, "fleet.toml"), `#:schema ${join(CLI, "../../../../schema/fleet.schema.json")}\nversion = 1\n\n# The harness every project pins at engine/.\n${harnessToml("demo", join(root, "harness"))}`);
+  writeFileSync(
+    join(fleetDir, "fleet.toml"),
+    `#:schema ${join(CLI, "../../../../schema/fleet.schema.json")}\nversion = 1\n\n# The harness every project pins at engine/.\n${harnessToml("demo", join(root, "harness"))}`,
+  );
   say("Three new projects, each pinning the harness at v0.1.0, registered in fleet.toml.");
   for (const p of ["alpha", "beta", "gamma"]) {
     po(["create", p, "--ref", "v0.1.0", "--register"]);
@@ -67,7 +70,12 @@ function story(): void {
 }
 
 function cleanup(): void {
-  for (const p of ["alpha", "beta", "gamma"]) spawnSync(process.execPath, [CLI, "agents", "down", "--dir", join(root, p)], { env, timeout: 30_000, stdio: "ignore" });
+  for (const p of ["alpha", "beta", "gamma"])
+    spawnSync(process.execPath, [CLI, "agents", "down", "--dir", join(root, p)], {
+      env,
+      timeout: 30_000,
+      stdio: "ignore",
+    });
   spawnSync("tmux", ["kill-server"], { env, timeout: 10_000, stdio: "ignore" });
 }
 
@@ -79,7 +87,11 @@ try {
 } finally {
   cleanup();
 }
-say(failed ? "The demo failed; the sandbox is kept for a look." : "Done. The agents were stopped; the sandbox is kept so you can play with it:");
+say(
+  failed
+    ? "The demo failed; the sandbox is kept for a look."
+    : "Done. The agents were stopped; the sandbox is kept so you can play with it:",
+);
 process.stdout.write(`  cd ${fleetDir}
   export TMUX_TMPDIR=${env.TMUX_TMPDIR} GIT_CONFIG_GLOBAL=${env.GIT_CONFIG_GLOBAL}
   node ${CLI} plan        # alpha and gamma should run again: po apply starts them

@@ -11,20 +11,32 @@ export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "../cli/main
 /** Environment for a sandbox under `root`: its own git identity and config, its own tmux server. */
 export function sandboxEnv(root: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(base)) if (!k.startsWith("GIT_") && !["TMUX", "TMUX_PANE", "PO_FLEET"].includes(k)) env[k] = v;
+  for (const [k, v] of Object.entries(base))
+    if (!k.startsWith("GIT_") && !["TMUX", "TMUX_PANE", "PO_FLEET"].includes(k)) env[k] = v;
   const gitconfig = join(root, ".gitconfig");
-  writeFileSync(gitconfig, "[user]\n\tname = po sandbox\n\temail = po-sandbox@example.invalid\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n");
+  writeFileSync(
+    gitconfig,
+    "[user]\n\tname = po sandbox\n\temail = po-sandbox@example.invalid\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+  );
   mkdirSync(join(root, ".tmux"), { recursive: true });
   return { ...env, GIT_CONFIG_GLOBAL: gitconfig, GIT_CONFIG_NOSYSTEM: "1", TMUX_TMPDIR: join(root, ".tmux") };
 }
 
 export function gitIn(env: NodeJS.ProcessEnv): (cwd: string, ...args: string[]) => string {
   return (cwd, ...args) =>
-    execFileSync("git", ["-c", "protocol.file.allow=always", ...args], { cwd, env, encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync("git", ["-c", "protocol.file.allow=always", ...args], {
+      cwd,
+      env,
+      encoding: "utf8",
+      timeout: 30_000,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
 }
 
 // `node engine/harness.mjs up|down`, run in a project: the reference runtime, `po agents`, does the work.
-const entry = (cli: string) => `// A tiny agent harness obeying po's harness contract: up and down delegate to \`po agents\`.
+const entry = (
+  cli: string,
+) => `// A tiny agent harness obeying po's harness contract: up and down delegate to \`po agents\`.
 import { spawnSync } from "node:child_process";
 const cli = process.env.PO_CLI || ${JSON.stringify(cli)};
 const r = spawnSync(process.execPath, [cli, "agents", process.argv[2]], { stdio: "inherit" });

@@ -33,7 +33,12 @@ export function fingerprint(fleetSha: string, targets: string[], observed: Recor
   return sha256(JSON.stringify({ fleet: fleetSha, targets: [...targets].sort(), observed }));
 }
 
-export function newPlan(fleet: SavedPlan["fleet"], targets: string[], body: { actions: Action[]; errors: PlanError[] }, observed: Record<string, ActualProject>): SavedPlan {
+export function newPlan(
+  fleet: SavedPlan["fleet"],
+  targets: string[],
+  body: { actions: Action[]; errors: PlanError[] },
+  observed: Record<string, ActualProject>,
+): SavedPlan {
   return {
     format: PLAN_FORMAT,
     id: randomUUID(),
@@ -53,11 +58,18 @@ const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x ==
 function planProblem(plan: Partial<SavedPlan> | null): string | undefined {
   if (typeof plan !== "object" || plan === null) return "it is not a JSON object";
   if (plan.format !== PLAN_FORMAT) return `its format is ${JSON.stringify(plan.format ?? null)}, not ${PLAN_FORMAT}`;
-  if (typeof plan.id !== "string" || !plan.id || typeof plan.fingerprint !== "string") return "its id or fingerprint is missing";
-  if (typeof plan.fleet?.path !== "string" || typeof plan.fleet?.sha256 !== "string") return "its fleet.path or fleet.sha256 is missing";
+  if (typeof plan.id !== "string" || !plan.id || typeof plan.fingerprint !== "string")
+    return "its id or fingerprint is missing";
+  if (typeof plan.fleet?.path !== "string" || typeof plan.fleet?.sha256 !== "string")
+    return "its fleet.path or fleet.sha256 is missing";
   if (!isStrings(plan.targets)) return "its targets are not a list of names";
-  if (!Array.isArray(plan.actions) || !plan.actions.every((a) => typeof a?.project === "string" && ACTION_ORDER.includes(a?.kind))) return "its actions are not a list of actions";
-  if (!Array.isArray(plan.errors) || typeof plan.observed !== "object" || plan.observed === null) return "its errors or observed state are missing";
+  if (
+    !Array.isArray(plan.actions) ||
+    !plan.actions.every((a) => typeof a?.project === "string" && ACTION_ORDER.includes(a?.kind))
+  )
+    return "its actions are not a list of actions";
+  if (!Array.isArray(plan.errors) || typeof plan.observed !== "object" || plan.observed === null)
+    return "its errors or observed state are missing";
   return undefined;
 }
 
@@ -66,14 +78,29 @@ export function readPlanFile(file: string): SavedPlan {
   try {
     plan = JSON.parse(readFileSync(file, "utf8")) as SavedPlan;
   } catch (e) {
-    throw new UserError(`${file}: not a readable saved plan (${(e as Error).message.split("\n")[0]}); make one with po plan --out FILE`);
+    throw new UserError(
+      `${file}: not a readable saved plan (${(e as Error).message.split("\n")[0]}); make one with po plan --out FILE`,
+    );
   }
   const problem = planProblem(plan);
-  if (problem) throw new UserError(`${file}: not a saved plan of format ${PLAN_FORMAT}: ${problem}; make one with po plan --out FILE`);
+  if (problem)
+    throw new UserError(
+      `${file}: not a saved plan of format ${PLAN_FORMAT}: ${problem}; make one with po plan --out FILE`,
+    );
   return plan;
 }
 
-const FIELDS: (keyof ActualProject)[] = ["exists", "isRepo", "repoBlocked", "pinned", "checkedOut", "resolved", "dirty", "agents", "live"];
+const FIELDS: (keyof ActualProject)[] = [
+  "exists",
+  "isRepo",
+  "repoBlocked",
+  "pinned",
+  "checkedOut",
+  "resolved",
+  "dirty",
+  "agents",
+  "live",
+];
 
 function show(v: unknown): string {
   if (v === undefined) return "none";
@@ -91,7 +118,8 @@ export function observedChanges(before: Record<string, ActualProject>, after: Re
       out.push(`${n}: ${a ? "no longer observed" : "newly observed"}`);
       continue;
     }
-    for (const f of FIELDS) if (JSON.stringify(a[f]) !== JSON.stringify(b[f])) out.push(`${n}: ${f} ${show(a[f])} → ${show(b[f])}`);
+    for (const f of FIELDS)
+      if (JSON.stringify(a[f]) !== JSON.stringify(b[f])) out.push(`${n}: ${f} ${show(a[f])} → ${show(b[f])}`);
   }
   return out;
 }

@@ -1,6 +1,16 @@
 // .ao-state/ beside fleet.toml: the apply lock, the journal, the inventory of the last applied
 // fleet and the ids of applied plans. Small files, each written atomically.
-import { appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, uptime } from "node:os";
 import { dirname, join } from "node:path";
 import type { InventoryEntry } from "../../reconcile/model.js";
@@ -221,7 +231,8 @@ function held(file: string, me: LockInfo, tookOver: LockInfo | undefined): Lock 
 }
 
 function lockedMessage(file: string, holder: LockInfo): string {
-  if (!holder.pid) return `the apply lock ${file} cannot be read, so its holder is unknown; if no po apply is running, remove it and apply again`;
+  if (!holder.pid)
+    return `the apply lock ${file} cannot be read, so its holder is unknown; if no po apply is running, remove it and apply again`;
   return `another apply holds the lock ${file} (pid ${holder.pid} on ${holder.host}, since ${holder.started}); wait for it to finish, or pass --lock-timeout SECONDS to wait`;
 }
 

@@ -22,15 +22,23 @@ export interface ProjectDef {
 const toml = (v: unknown) => JSON.stringify(v);
 
 /** fleet.toml with the world's harness `h` plus `harnesses`; projects live at root/NAME. */
-export function writeFleetOf(w: World, projects: Record<string, ProjectDef>, harnesses: Record<string, HarnessDef> = {}): string {
+export function writeFleetOf(
+  w: World,
+  projects: Record<string, ProjectDef>,
+  harnesses: Record<string, HarnessDef> = {},
+): string {
   const extra = Object.entries(harnesses).map(([name, h]) => {
     const lines = [`[harnesses.${name}]`, `url = ${toml(h.url ?? w.harnessUrl)}`];
-    lines.push(`up = ${toml(h.up ?? ["node", "engine/harness.mjs", "up"])}`, `down = ${toml(h.down ?? ["node", "engine/harness.mjs", "down"])}`);
+    lines.push(
+      `up = ${toml(h.up ?? ["node", "engine/harness.mjs", "up"])}`,
+      `down = ${toml(h.down ?? ["node", "engine/harness.mjs", "down"])}`,
+    );
     lines.push(`timeout_s = ${h.timeout_s ?? 30}`);
     return lines.join("\n") + "\n";
   });
   const body = Object.entries(projects).map(
-    ([n, p]) => `[projects.${n}]\nlocation = "${n}"\nharness = "${p.harness ?? "h"}"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n`,
+    ([n, p]) =>
+      `[projects.${n}]\nlocation = "${n}"\nharness = "${p.harness ?? "h"}"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n`,
   );
   const file = join(w.root, "fleet.toml");
   writeFileSync(file, `version = 1\n\n${harnessToml("h", w.harnessUrl)}\n${extra.join("\n")}\n${body.join("\n")}`);
@@ -53,7 +61,8 @@ export async function stopBackground(): Promise<void> {
   await Promise.all(
     [...running].map(async (b) => {
       const signal = (s: NodeJS.Signals) => running.has(b) && process.kill(b.pid, s);
-      const ended = (ms: number) => Promise.race([b.done.then(() => true), new Promise((r) => setTimeout(r, ms)).then(() => false)]);
+      const ended = (ms: number) =>
+        Promise.race([b.done.then(() => true), new Promise((r) => setTimeout(r, ms)).then(() => false)]);
       signal("SIGTERM");
       if (!(await ended(100))) signal("SIGTERM");
       if (!(await ended(10_000))) signal("SIGKILL");
@@ -109,7 +118,10 @@ export interface JournalEntry {
 export function journalOf(w: World): JournalEntry[] {
   const file = join(w.root, ".ao-state", "journal.jsonl");
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as JournalEntry);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JournalEntry);
 }
 
 export const lockPath = (w: World) => join(w.root, ".ao-state", "apply.lock");
@@ -131,7 +143,8 @@ export function processGone(pid: number): boolean {
 /** The one-line error contract: exactly one line on stderr, no stack trace. */
 export function oneLine(stderr: string): string {
   const lines = stderr.trim().split("\n");
-  if (lines.length !== 1 || /\n\s+at /.test(stderr) || /internal error/.test(stderr)) throw new Error(`expected one error line, got:\n${stderr}`);
+  if (lines.length !== 1 || /\n\s+at /.test(stderr) || /internal error/.test(stderr))
+    throw new Error(`expected one error line, got:\n${stderr}`);
   return lines[0];
 }
 

@@ -42,7 +42,13 @@ export function makeWorld(prefix = "po-test-"): World {
     harnessUrl,
     git,
     po(args, opts = {}) {
-      const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? root, env, encoding: "utf8", input: opts.input ?? "", timeout: opts.timeoutMs ?? 60_000 });
+      const r = spawnSync(process.execPath, [CLI, ...args], {
+        cwd: opts.cwd ?? root,
+        env,
+        encoding: "utf8",
+        input: opts.input ?? "",
+        timeout: opts.timeoutMs ?? 60_000,
+      });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
     tmux(...args) {
@@ -89,7 +95,10 @@ export interface FleetProject {
 export function writeFleet(w: World, projects: Record<string, FleetProject>, extraHarness = ""): string {
   const file = join(w.root, "fleet.toml");
   const body = Object.entries(projects)
-    .map(([n, p]) => `[projects.${n}]\nlocation = "${p.location ?? n}"\nharness = "h"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n${p.url ? `url = "${p.url}"\n` : ""}`)
+    .map(
+      ([n, p]) =>
+        `[projects.${n}]\nlocation = "${p.location ?? n}"\nharness = "h"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n${p.url ? `url = "${p.url}"\n` : ""}`,
+    )
     .join("\n");
   writeFileSync(file, `version = 1\n\n${harnessToml("h", w.harnessUrl, extraHarness)}\n${body}`);
   return file;
