@@ -9,9 +9,10 @@
       forAll = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
     in
     {
+      # Node 24, the current LTS, for the shell and the package alike.
       devShells = forAll (pkgs: {
         default = pkgs.mkShell {
-          packages = [ pkgs.nodejs_20 pkgs.tmux pkgs.git ];
+          packages = [ pkgs.nodejs_24 pkgs.tmux pkgs.git ];
         };
       });
 
@@ -21,7 +22,7 @@
           pname = "po";
           version = (builtins.fromJSON (builtins.readFile ./package.json)).version;
           src = ./.;
-          nodejs = pkgs.nodejs_20;
+          nodejs = pkgs.nodejs_24;
           npmDeps = pkgs.importNpmLock { npmRoot = ./.; };
           npmConfigHook = pkgs.importNpmLock.npmConfigHook;
           npmBuildScript = "build";
