@@ -51,7 +51,9 @@ export function summarize(plan: PlanBody): PlanSummary {
 // project with planProject right after the clone, when its submodule and agents can be observed.
 function planMissing(d: DesiredProject): PlanBody {
   if (!d.url) {
-    const msg = `location ${d.location} does not exist and the project has no url to clone it from; create it (po create) or add url`;
+    const msg =
+      `location ${d.location} does not exist and the project has no url to clone it from; ` +
+      `create it (po create) or add url`;
     return fail(d.name, [msg]);
   }
   const actions = [act(d.name, "clone", `location ${d.location} does not exist; clone ${d.url}`)];

@@ -19,7 +19,7 @@ import {
   onStarted,
   quickWindowMs,
   type HealRecord,
-} from "../src/agents/watchdog.js";
+} from "../src/agents/heal.js";
 import type { StatusResult } from "../src/agents/agents.js";
 import { pollUntil } from "../src/common/poll.js";
 

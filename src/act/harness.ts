@@ -49,7 +49,8 @@ export async function settleOrphans(
   const left = children.filter((c) => groupAlive(c.pgid));
   if (!left.length) return;
   note(
-    `waiting for the harness process group${left.length > 1 ? "s" : ""} ${left.map((c) => c.pgid).join(", ")} that the killed apply left running`,
+    `waiting for the harness process group${left.length > 1 ? "s" : ""} ` +
+      `${left.map((c) => c.pgid).join(", ")} that the killed apply left running`,
   );
   // An interrupt ends the wait and leaves them alone: the apply then stops before planning.
   await Promise.all(
@@ -101,7 +102,8 @@ export async function runHarness(
   if (stopped) throw new Error(`${what} ${stopped.why}`);
   if ((result as { code?: string }).code === "ENOENT")
     throw new Error(
-      `${what} cannot start: program '${harness[verb][0]}' not found in ${cwd} or on PATH; fix ${verb} of [harnesses.${harness.name}] in fleet.toml`,
+      `${what} cannot start: program '${harness[verb][0]}' not found in ${cwd} or on PATH; fix ` +
+        `${verb} of [harnesses.${harness.name}] in fleet.toml`,
     );
   if (result.failed) {
     // No output: execa's own first line says why (e.g. "Command failed with ENOENT: …").

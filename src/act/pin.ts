@@ -33,7 +33,9 @@ async function ensureCommit(sub: string, p: DesiredProject, commit: string): Pro
   );
   if (!(await has(sub, commit)))
     throw new Error(
-      `commit ${commit.slice(0, 12)} of harness '${p.harness.name}' could not be fetched from ${p.harness.url}${err ? `: ${err}` : ""}; check the url and the network, then apply again (nothing was changed)`,
+      `commit ${commit.slice(0, 12)} of harness '${p.harness.name}' could not be fetched from ` +
+        `${p.harness.url}${err ? `: ${err}` : ""}; ` +
+        "check the url and the network, then apply again (nothing was changed)",
     );
 }
 
@@ -59,7 +61,8 @@ async function indexLockFree(gitDir: string, where: string): Promise<void> {
   if (!(await pollUntil(() => !existsSync(lock), INDEX_LOCK_WAIT_MS))) {
     const since = statSync(lock, { throwIfNoEntry: false })?.mtime.toISOString() ?? "?";
     throw new Error(
-      `${lock} exists (since ${since}): a git command is running in ${where}, or one was killed; if none is running, remove that file and apply again (nothing was changed)`,
+      `${lock} exists (since ${since}): a git command is running in ${where}, or one was killed; if ` +
+        `none is running, remove that file and apply again (nothing was changed)`,
     );
   }
 }
@@ -80,7 +83,8 @@ export async function checkPinnable(p: DesiredProject, action: Action): Promise<
   const status = await gitRaw(sub, ["status", "--porcelain", "--untracked-files=normal"]);
   if (status.trim())
     throw new Error(
-      `${p.harness.path}/ in ${p.location} has local changes or untracked files (${status.trim().split("\n").length}); commit or discard them, then apply again (nothing was changed)`,
+      `${p.harness.path}/ in ${p.location} has local changes or untracked files ` +
+        `(${status.trim().split("\n").length}); commit or discard them, then apply again (nothing was changed)`,
     );
 }
 
@@ -93,7 +97,10 @@ export async function commitMessage(
   const old = from ? ((await tagAt(sub, from)) ?? from.slice(0, 7)) : "nothing";
   const log = from ? await gitRaw(sub, ["log", "--oneline", "--no-decorate", `${from}..${to}`]).catch(() => "") : "";
   const body = `${p.harness.path}: ${from?.slice(0, 7) ?? "none"} → ${to.slice(0, 7)}`;
-  return `Pin harness ${p.harness.name} ${old} → ${p.ref}\n\n${body}\n${log.trim() ? `\nCommits:\n${log.trim()}\n` : ""}`;
+  return (
+    `Pin harness ${p.harness.name} ${old} → ` +
+    `${p.ref}\n\n${body}\n${log.trim() ? `\nCommits:\n${log.trim()}\n` : ""}`
+  );
 }
 
 /** What a rollback restores: the submodule's checkout and the gitlink's index entry. */

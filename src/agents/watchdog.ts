@@ -1,5 +1,5 @@
 // The heal watchdog of `po agents`: `node dist/src/agents/watchdog.js DIR`, started detached by
-// `po agents up` (src/agents.ts ensureWatchdog). It is the system's only loop and it only recovers
+// `po agents up` (src/agents/watchdog-process.ts). It is the system's only loop and it only recovers
 // the dead: every interval_s it lists the live tmux sessions (one call) and restarts each agent with
 // watch = "heal" whose session is gone. It never sends input to a live agent, never touches a
 // watch = "none" agent, and never wakes anything.
@@ -12,93 +12,11 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENTS_FILE, loadAgents, type AgentsConfig, type AgentSpec } from "../registry/agents-file.js";
 import { formatProblem } from "../common/problems.js";
-import { isOurWatchdog, readPid, startAgent, statePaths } from "./agents.js";
 import { writeAtomic } from "../state/state.js";
 import { listSessions, sessionName } from "../adapters/tmux.js";
-
-// ---- the crash-loop rule (pure) ----
-
-/** A crash-looping agent is never restarted less than this far apart, at worst. */
-export const BACKOFF_CAP_MS = 5 * 60_000;
-/** A death this soon after a start is "quick": at least 10 s, and two checks (deaths are seen late). */
-export function quickWindowMs(intervalMs: number): number {
-  return Math.max(2 * intervalMs, 10_000);
-}
-
-/** Delay before restarting after `quickDeaths` quick deaths in a row: interval, 2×, 4×, … up to the cap. */
-export function backoffDelayMs(quickDeaths: number, intervalMs: number, capMs = BACKOFF_CAP_MS): number {
-  if (quickDeaths <= 0) return 0;
-  return Math.min(capMs, intervalMs * 2 ** Math.min(quickDeaths - 1, 30));
-}
-
-/** What the watchdog knows of one heal agent (times in ms since the epoch). */
-export interface HealRecord {
-  restarts: number;
-  lastStart?: number;
-  quickDeaths: number;
-  nextAttempt?: number;
-  deadSince?: number;
-}
-
-export type Step =
-  | { action: "start"; reason: string; rec: HealRecord }
-  | { action: "backoff"; reason: string; delayMs: number; rec: HealRecord }
-  | { action: "wait"; rec: HealRecord };
-
-const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
-const quickText = (n: number) => `${n} quick death${n === 1 ? "" : "s"} in a row`;
-
-/** The agent's session is dead at `now`: restart it now, start backing off, or keep waiting. */
-export function onDead(rec: HealRecord, now: number, intervalMs: number): Step {
-  const seen = { ...rec, deadSince: rec.deadSince ?? now };
-  if (rec.nextAttempt !== undefined) {
-    if (now < rec.nextAttempt) return { action: "wait", rec: seen };
-    return {
-      action: "start",
-      reason: `back-off over (${quickText(rec.quickDeaths)})`,
-      rec: { ...seen, nextAttempt: undefined },
-    };
-  }
-  const uptime = rec.lastStart === undefined ? undefined : now - rec.lastStart;
-  if (uptime === undefined || uptime > quickWindowMs(intervalMs)) {
-    const reason = uptime === undefined ? "session is dead" : `session died (it had run up to ${secs(uptime)})`;
-    return { action: "start", reason, rec: { ...seen, quickDeaths: 0 } };
-  }
-  const quickDeaths = rec.quickDeaths + 1;
-  const delayMs = backoffDelayMs(quickDeaths, intervalMs);
-  const reason = `died within ${secs(uptime)} of its start (${quickText(quickDeaths)})`;
-  return { action: "backoff", reason, delayMs, rec: { ...seen, quickDeaths, nextAttempt: now + delayMs } };
-}
-
-/** The agent is live at `now`: once it has outlived the quick window, its crash loop is over. */
-export function onAlive(rec: HealRecord, now: number, intervalMs: number): HealRecord {
-  const stable = rec.lastStart === undefined || now - rec.lastStart > quickWindowMs(intervalMs);
-  return { ...rec, deadSince: undefined, nextAttempt: undefined, quickDeaths: stable ? 0 : rec.quickDeaths };
-}
-
-export function onStarted(rec: HealRecord, now: number): HealRecord {
-  return { ...rec, restarts: rec.restarts + 1, lastStart: now, deadSince: undefined };
-}
-
-// ---- the state file read by `po agents status` ----
-
-export interface WatchdogState {
-  format: "po-watchdog-state/1";
-  pid: number;
-  started: string;
-  lastCheck: string | null;
-  checks: number;
-  agents: Record<
-    string,
-    {
-      restarts: number;
-      lastStart: string | null;
-      quickDeaths: number;
-      nextAttempt: string | null;
-      deadSince: string | null;
-    }
-  >;
-}
+import { onAlive, onDead, onStarted, quickWindowMs, secs, type HealRecord, type WatchdogState } from "./heal.js";
+import { startAgent, statePaths } from "./session.js";
+import { isOurWatchdog, readPid } from "./watchdog-process.js";
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -162,7 +80,8 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
   if (step.action === "backoff") {
     log(
       ctx,
-      `back-off ${agent.name} (session ${session}): ${step.reason}; next attempt in ${secs(step.delayMs)} at ${iso(step.rec.nextAttempt)}`,
+      `back-off ${agent.name} (session ${session}): ${step.reason}; next attempt in ` +
+        `${secs(step.delayMs)} at ${iso(step.rec.nextAttempt)}`,
     );
     return;
   }

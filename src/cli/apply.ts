@@ -1,7 +1,7 @@
 // po apply: execute the plan (fresh, or a saved one), one apply at a time, journaled, then check
 // that the fleet converged.
 import { resolve } from "node:path";
-import { createInterface } from "node:readline/promises";
+import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
 import type { InventoryEntry } from "../../reconcile/model.js";
@@ -27,7 +27,9 @@ import {
 } from "../state/state.js";
 
 export const summary = "execute the plan: converge the fleet to fleet.toml";
-const help = `Usage: po apply [PLANFILE] [--target NAME]… [--yes] [--parallelism N] [--lock-timeout S] [--offline] [--json]
+const help =
+  `Usage: po apply [PLANFILE] [--target NAME]… [--yes] [--parallelism N] [--lock-timeout ` +
+  `S] [--offline] [--json]
 
 Plans (or reads the saved PLANFILE from po plan --out), then executes only those actions:
 projects in parallel, actions in order within a project; a failed action skips the rest of its
@@ -49,60 +51,6 @@ Options:
 ${COMMON_HELP}
 Exit codes: 0 converged, 1 an action failed or the fleet did not converge, 130 interrupted.`;
 
-/** Asks on the terminal; a Ctrl-C at the question counts as an interrupt (and as no). */
-async function confirm(interrupt: Interrupt): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  rl.on("SIGINT", () => interrupt.trigger());
-  try {
-    const answer = await rl.question("\nDo you want to perform these actions? Only 'yes' will be accepted: ", {
-      signal: interrupt.soft,
-    });
-    return answer.trim() === "yes";
-  } catch {
-    return false;
-  } finally {
-    rl.close();
-  }
-}
-
-/**
- * Ctrl-C (or SIGTERM) once: start no new action, let the running ones finish. Twice: also stop
- * the running harness processes (their whole process groups). The lock is released either way.
- */
-interface Interrupt {
-  soft: AbortSignal;
-  hard: AbortSignal;
-  trigger(): void;
-  dispose(): void;
-}
-
-function interrupts(): Interrupt {
-  const soft = new AbortController();
-  const hard = new AbortController();
-  const trigger = () => {
-    if (!soft.signal.aborted) {
-      process.stderr.write(
-        "\npo: interrupted: finishing the running actions, starting no new ones (interrupt again to stop them)…\n",
-      );
-      soft.abort();
-    } else if (!hard.signal.aborted) {
-      process.stderr.write("\npo: interrupted again: stopping the running harness processes…\n");
-      hard.abort();
-    }
-  };
-  process.on("SIGINT", trigger);
-  process.on("SIGTERM", trigger);
-  return {
-    soft: soft.signal,
-    hard: hard.signal,
-    trigger,
-    dispose() {
-      process.off("SIGINT", trigger);
-      process.off("SIGTERM", trigger);
-    },
-  };
-}
-
 function checkSaved(saved: SavedPlan, fresh: SavedPlan, applied: Set<string>, file: string): void {
   if (applied.has(saved.id))
     throw new UserError(
@@ -117,7 +65,8 @@ function checkSaved(saved: SavedPlan, fresh: SavedPlan, applied: Set<string>, fi
   // The planner is pure: the same fleet and world give the same actions. Others were edited in.
   if (JSON.stringify(saved.actions) !== JSON.stringify(fresh.actions))
     throw new UserError(
-      `saved plan ${file}: its actions are not the ones this fleet and world give (was the file edited?); run po plan again`,
+      `saved plan ${file}: its actions are not the ones this fleet and world give (was the file ` +
+        `edited?); run po plan again`,
     );
 }
 
@@ -140,7 +89,10 @@ function line(r: ActionResult, color: boolean): string {
       : r.outcome === "failed"
         ? paint("FAILED", "red", color)
         : paint("skipped", "yellow", color);
-  return `${r.action.project}: ${r.action.kind} ${mark} (${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}`;
+  return (
+    `${r.action.project}: ${r.action.kind} ${mark} ` +
+    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}`
+  );
 }
 
 interface Options {
@@ -226,7 +178,8 @@ async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt)
   if (opts.saved || opts.yes || !plan.actions.length) return plan;
   if (!process.stdin.isTTY)
     throw new UserError(
-      "apply: refusing to change the fleet without confirmation: no terminal; pass --yes, or apply a saved plan (po plan --out FILE)",
+      "apply: refusing to change the fleet without confirmation: no terminal; pass --yes, or apply " +
+        "a saved plan (po plan --out FILE)",
     );
   if (await confirm(interrupt)) return plan;
   if (!interrupt.soft.aborted) process.stdout.write("Apply cancelled; nothing was changed.\n");

@@ -42,7 +42,9 @@ watch = "heal"   # restarted if its session dies; never woken on a timer
 `,
     "prompts/main.md": `# ${name}: the main agent\n\nDescribe this agent's role, its goals and how it works here.\n`,
     ".gitignore": ".ao-state/\n",
-    "README.md": `# ${name}\n\nAn agent project. Its agents are listed in \`agents.toml\` and run by the agent harness pinned\nas a git submodule at \`${h.path}/\`; each agent's role is in \`prompts/\`.\n`,
+    "README.md":
+      `# ${name}\n\nAn agent project. Its agents are listed in \`agents.toml\` and run by the agent harness ` +
+      `pinned\nas a git submodule at \`${h.path}/\`; each agent's role is in \`prompts/\`.\n`,
   };
 }
 
@@ -104,7 +106,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!name || extra.length) throw new UserError("create takes one project name; see po create --help");
   if (!NAME.test(name))
     throw new UserError(
-      `create: invalid project name '${name}': use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit`,
+      `create: invalid project name '${name}': use lowercase letters, digits, '.', '_' and '-', ` +
+        `starting with a letter or digit`,
     );
   const ref = args.values.ref as string | undefined;
   if (!ref) throw new UserError("create: --ref REF is required (a tag, branch or commit of the harness)");
@@ -142,7 +145,8 @@ export async function run(argv: string[]): Promise<number> {
     printJson({ name, location, harness: h.name, ref, commit: sha, registered: Boolean(args.values.register) });
   else
     process.stdout.write(
-      `Created ${name} at ${location}: harness ${h.name} pinned at ${h.path}/ to ${ref} (${sha.slice(0, 7)}).\n${diff ? `\n${diff}` : ""}`,
+      `Created ${name} at ${location}: harness ${h.name} pinned at ${h.path}/ to ${ref} ` +
+        `(${sha.slice(0, 7)}).\n${diff ? `\n${diff}` : ""}`,
     );
   return 0;
 }

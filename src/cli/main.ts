@@ -19,7 +19,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   start: () => import("./start.js"),
   stop: () => import("./stop.js"),
   update: () => import("./update.js"),
-  agents: () => import("../agents/agents.js"),
+  agents: () => import("./agents.js"),
 };
 
 const HELP = `po — the project orchestrator: GitOps for a fleet of agent projects

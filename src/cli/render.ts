@@ -13,7 +13,10 @@ function short(sha: string | undefined): string {
 function describe(a: Action, harness: string, restart: boolean): string {
   switch (a.kind) {
     case "pin":
-      return `pin ${harness} ${a.fromRef ?? short(a.from)} → ${a.ref} (${short(a.from)} → ${short(a.to)})${restart ? ", restart" : ""}`;
+      return (
+        `pin ${harness} ${a.fromRef ?? short(a.from)} → ${a.ref} (${short(a.from)} → ` +
+        `${short(a.to)})${restart ? ", restart" : ""}`
+      );
     default:
       return `${a.kind} (${a.reason})`;
   }

@@ -127,7 +127,10 @@ function describeApply(a: LastApply): string {
         ? "is still running"
         : a.outcome;
   const unfinished = a.unfinished > 0 ? `, ${a.unfinished} interrupted before finishing` : "";
-  return `Last apply (plan ${a.plan.slice(0, 8)}, ${a.time}) ${how}: ${a.ok} ok, ${a.failed} failed, ${a.skipped} skipped${unfinished}.`;
+  return (
+    `Last apply (plan ${a.plan.slice(0, 8)}, ${a.time}) ${how}: ${a.ok} ok, ${a.failed} ` +
+    `failed, ${a.skipped} skipped${unfinished}.`
+  );
 }
 
 const STATE_COLOR = {

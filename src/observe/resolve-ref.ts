@@ -73,7 +73,9 @@ export function resolver(offline: boolean): Resolver {
         : undefined;
       if (fallback) return { commit: fallback };
       return {
-        error: `unknown ref '${ref}' of harness '${harness.name}' (${harness.url})${offline ? " (offline: only local refs were searched)" : ""}`,
+        error:
+          `unknown ref '${ref}' of harness '${harness.name}' ` +
+          `(${harness.url})${offline ? " (offline: only local refs were searched)" : ""}`,
       };
     },
   };

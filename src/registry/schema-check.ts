@@ -99,7 +99,10 @@ function message(e: ErrorObject, name: SchemaName): string {
     case "const":
       return `must be ${JSON.stringify(p.allowedValue)}, not ${JSON.stringify(e.data)}`;
     case "enum":
-      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, not ${JSON.stringify(e.data)}`;
+      return (
+        `must be one of ` +
+        `${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, not ${JSON.stringify(e.data)}`
+      );
     case "not":
       return parent?.description ?? "is not allowed here";
     case "minItems":

@@ -25,7 +25,8 @@ async function projectProblems(p: DesiredProject): Promise<string[]> {
   const sub = (await submodules(p.location)).find((s) => s.path === p.harness.path);
   if (!sub)
     out.push(
-      `no submodule at ${p.harness.path}/ in .gitmodules; add it with git submodule add ${p.harness.url} ${p.harness.path}`,
+      `no submodule at ${p.harness.path}/ in .gitmodules; add it with git submodule add ` +
+        `${p.harness.url} ${p.harness.path}`,
     );
   else if (!sub.url || !sameUrl(sub.url, p.harness.url, p.location))
     out.push(`submodule ${p.harness.path}/ points at ${sub.url ?? "no url"}, not the harness url ${p.harness.url}`);

@@ -42,7 +42,8 @@ function story(): void {
   git(root, "init", "-q", fleetDir);
   writeFileSync(
     join(fleetDir, "fleet.toml"),
-    `#:schema ${join(CLI, "../../../../schema/fleet.schema.json")}\nversion = 1\n\n# The harness every project pins at engine/.\n${harnessToml("demo", join(root, "harness"))}`,
+    `#:schema ${join(CLI, "../../../../schema/fleet.schema.json")}\nversion = 1\n\n# The harness ` +
+      `every project pins at engine/.\n${harnessToml("demo", join(root, "harness"))}`,
   );
   say("Three new projects, each pinning the harness at v0.1.0, registered in fleet.toml.");
   for (const p of ["alpha", "beta", "gamma"]) {

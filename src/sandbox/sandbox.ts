@@ -16,7 +16,8 @@ export function sandboxEnv(root: string, base: NodeJS.ProcessEnv = process.env):
   const gitconfig = join(root, ".gitconfig");
   writeFileSync(
     gitconfig,
-    "[user]\n\tname = po sandbox\n\temail = po-sandbox@example.invalid\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+    "[user]\n\tname = po sandbox\n\temail = po-sandbox@example.invalid\n[init]\n\tdefaultBranch = " +
+      "main\n[advice]\n\tdetachedHead = false\n",
   );
   mkdirSync(join(root, ".tmux"), { recursive: true });
   return { ...env, GIT_CONFIG_GLOBAL: gitconfig, GIT_CONFIG_NOSYSTEM: "1", TMUX_TMPDIR: join(root, ".tmux") };

@@ -232,8 +232,14 @@ function held(file: string, me: LockInfo, tookOver: LockInfo | undefined): Lock 
 
 function lockedMessage(file: string, holder: LockInfo): string {
   if (!holder.pid)
-    return `the apply lock ${file} cannot be read, so its holder is unknown; if no po apply is running, remove it and apply again`;
-  return `another apply holds the lock ${file} (pid ${holder.pid} on ${holder.host}, since ${holder.started}); wait for it to finish, or pass --lock-timeout SECONDS to wait`;
+    return (
+      `the apply lock ${file} cannot be read, so its holder is unknown; if no po apply is ` +
+      `running, remove it and apply again`
+    );
+  return (
+    `another apply holds the lock ${file} (pid ${holder.pid} on ${holder.host}, since ` +
+    `${holder.started}); wait for it to finish, or pass --lock-timeout SECONDS to wait`
+  );
 }
 
 /** Takes the apply lock, waiting up to timeoutMs; a lock whose process is dead (on this host) is taken over. */
