@@ -1,0 +1,66 @@
+// Processes by /proc (Linux): a process is its pid and its start time, so that a reused pid is never taken for
+// it; the trees under a process, listed plainly or frozen (SIGSTOP) so that none escapes. Used by sshd.ts.
+import { readdirSync, readFileSync } from "node:fs";
+import { pollUntil } from "../../src/poll.js";
+
+/** A process: its pid and its start time (field 22 of /proc/PID/stat). */
+export interface Proc {
+  pid: number;
+  start: string;
+}
+
+function procStat(pid: number): { state: string; ppid: number; start: string } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // comm may hold spaces and parentheses
+    return { state: f[0]!, ppid: Number(f[1]), start: f[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+export function procOf(pid: number): Proc | undefined {
+  const s = procStat(pid);
+  return s && { pid, start: s.start };
+}
+
+export function alive(p: Proc): boolean {
+  const s = procStat(p.pid);
+  return !!s && s.start === p.start && s.state !== "Z" && s.state !== "X";
+}
+
+export function signal(p: Proc, sig: NodeJS.Signals): void {
+  try { if (alive(p)) process.kill(p.pid, sig); } catch { /* gone meanwhile */ }
+}
+
+function childrenOf(pid: number): Proc[] {
+  const kids: Proc[] = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    const s = procStat(Number(e));
+    if (s && s.ppid === pid) kids.push({ pid: Number(e), start: s.start });
+  }
+  return kids;
+}
+
+/** Every process of the tree under `top`, top first (synchronously, as an exit handler needs). */
+export function tree(top: Proc): Proc[] {
+  const all = [top];
+  for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i]!.pid));
+  return all;
+}
+
+/**
+ * The tree under `top`, frozen: each process is stopped (SIGSTOP, waited for) before its children are listed,
+ * so none forks one we would miss, and none is orphaned to init before we have it.
+ */
+export async function freezeTree(top: Proc): Promise<Proc[]> {
+  const all = [top];
+  for (let i = 0; i < all.length; i++) {
+    const p = all[i]!;
+    signal(p, "SIGSTOP");
+    await pollUntil(() => !alive(p) || procStat(p.pid)?.state === "T", 2_000);
+    all.push(...childrenOf(p.pid));
+  }
+  return all;
+}
