@@ -29,10 +29,16 @@ describe("real hosts over OpenSSH on loopback", { skip: sshdSkip(), timeout: 120
   };
   const sessionsOn = (name: string) => hosts.onHost(name, ["tmux", "ls", "-F", "#{session_name}"]).stdout.split("\n");
   /** Pids of processes whose command line mentions this test's sshd_config (the listeners). */
-  const ourSshds = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(join(w.root, "ssh", "sshd_config")); }
-    catch { return false; }
-  });
+  const ourSshds = () =>
+    readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(join(w.root, "ssh", "sshd_config"));
+        } catch {
+          return false;
+        }
+      });
 
   it("each alias reaches its own host's environment", () => {
     for (const n of ["h1", "h2"]) {
@@ -72,8 +78,12 @@ describe("real hosts over OpenSSH on loopback", { skip: sshdSkip(), timeout: 120
     const open = spawn("ssh", ["h1", "echo ready; exec sleep 100"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let closed = false;
-    open.stdout.on("data", (d) => { out += d; });
-    open.once("close", () => { closed = true; });
+    open.stdout.on("data", (d) => {
+      out += d;
+    });
+    open.once("close", () => {
+      closed = true;
+    });
     await until(() => out.includes("ready") || closed, 15_000, "ssh h1 to print ready");
     assert.equal(out.trim(), "ready");
     const port = hosts.port("h1");
