@@ -2,11 +2,14 @@
 import { createInterface } from "node:readline/promises";
 
 /** Asks on the terminal; a Ctrl-C at the question counts as an interrupt (and as no). */
-export async function confirm(interrupt: Interrupt): Promise<boolean> {
+export async function confirm(
+  interrupt: Interrupt,
+  question = "Do you want to perform these actions?",
+): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   rl.on("SIGINT", () => interrupt.trigger());
   try {
-    const answer = await rl.question("\nDo you want to perform these actions? Only 'yes' will be accepted: ", {
+    const answer = await rl.question(`\n${question} Only 'yes' will be accepted: `, {
       signal: interrupt.soft,
     });
     return answer.trim() === "yes";

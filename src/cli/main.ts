@@ -19,6 +19,8 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   start: () => import("./start.js"),
   stop: () => import("./stop.js"),
   update: () => import("./update.js"),
+  import: () => import("./import.js"),
+  forget: () => import("./forget.js"),
   agents: () => import("./agents.js"),
 };
 

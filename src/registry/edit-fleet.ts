@@ -6,7 +6,7 @@ import { createTwoFilesPatch } from "diff";
 import { stringify } from "smol-toml";
 import { parseTOML, type AST } from "toml-eslint-parser";
 import { loadFleet } from "./fleet.js";
-import { problemsError } from "../common/problems.js";
+import { problemsError, UserError } from "../common/problems.js";
 import { writeAtomic } from "../state/state.js";
 
 export type TomlValue = string | boolean | number;
@@ -58,6 +58,26 @@ export function addTable(source: string, table: string[], values: Record<string,
   const lines = Object.entries(values).map(([k, v]) => `${k} = ${literal(v)}`);
   const base = source.endsWith("\n") || source === "" ? source : `${source}\n`;
   return `${base}${base.trim() ? "\n" : ""}${header}\n${lines.join("\n")}\n`;
+}
+
+/** `source` without the standard table [table...]: from its header to its last key; comments around it stay. */
+export function removeTable(source: string, table: string[]): string {
+  const top = parseTOML(source).body[0];
+  const node = top.body.find(
+    (n): n is AST.TOMLTable =>
+      n.type === "TOMLTable" && n.kind === "standard" && sameKey(n.resolvedKey.map(String), table),
+  );
+  if (!node)
+    throw new UserError(
+      `fleet.toml has no [${table.join(".")}] table (an inline table or dotted keys are not edited by po); ` +
+        "remove it by hand",
+    );
+  const start = source.lastIndexOf("\n", node.range[0] - 1) + 1;
+  const newline = source.indexOf("\n", node.range[1]);
+  const end = newline === -1 ? source.length : newline + 1;
+  // One blank line before the table goes with it, so the file keeps its spacing.
+  const before = source.slice(0, start).replace(/\n\n$/, "\n");
+  return before + source.slice(end);
 }
 
 export interface EditResult {

@@ -65,7 +65,10 @@ export function recordApplied(dir: string, id: string): void {
 export interface JournalLine {
   time: string;
   plan: string;
-  event: "start" | "end" | "apply-start" | "apply-end";
+  event: "start" | "end" | "apply-start" | "apply-end" | "edit";
+  /** edit: the verb that edited fleet.toml, and the projects with what it wrote */
+  verb?: string;
+  projects?: Record<string, unknown>[];
   project?: string;
   action?: string;
   outcome?: "ok" | "failed" | "skipped" | ApplyOutcome;

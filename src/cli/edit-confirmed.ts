@@ -1,0 +1,42 @@
+// An edit of fleet.toml that the operator sees first: the diff, then --dry-run, --yes or a question.
+import { editFleet, type EditResult } from "../registry/edit-fleet.js";
+import { UserError } from "../common/problems.js";
+import { confirm, interrupts } from "./interrupt.js";
+
+export interface EditChoice {
+  verb: string;
+  yes: boolean;
+  dryRun: boolean;
+  json: boolean;
+}
+
+/**
+ * Shows the diff of `edit` and writes it only when the operator agreed: --yes, or 'yes' on a
+ * terminal. Without a terminal and without --yes it refuses before writing. `written` is false for
+ * a dry run, a refusal at the question, or an edit that changes nothing.
+ */
+export async function editConfirmed(
+  file: string,
+  edit: (source: string) => string,
+  choice: EditChoice,
+): Promise<EditResult & { written: boolean }> {
+  const preview = await editFleet(file, edit, false);
+  if (!choice.json && preview.changed) process.stdout.write(preview.diff);
+  if (!preview.changed || choice.dryRun) return { ...preview, written: false };
+  if (!choice.yes) {
+    if (!process.stdin.isTTY)
+      throw new UserError(
+        `${choice.verb}: refusing to edit fleet.toml without confirmation: no terminal; pass --yes, or --dry-run to preview`,
+      );
+    const interrupt = interrupts();
+    try {
+      if (!(await confirm(interrupt, "Write this change to fleet.toml?"))) {
+        process.stdout.write("Cancelled; fleet.toml is unchanged.\n");
+        return { ...preview, written: false };
+      }
+    } finally {
+      interrupt.dispose();
+    }
+  }
+  return { ...(await editFleet(file, edit)), written: true };
+}

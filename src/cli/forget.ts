@@ -1,0 +1,59 @@
+// po forget NAME…: stop managing projects without stopping their agents or touching their files.
+import { resolve } from "node:path";
+import { UserError } from "../common/problems.js";
+import { removeTable } from "../registry/edit-fleet.js";
+import { requireFleet } from "../registry/fleet.js";
+import { journal, readInventory, stateDir, writeInventory } from "../state/state.js";
+import { parseVerb, COMMON_HELP } from "./args.js";
+import { editConfirmed } from "./edit-confirmed.js";
+import { printJson } from "./output.js";
+import { unknownProject } from "./select.js";
+
+export const summary = "stop managing projects without stopping their agents or touching their files";
+const help = `Usage: po forget NAME… [--yes] [--dry-run]
+
+Removes each project's table from fleet.toml and po's record of it (the inventory), so that the
+next po apply does not stop its agents and po status no longer lists it. Its agents keep running
+and its files are not touched. po import adopts it again.
+
+Options:
+  --yes, -y           write without asking
+  --dry-run           show the diff and write nothing
+  --detailed-exitcode with --dry-run: exit 2 when fleet.toml would change
+${COMMON_HELP}`;
+
+export async function run(argv: string[]): Promise<number> {
+  const opts = {
+    yes: { type: "boolean", short: "y" },
+    "dry-run": { type: "boolean" },
+    "detailed-exitcode": { type: "boolean" },
+  } as const;
+  const args = parseVerb("forget", argv, opts, help);
+  if (!args) return 0;
+  const names = [...new Set(args.positionals)];
+  if (!names.length) throw new UserError("forget: name the projects to forget; see po forget --help");
+  const file = resolve(args.values.fleet);
+  const { fleet } = await requireFleet(file);
+  for (const n of names) if (!fleet.projects.some((p) => p.name === n)) throw unknownProject(n, fleet);
+  const dryRun = Boolean(args.values["dry-run"]);
+  const edit = (source: string) => names.reduce((s, n) => removeTable(s, ["projects", n]), source);
+  const result = await editConfirmed(file, edit, {
+    verb: "forget",
+    yes: Boolean(args.values.yes),
+    dryRun,
+    json: args.values.json,
+  });
+  if (result.written) {
+    const state = stateDir(file);
+    writeInventory(
+      state,
+      readInventory(state).filter((e) => !names.includes(e.name)),
+    );
+    journal(state, { plan: "-", event: "edit", verb: "forget", projects: names.map((name) => ({ name })) });
+  }
+  if (args.values.json) printJson({ forgotten: result.written ? names : [], dryRun, written: result.written });
+  else if (result.written)
+    for (const n of names)
+      process.stdout.write(`forgot ${n}: po no longer manages it; its agents and files are left as they are\n`);
+  return dryRun && args.values["detailed-exitcode"] && result.changed ? 2 : 0;
+}
