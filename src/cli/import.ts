@@ -43,11 +43,13 @@ function candidates(dirs: string[], scans: string[]): string[] {
   return found;
 }
 
-/** location as fleet.toml should say it: relative when below the fleet's folder, else as the operator gave it. */
+/** location as fleet.toml should say it: relative to its folder, unless the operator gave it absolute or ~/… */
 function locationFor(given: string, fleetDir: string): string {
-  const rel = relative(realpathSync(fleetDir), realpathSync(given));
-  if (!rel.startsWith("..") && !isAbsolute(rel)) return rel.split(sep).join("/");
-  return isAbsolute(given) || given.startsWith("~/") ? given : resolve(given);
+  if (isAbsolute(given) || given.startsWith("~/")) {
+    const rel = relative(realpathSync(fleetDir), realpathSync(given));
+    return rel.startsWith("..") || isAbsolute(rel) ? given : rel.split(sep).join("/");
+  }
+  return relative(fleetDir, resolve(given)).split(sep).join("/");
 }
 
 function table(c: Candidate, location: string): Record<string, TomlValue> {
