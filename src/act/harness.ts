@@ -2,10 +2,11 @@
 // timeout; on timeout (or a second Ctrl-C) the whole process group is stopped, so nothing it
 // started lingers. Each group is reported to the apply lock while it runs, so that the apply after
 // a kill -9 can wait for what the killed one left running instead of racing it.
-import { execa } from "execa";
+import { spawn } from "node:child_process";
 import type { HarnessSpec } from "../../reconcile/model.js";
 import { alive, type ChildGroup } from "../state/state.js";
 import { pollUntil } from "../common/poll.js";
+import { Tail } from "../common/tail.js";
 import { listSessions } from "../adapters/tmux.js";
 
 const TERM_GRACE_MS = 2000;
@@ -61,11 +62,6 @@ export async function settleOrphans(
   );
 }
 
-function lastLine(text: string): string {
-  const line = text.trim().split("\n").filter(Boolean).pop() ?? "";
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
 export interface HarnessRunOptions {
   /** aborted: stop the harness now (the operator pressed Ctrl-C twice) */
   signal?: AbortSignal;
@@ -73,17 +69,64 @@ export interface HarnessRunOptions {
   track?(child: ChildGroup, running: boolean): void;
 }
 
+/** How long, once the harness exited, its output pipes may take to deliver what it wrote. */
+const DRAIN_MS = 500;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: NodeJS.ErrnoException;
+}
+
+/**
+ * Starts argv in its own process group and resolves when the PROCESS exits, not when its pipes
+ * close: a daemon it leaves behind may hold stdout for ever. Output is kept as a bounded tail.
+ * (execa waits for the pipes too, which is why the harness runs under node's own spawn.)
+ */
+function spawnGroup(argv: string[], cwd: string, out: Tail): { pid?: number; exited: Promise<Exit> } {
+  const child = spawn(argv[0], argv.slice(1), { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const closed = Promise.all(
+    [child.stdout, child.stderr].map(
+      (s) =>
+        new Promise<void>((done) => {
+          s.on("data", (c: Buffer) => out.push(c));
+          s.on("close", done).on("error", done);
+        }),
+    ),
+  );
+  const exited = new Promise<Exit>((done) => {
+    child.on("error", (error) => done({ code: null, signal: null, error }));
+    child.on("exit", (code, signal) => done({ code, signal }));
+  }).then(async (exit) => {
+    // What it wrote before exiting is still in the pipes: read it, within a bound, then let go.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, DRAIN_MS)))]);
+    clearTimeout(timer);
+    child.stdout.destroy();
+    child.stderr.destroy();
+    return exit;
+  });
+  return { pid: child.pid, exited };
+}
+
+/** The harness's output, its last lines, for an error message. */
+export function lastLines(text: string, n = 5): string {
+  const lines = text.trim().split("\n").filter(Boolean).slice(-n);
+  return lines.map((l) => (l.length > 200 ? `${l.slice(0, 200)}…` : l)).join(" | ");
+}
+
+/** Runs the harness's `up` or `down`; its output (a bounded tail) on success, an Error naming why otherwise. */
 export async function runHarness(
   harness: HarnessSpec,
   verb: "up" | "down",
   cwd: string,
   opts: HarnessRunOptions = {},
-): Promise<void> {
-  const [cmd, ...args] = harness[verb];
+): Promise<string> {
   const what = `harness '${harness.name}' ${verb} (${harness[verb].join(" ")})`;
   if (opts.signal?.aborted) throw new Error(`${what} was not run: interrupted`);
+  const out = new Tail();
   // detached: its own process group, which a Ctrl-C on po's terminal does not reach and a timeout can kill whole.
-  const child = execa(cmd, args, { cwd, detached: true, reject: false, all: true, stdin: "ignore" });
+  const child = spawnGroup(harness[verb], cwd, out);
   const group = child.pid ? { pgid: child.pid, deadline: Date.now() + harness.timeoutMs } : undefined;
   if (group) opts.track?.(group, true);
   let stopped: { why: string; done: Promise<void> } | undefined;
@@ -94,24 +137,24 @@ export async function runHarness(
   );
   const onAbort = () => stop("was stopped: interrupted twice");
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const result = await child;
+  const exit = await child.exited;
   clearTimeout(timer);
   opts.signal?.removeEventListener("abort", onAbort);
   await stopped?.done;
   if (group) opts.track?.(group, false);
   if (stopped) throw new Error(`${what} ${stopped.why}`);
-  if ((result as { code?: string }).code === "ENOENT")
+  if (exit.error?.code === "ENOENT" || exit.error?.code === "EACCES")
     throw new Error(
-      `${what} cannot start: program '${harness[verb][0]}' not found in ${cwd} or on PATH; fix ` +
+      `${what} cannot start: program '${harness[verb][0]}' not found or not executable in ${cwd} or on PATH; fix ` +
         `${verb} of [harnesses.${harness.name}] in fleet.toml`,
     );
-  if (result.failed) {
-    // No output: execa's own first line says why (e.g. "Command failed with ENOENT: …").
-    const detail = lastLine(String(result.all ?? "")) || (result.shortMessage ?? "").split("\n")[0];
-    throw new Error(
-      `${what} failed${result.exitCode !== undefined ? ` with exit code ${result.exitCode}` : ""}: ${detail}`,
-    );
+  if (exit.error) throw new Error(`${what} could not run: ${exit.error.message}`);
+  const text = out.text();
+  if (exit.code !== 0) {
+    const how = exit.signal ? `was killed by ${exit.signal}` : `failed with exit code ${exit.code}`;
+    throw new Error(`${what} ${how}${text.trim() ? `: ${lastLines(text)}` : ""}`);
   }
+  return text;
 }
 
 /** Waits (polling, bounded) until `done(live)` holds; throws with `what` when it does not in time. */

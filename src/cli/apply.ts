@@ -1,6 +1,8 @@
 // po apply: execute the plan (fresh, or a saved one), one apply at a time, journaled, then check
 // that the fleet converged.
+import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
+import { DEFAULT_FLEET } from "../registry/fleet.js";
 import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
@@ -70,6 +72,22 @@ function checkSaved(saved: SavedPlan, fresh: SavedPlan, applied: Set<string>, fi
     );
 }
 
+const realOr = (file: string) => (existsSync(file) ? realpathSync(file) : resolve(file));
+
+/** A saved plan acts only on the fleet it was made from: the one --fleet names, or this folder's. */
+function boundToFleet(saved: SavedPlan, file: string, fleetFile: string): void {
+  if (realOr(saved.fleet.path) !== realOr(fleetFile))
+    throw new UserError(
+      `saved plan ${file} was made for ${saved.fleet.path}, not ${resolve(fleetFile)}; run po apply ` +
+        `from that fleet's folder, or pass --fleet ${saved.fleet.path}`,
+    );
+}
+
+/** The fleet the operator works in (./fleet.toml or $PO_FLEET): a saved plan of another one still asks. */
+function isCurrentFleet(fleetFile: string): boolean {
+  return realOr(fleetFile) === realOr(process.env.PO_FLEET ?? DEFAULT_FLEET);
+}
+
 function nextInventory(planned: Planned, results: ActionResult[], previous: InventoryEntry[]): InventoryEntry[] {
   const current = planned.fleet.projects.map((p) => ({ name: p.name, location: p.location, harness: p.harness }));
   const names = new Set(current.map((e) => e.name));
@@ -128,7 +146,8 @@ export async function run(argv: string[]): Promise<number> {
   if (saved && many(args.values.target).length)
     throw new UserError("apply: --target cannot be combined with a saved plan (its targets are in the plan)");
   const targets = saved ? saved.targets : many(args.values.target);
-  const fleetFile = saved ? saved.fleet.path : args.values.fleet;
+  const fleetFile = args.values.fleet;
+  if (saved) boundToFleet(saved, file!, fleetFile);
   const opts: Options = {
     json: args.values.json,
     yes: Boolean(args.values.yes),
@@ -175,7 +194,7 @@ async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt)
   if (opts.saved) checkSaved(opts.saved, planned.plan, appliedPlans(planned.state), opts.file!);
   const plan = opts.saved ?? planned.plan;
   if (!opts.json) process.stdout.write(planText(plan, planned.fleet.projects, useColor()));
-  if (opts.saved || opts.yes || !plan.actions.length) return plan;
+  if (opts.yes || !plan.actions.length || (opts.saved && isCurrentFleet(opts.fleetFile))) return plan;
   if (!process.stdin.isTTY)
     throw new UserError(
       "apply: refusing to change the fleet without confirmation: no terminal; pass --yes, or apply " +

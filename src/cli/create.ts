@@ -1,6 +1,6 @@
 // po create NAME: a new project repository that pins the harness at REF and knows nothing of the
 // orchestrator or the fleet; --register adds it to fleet.toml.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync, type Stats } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { HarnessSpec } from "../../reconcile/model.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
@@ -70,6 +70,41 @@ async function checkoutRef(sub: string, h: HarnessSpec, ref: string): Promise<st
   return commit;
 }
 
+/** What is at `path`, or undefined when nothing is (also when a folder on the way is a file). */
+function lstatOr(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if (["ENOENT", "ENOTDIR"].includes((e as NodeJS.ErrnoException).code ?? "")) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The outermost folder of `location` that does not exist yet (what create makes, and so may remove
+ * on failure), or undefined when `location` is an existing empty folder. Anything else there — a
+ * file, a symlink (dangling or not), a folder with content — is refused before anything is made.
+ */
+function firstMissing(location: string): string | undefined {
+  const there = lstatOr(location);
+  if (there?.isSymbolicLink())
+    throw new UserError(`create: ${location} is a symlink; choose another --location (nothing was changed)`);
+  if (there && !there.isDirectory())
+    throw new UserError(`create: ${location} is a file, not a folder; choose another --location (nothing was changed)`);
+  if (there && readdirSync(location).length)
+    throw new UserError(`create: ${location} is not empty; choose another --location (nothing was changed)`);
+  if (there) return undefined;
+  let missing = location;
+  for (let up = dirname(missing); up !== missing; missing = up, up = dirname(up)) {
+    const parent = lstatOr(up);
+    if (!parent) continue;
+    // a symlinked parent folder is the operator's: create below it, never remove it
+    if (parent.isDirectory() || parent.isSymbolicLink()) return missing;
+    throw new UserError(`create: ${up} is a file, not a folder; choose another --location (nothing was changed)`);
+  }
+  return missing;
+}
+
 async function scaffold(location: string, name: string, h: HarnessSpec, ref: string): Promise<string> {
   mkdirSync(location, { recursive: true });
   await gitRaw(location, ["init", "--quiet"]);
@@ -119,15 +154,13 @@ export async function run(argv: string[]): Promise<number> {
   const harnesses = new Map(Object.entries(raw.harnesses ?? {}).map(([n, h]) => [n, harnessSpec(n, h)]));
   const h = pickHarness(harnesses, args.values.harness as string | undefined);
   const location = resolve(String(args.values.location ?? join(dirname(fleet.path), "..", name)));
-  const fresh = !existsSync(location);
-  if (!fresh && readdirSync(location).length)
-    throw new UserError(`create: ${location} is not empty; choose another --location (nothing was changed)`);
+  const made = firstMissing(location);
   let sha: string;
   try {
     sha = await scaffold(location, name, h, ref);
   } catch (e) {
-    // Only what this command made is removed: the folder was missing or empty before.
-    if (fresh) rmSync(location, { recursive: true, force: true });
+    // Only what this command made is removed: the folders it created, or what it put in an empty one.
+    if (made) rmSync(made, { recursive: true, force: true });
     else for (const f of readdirSync(location)) rmSync(join(location, f), { recursive: true, force: true });
     if (e instanceof UserError) throw e;
     throw new UserError(`create: ${gitMessage(e)}; nothing was kept`);

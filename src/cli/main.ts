@@ -62,22 +62,50 @@ async function main(argv: string[]): Promise<number> {
   return (await load()).run(rest);
 }
 
+/** A system error (ENOSPC, EACCES, EROFS, …) in one line: what po could not do, to which file, and why. */
+function systemLine(e: NodeJS.ErrnoException): string | undefined {
+  if (typeof e?.code !== "string" || !/^E[A-Z]+$/.test(e.code)) return undefined;
+  const what = e.syscall ? `${e.syscall}${e.path ? ` ${e.path}` : ""}` : "a file operation";
+  const why = (e.message.split(/: /).slice(1).join(": ") || e.message).replace(/, [a-z]+ '.*'$/, "");
+  return `${what} failed: ${why}; nothing after that point was done (check the disk, the path and its permissions)`;
+}
+
 function fail(e: unknown, json: boolean): number {
   // Scripts reading --json output get the error as data too; the operator's line stays on stderr.
   if (json && e instanceof UserError)
     process.stdout.write(`${JSON.stringify({ ok: false, error: e.message, problems: e.problems }, null, 2)}\n`);
+  const system = systemLine(e as NodeJS.ErrnoException);
   if (e instanceof UserError) process.stderr.write(e.problems.length ? `${e.message}\n` : `po: ${e.message}\n`);
   else if (process.env.PO_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+  else if (system) process.stderr.write(`po: ${system}\n`);
   else process.stderr.write(`po: internal error: ${(e as Error)?.message ?? String(e)} (PO_DEBUG=1 shows the stack)\n`);
   return 1;
 }
+
+// A reader that stops reading (po list | head -1) closes our pipe: po then writes nothing more and
+// finishes what it is doing (an apply completes its running actions, journals and releases its
+// lock), instead of dying on EPIPE halfway.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 
 // po never waits on a prompt it cannot answer: a git that needs a password or a new SSH host key
 // fails at once instead (git and ssh inherit this environment).
 process.env.GIT_TERMINAL_PROMPT = "0";
 process.env.GIT_SSH_COMMAND ??= "ssh -o BatchMode=yes";
 
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (e) => (process.exitCode = fail(e, process.argv.includes("--json"))),
+function currentFolder(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
+}
+
+const start = currentFolder()
+  ? main(process.argv.slice(2))
+  : Promise.reject(new UserError("the current folder no longer exists; cd to a folder that exists and run po again"));
+// po exits once its summary is out: a process it started and left running (a harness's daemon, a
+// git hook's child) may hold a pipe or a timer, and must not keep po itself alive.
+start.then(
+  (code) => process.exit(code),
+  (e) => process.exit(fail(e, process.argv.includes("--json"))),
 );

@@ -1,5 +1,7 @@
 // po plan: what apply would change, and nothing else. Reads only.
-import { writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { UserError } from "../common/problems.js";
 import { many, parseVerb, COMMON_HELP } from "./args.js";
 import { makePlan } from "./make-plan.js";
 import { printJson, useColor } from "./output.js";
@@ -21,6 +23,13 @@ Options:
   --offline            resolve refs from local repositories only (no ls-remote of harness URLs)
 ${COMMON_HELP}`;
 
+function savePlan(file: string, text: string): void {
+  const folder = dirname(resolve(file));
+  if (!existsSync(folder) || !statSync(folder).isDirectory())
+    throw new UserError(`plan: cannot save the plan to ${file}: the folder ${folder} does not exist; create it first`);
+  writeFileSync(file, text, { mode: 0o600 });
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseVerb(
     "plan",
@@ -39,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     targets: many(args.values.target),
     offline: Boolean(args.values.offline),
   });
-  if (args.values.out) writeFileSync(String(args.values.out), JSON.stringify(plan, null, 2) + "\n");
+  if (args.values.out) savePlan(String(args.values.out), JSON.stringify(plan, null, 2) + "\n");
   if (args.values.json) printJson(plan);
   else {
     process.stdout.write(planText(plan, fleet.projects, useColor()));

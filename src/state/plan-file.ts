@@ -1,6 +1,6 @@
 // The plan as data (DESIGN.md's po-plan/1), its fingerprint of the observed world, and the
 // staleness check of a saved plan.
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ACTION_ORDER, type Action, type ActualProject, type PlanError } from "../../reconcile/model.js";
 import { UserError } from "../common/problems.js";
@@ -33,15 +33,23 @@ export function fingerprint(fleetSha: string, targets: string[], observed: Recor
   return sha256(JSON.stringify({ fleet: fleetSha, targets: [...targets].sort(), observed }));
 }
 
+/**
+ * The plan's id is a hash of everything else in it (its creation time included, so that two plans
+ * of one world differ): an edited id, or an id copied onto other content, is detected as an edit.
+ */
+export function planId(plan: Omit<SavedPlan, "id">): string {
+  const { format, fingerprint: fp, fleet, created, targets, actions, errors, observed } = plan;
+  return sha256(JSON.stringify({ format, fp, fleet, created, targets, actions, errors, observed })).slice(0, 32);
+}
+
 export function newPlan(
   fleet: SavedPlan["fleet"],
   targets: string[],
   body: { actions: Action[]; errors: PlanError[] },
   observed: Record<string, ActualProject>,
 ): SavedPlan {
-  return {
+  const rest = {
     format: PLAN_FORMAT,
-    id: randomUUID(),
     fingerprint: fingerprint(fleet.sha256, targets, observed),
     fleet,
     created: new Date().toISOString(),
@@ -49,7 +57,8 @@ export function newPlan(
     actions: body.actions,
     errors: body.errors,
     observed,
-  };
+  } as const;
+  return { ...rest, id: planId(rest) };
 }
 
 const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
@@ -70,6 +79,7 @@ function planProblem(plan: Partial<SavedPlan> | null): string | undefined {
     return "its actions are not a list of actions";
   if (!Array.isArray(plan.errors) || typeof plan.observed !== "object" || plan.observed === null)
     return "its errors or observed state are missing";
+  if (planId(plan as SavedPlan) !== plan.id) return "its id does not match its content (was the file edited?)";
   return undefined;
 }
 
