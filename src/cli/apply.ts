@@ -4,10 +4,10 @@ import { resolve } from "node:path";
 import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
-import type { InventoryEntry } from "../../reconcile/model.js";
 import { many, parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { effects } from "../act/effects.js";
 import { makePlan, type Planned } from "./make-plan.js";
+import { nextInventory, type InventoryInput } from "../state/inventory.js";
 import { paint, printJson, useColor } from "./output.js";
 import { observedChanges, readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
@@ -70,16 +70,9 @@ function checkSaved(saved: SavedPlan, fresh: SavedPlan, applied: Set<string>, fi
     );
 }
 
-function nextInventory(planned: Planned, results: ActionResult[], previous: InventoryEntry[]): InventoryEntry[] {
-  const current = planned.fleet.projects.map((p) => ({ name: p.name, location: p.location, harness: p.harness }));
-  const names = new Set(current.map((e) => e.name));
-  // A removed project stays known until a stop of it succeeded, or nothing of it was live.
-  const stillRunning = new Set(
-    results.filter((r) => r.action.removed && r.outcome !== "ok").map((r) => r.action.project),
-  );
-  const removedNames = new Set(planned.removed.map((e) => e.name));
-  const kept = previous.filter((e) => !names.has(e.name) && (stillRunning.has(e.name) || !removedNames.has(e.name)));
-  return [...current, ...kept];
+function inventoryInput(planned: Planned, after: Planned, results: ActionResult[]): InventoryInput {
+  const failed = results.filter((r) => r.action.removed && r.outcome !== "ok").map((r) => r.action.project);
+  return { projects: planned.fleet.projects, after: after.observation.actual, removed: planned.removed, failed };
 }
 
 function line(r: ActionResult, color: boolean): string {
@@ -89,9 +82,11 @@ function line(r: ActionResult, color: boolean): string {
       : r.outcome === "failed"
         ? paint("FAILED", "red", color)
         : paint("skipped", "yellow", color);
+  const what = r.action.session !== undefined ? `stop orphan session ${r.action.session}` : r.action.kind;
   return (
-    `${r.action.project}: ${r.action.kind} ${mark} ` +
-    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}`
+    `${r.action.project}: ${what} ${mark} ` +
+    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}` +
+    (r.then ? `; planned again: ${r.then.length ? r.then.join(", ") : "nothing more to do"}` : "")
   );
 }
 
@@ -195,13 +190,25 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
   // Recorded before anything acts, so that not even an interrupted or killed apply can be replayed.
   if (opts.saved || plan.actions.length) recordApplied(planned.state, plan.id);
   if (!plan.actions.length) {
+    writeInventory(planned.state, nextInventory(inventoryInput(planned, planned, []), readInventory(planned.state)));
     if (opts.json) printJson({ plan, results: [], converged: plan.errors.length === 0 });
     return plan.errors.length ? 1 : 0;
   }
   journal(planned.state, { plan: plan.id, event: "apply-start", pid: process.pid, actions: plan.actions.length });
   const results = await execute(opts, planned, plan, lock, interrupt);
-  writeInventory(planned.state, nextInventory(planned, results, readInventory(planned.state)));
-  return report(opts, planned, plan, results, interrupt.soft.aborted);
+  const after = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline }).catch(
+    (e: Error) => e,
+  );
+  // The inventory is written even when observing again fails: a removed project must stay known.
+  writeInventory(
+    planned.state,
+    nextInventory(
+      inventoryInput(planned, after instanceof Error ? planned : after, results),
+      readInventory(planned.state),
+    ),
+  );
+  if (after instanceof Error) throw after;
+  return report(opts, after, planned, plan, results, interrupt.soft.aborted);
 }
 
 async function execute(
@@ -214,6 +221,12 @@ async function execute(
   const color = useColor();
   const ports = effects(planned.fleet.projects, planned.removed, plan.actions, {
     offline: opts.offline,
+    sessions: new Map(
+      [...planned.observation.actual.values(), ...planned.observation.removed.values()].map((a) => [
+        a.name,
+        a.sessions,
+      ]),
+    ),
     signal: interrupt.hard,
     track: (c, running) => lock.track(c, running),
   });
@@ -239,12 +252,12 @@ async function execute(
 /** Observes the fleet again, says whether it converged, journals the apply's outcome; the exit code. */
 async function report(
   opts: Options,
+  after: Planned,
   planned: Planned,
   plan: SavedPlan,
   results: ActionResult[],
   interrupted: boolean,
 ): Promise<number> {
-  const after = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline });
   const count = (o: ActionResult["outcome"]) => results.filter((r) => r.outcome === o).length;
   const [ok, failed, skipped] = [count("ok"), count("failed"), count("skipped")];
   const converged = after.plan.actions.length === 0 && after.plan.errors.length === 0;
