@@ -170,38 +170,33 @@ function restoreFile(file: string, bytes: Buffer | undefined): void {
 }
 
 async function rollback(p: DesiredProject, sub: string, before: Before, dirs: [string, string]): Promise<string> {
-  const steps: [string, () => Promise<unknown>][] = [
+  const steps: (() => Promise<string | undefined>)[] = [
     // Only the commit this pin made is taken back, and only if HEAD is still on it (compare-and-swap).
-    [
-      `HEAD back on ${before.head.slice(0, 7)}`,
-      async () => {
-        const head = (await gitRaw(p.location, ["rev-parse", "HEAD"])).trim();
-        if (head !== before.head)
-          await gitRaw(p.location, ["update-ref", "-m", "po: undo a failed pin", "HEAD", before.head, head]);
-      },
-    ],
-    [
-      `${p.harness.path} back on ${before.subBranch || before.checkedOut.slice(0, 7)}`,
-      async () => {
-        await gitRaw(sub, [
-          "checkout",
-          "--quiet",
-          ...(before.subBranch ? [before.subBranch] : ["--detach", before.checkedOut]),
-        ]);
-        await updateNested(sub);
-        restoreFile(join(dirs[1], "index"), before.subIndex);
-      },
-    ],
-    ["index restored", async () => restoreFile(join(dirs[0], "index"), before.index)],
+    async () => {
+      const head = (await gitRaw(p.location, ["rev-parse", "HEAD"])).trim();
+      if (head === before.head) return undefined;
+      await gitRaw(p.location, ["update-ref", "-m", "po: undo a failed pin", "HEAD", before.head, head]);
+      return `commit ${head.slice(0, 7)} taken back, HEAD on ${before.head.slice(0, 7)}`;
+    },
+    async () => {
+      restoreFile(join(dirs[0], "index"), before.index);
+      return "gitlink unstaged";
+    },
+    async () => {
+      const back = before.subBranch ? [before.subBranch] : ["--detach", before.checkedOut];
+      await gitRaw(sub, ["checkout", "--quiet", ...back]);
+      await updateNested(sub);
+      restoreFile(join(dirs[1], "index"), before.subIndex);
+      return `${p.harness.path} back on ${before.subBranch || before.checkedOut.slice(0, 7)}`;
+    },
   ];
   const done: string[] = [];
-  for (const [what, step] of steps)
-    done.push(
-      await step().then(
-        () => what,
-        (e) => `ROLLBACK FAILED: ${gitMessage(e)}`,
-      ),
+  for (const step of steps) {
+    const what = await step().catch(
+      (e) => `ROLLBACK FAILED: ${e instanceof Error && "code" in e ? e.message : gitMessage(e)}`,
     );
+    if (what) done.push(what);
+  }
   return done.join(", ");
 }
 

@@ -38,7 +38,7 @@ export function gitDirOf(workTree: string): string | undefined {
  * rebase, or on a detached HEAD, would land where the operator does not expect it.
  */
 function repoBlocked(has: (name: string) => boolean, head: string | undefined, gitDir: string): string | undefined {
-  const busy = (what: string, how: string) => `${what} is in progress (${how}); finish or abort it first`;
+  const busy = (what: string, how: string) => `${what} is in progress; finish or abort it first (${how})`;
   if (has("MERGE_HEAD")) return busy("a merge", "git merge --continue or --abort");
   // git am and git rebase (apply backend) share rebase-apply/; am marks it with an "applying" file.
   if (has("rebase-apply") && existsSync(join(gitDir, "rebase-apply", "applying")))
