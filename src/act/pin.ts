@@ -80,7 +80,8 @@ export async function checkPinnable(p: DesiredProject, action: Action): Promise<
     throw new Error(`${p.location} or its ${p.harness.path}/ is no longer a git repository; plan again`);
   // Checked again right before acting: the plan may be minutes old.
   const blocked = blockedOf(undefined, gitDir);
-  if (blocked) throw refuse(blocked);
+  if (blocked)
+    throw new Error(`cannot commit a new pin of ${p.harness.path} in ${p.location}: ${blocked} (nothing was changed)`);
   const subBlocked = blockedOf(undefined, subGitDir, true);
   if (subBlocked) throw refuse(`in ${p.harness.path}, ${subBlocked}`);
   await indexLockFree(gitDir, p.location);

@@ -38,16 +38,15 @@ export function gitDirOf(workTree: string): string | undefined {
  * rebase, or on a detached HEAD, would land where the operator does not expect it.
  */
 function repoBlocked(has: (name: string) => boolean, head: string | undefined, gitDir: string): string | undefined {
-  const busy = (what: string, how: string) => `${what} is in progress; finish or abort it first (${how})`;
-  if (has("MERGE_HEAD")) return busy("a merge", "git merge --continue or --abort");
+  const busy = (what: string) => `${what} is in progress; finish or abort it first`;
+  if (has("MERGE_HEAD")) return busy("a merge");
   // git am and git rebase (apply backend) share rebase-apply/; am marks it with an "applying" file.
-  if (has("rebase-apply") && existsSync(join(gitDir, "rebase-apply", "applying")))
-    return busy("git am", "git am --continue or --abort");
-  if (has("rebase-merge") || has("rebase-apply")) return busy("a rebase", "git rebase --continue or --abort");
-  if (has("CHERRY_PICK_HEAD")) return busy("a cherry-pick", "git cherry-pick --continue or --abort");
-  if (has("REVERT_HEAD")) return busy("a revert", "git revert --continue or --abort");
-  if (has("sequencer")) return busy("a cherry-pick or revert of several commits", "--continue or --abort");
-  if (has("BISECT_LOG") || has("BISECT_START")) return busy("a bisect", "git bisect reset");
+  if (has("rebase-apply") && existsSync(join(gitDir, "rebase-apply", "applying"))) return busy("git am");
+  if (has("rebase-merge") || has("rebase-apply")) return busy("a rebase");
+  if (has("CHERRY_PICK_HEAD")) return busy("a cherry-pick");
+  if (has("REVERT_HEAD")) return busy("a revert");
+  if (has("sequencer")) return busy("a cherry-pick or revert of several commits");
+  if (has("BISECT_LOG") || has("BISECT_START")) return busy("a bisect");
   if (head !== undefined && !head.startsWith("ref: ")) return "HEAD is detached; check out a branch first";
   return undefined;
 }
