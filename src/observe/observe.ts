@@ -119,7 +119,7 @@ function sessionsPart(
   return { sessions, live: sessions.filter((s) => live.has(s)), ...(orphans.length ? { orphans } : {}) };
 }
 
-/** A symlink at the harness path: git does not take it as a submodule, and acting through it moves another repository. */
+/** A symlink at the harness path: git does not take it as a submodule; acting through it moves another repository. */
 function symlinked(location: string, path: string): string | undefined {
   const sub = join(location, path);
   if (!lstatSync(sub, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;

@@ -86,7 +86,8 @@ function locationProblems(
         problem(
           p.name,
           "location",
-          `same location as project '${other}' (${p.location}${via}): one repository; each project needs its own folder`,
+          `same location as project '${other}' (${p.location}${via}): one repository; ` +
+            "each project needs its own folder",
         ),
       );
     else owner.set(real, p.name);
