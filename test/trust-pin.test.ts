@@ -254,3 +254,25 @@ describe("SHA-256 repositories", () => {
     assert.equal(w.git(dir, "status", "--porcelain"), "");
   });
 });
+
+describe("an annotated tag's object id as ref never lands in a gitlink", () => {
+  let w: World;
+  let dir: string;
+  before(() => {
+    w = makeWorld();
+    dir = makeProject(w, "tagid", "v0.2.0");
+    // v0.1.0 is an annotated tag: its own object id is not a commit.
+    writeFleetOf(w, { tagid: { ref: rev(w, w.harnessUrl, "v0.1.0"), enabled: false } });
+  });
+  after(() => dispose(w));
+
+  it("the gitlink becomes the peeled commit, or nothing changes at all", () => {
+    const was = bytes(w, dir);
+    const peeled = rev(w, w.harnessUrl, "v0.1.0^{commit}");
+    const r = w.po(["apply", "--yes"]);
+    const pin = w.git(dir, "ls-tree", "HEAD", "--", "engine");
+    assert.doesNotMatch(pin, new RegExp(rev(w, w.harnessUrl, "v0.1.0")), "never the tag object");
+    if (r.code === 0) assert.match(pin, new RegExp(`160000 commit ${peeled}\tengine`));
+    else assert.deepEqual(bytes(w, dir), was, r.stdout + r.stderr);
+  });
+});

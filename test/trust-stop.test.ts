@@ -154,3 +154,25 @@ describe("a failed start leaves nothing running", () => {
     assert.match(end?.error ?? "", /harness down was run/);
   });
 });
+
+describe("an emergency po stop NAME always works", () => {
+  let w: World;
+  let dir: string;
+  before(() => {
+    w = makeWorld();
+    dir = makeProject(w, "em", "v0.1.0", ["a", "b"]);
+    writeFleetOf(w, { em: { ref: "v0.1.0" } });
+    assert.equal(w.po(["apply", "--yes"]).code, 0);
+    // Everything but the sessions is broken: agents.toml, and a ref that resolves nowhere.
+    writeFileSync(join(dir, "agents.toml"), "not toml at all [");
+    writeFleetOf(w, { em: { ref: "no-such-ref" } });
+  });
+  after(() => dispose(w));
+
+  it("stops the recorded sessions with agents.toml broken and the ref unknown", () => {
+    assert.deepEqual(w.sessions(), ["em-a", "em-b"]);
+    const r = w.po(["stop", "em", "--yes"]);
+    assert.match(r.stdout, /em: stop ok/, r.stdout + r.stderr);
+    assert.deepEqual(w.sessions(), []);
+  });
+});
