@@ -20,6 +20,8 @@ export interface ActionResult {
   outcome: "ok" | "failed" | "skipped";
   error?: string;
   ms: number;
+  /** clone: the actions planned again for the cloned project, which run next */
+  then?: string[];
 }
 
 export interface ApplyOptions {
@@ -84,10 +86,15 @@ async function runStep(
   try {
     const fresh = await ports.replan(action.project);
     // Only this project's follow-ups; a second clone would fail on the now existing location.
-    return { result: done("ok"), rest: fresh.filter((a) => a.project === action.project && a.kind !== "clone") };
+    const next = fresh.filter((a) => a.project === action.project && a.kind !== "clone");
+    return { result: { ...done("ok"), then: next.map(describeFollowUp) }, rest: next };
   } catch (e) {
     return { result: done("failed", `cloned, but planning it again failed: ${messageOf(e)}`), rest };
   }
+}
+
+function describeFollowUp(a: Action): string {
+  return a.session !== undefined ? `stop orphan session ${a.session}` : a.kind;
 }
 
 function report(opts: ApplyOptions, r: ActionResult): ActionResult {

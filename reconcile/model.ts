@@ -33,6 +33,8 @@ export interface InventoryEntry {
   name: string;
   location: string;
   harness: HarnessSpec;
+  /** the tmux session names of its agents at that apply: what stop falls back on, and how orphans are known */
+  sessions?: string[];
 }
 
 export interface ActualProject {
@@ -53,6 +55,12 @@ export interface ActualProject {
   resolveError?: string;
   /** local changes or untracked files inside the submodule, described; undefined when clean */
   dirty?: string;
+  /** why po must not touch the submodule at all (e.g. it is a symlink to a checkout elsewhere) */
+  harnessBlocked?: string;
+  /** the submodule's HEAD when no branch or tag reaches it and HEAD does not pin it: checking out away loses it */
+  unreachable?: string;
+  /** nested submodules of the harness that are not on the commits it records, described */
+  nestedStale?: string;
   /** agent names (keys of [agents] in the project's agents.toml) */
   agents: string[];
   /** why the agents could not be read (e.g. malformed agents.toml) */
@@ -61,6 +69,8 @@ export interface ActualProject {
   sessions: string[];
   /** those of `sessions` that are live */
   live: string[];
+  /** live sessions the inventory records for this project whose agents left its agents.toml */
+  orphans?: string[];
 }
 
 export type ActionKind = "clone" | "init" | "stop" | "pin" | "start";
@@ -83,6 +93,8 @@ export interface Action {
   restart?: boolean;
   /** stop: the project left fleet.toml; act with the inventory's harness */
   removed?: boolean;
+  /** stop: only this orphan session (its agent left agents.toml) */
+  session?: string;
 }
 
 export interface PlanError {

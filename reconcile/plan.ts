@@ -34,11 +34,30 @@ export function planFleet(
 
 /** Plan one project. The executor also calls this (through its replan port) on a freshly cloned project. */
 export function planProject(d: DesiredProject, a: ActualProject): PlanBody {
-  if (!a.exists) return planMissing(d);
+  const orphans = orphanStops(d.name, a);
+  // A clone is planned again once it is there; a folder that is just gone still has sessions to stop.
+  if (!a.exists) return d.url ? planMissing(d) : withStops(planMissing(d), stopsOnly(d, a, orphans));
   const problems = blockers(d, a);
-  // Errors are per project: a project we cannot reason about gets no actions, the others still plan.
-  if (problems.length > 0) return fail(d.name, problems);
-  return { actions: sortActions(converge(d, a)), errors: [] };
+  // Errors are per project: a project we cannot reason about gets no pin or start, the others still plan.
+  // Stopping needs nothing but the sessions, so a disabled project's and orphans' stops are planned anyway.
+  if (problems.length > 0) return withStops(fail(d.name, problems), stopsOnly(d, a, orphans));
+  return { actions: sortActions([...converge(d, a), ...orphans]), errors: [] };
+}
+
+function stopsOnly(d: DesiredProject, a: ActualProject, orphans: Action[]): Action[] {
+  return d.enabled ? orphans : [...disabledSessions(d, a), ...orphans];
+}
+
+function withStops(body: PlanBody, stops: Action[]): PlanBody {
+  return { actions: sortActions([...body.actions, ...stops]), errors: body.errors };
+}
+
+/** Live sessions that po recorded for this project and whose agents left its agents.toml: each stopped alone. */
+function orphanStops(project: string, a: ActualProject): Action[] {
+  return (a.orphans ?? []).map((session) => ({
+    ...act(project, "stop", `its agent left agents.toml; session ${session} is live`),
+    session,
+  }));
 }
 
 export function summarize(plan: PlanBody): PlanSummary {
@@ -56,9 +75,8 @@ function planMissing(d: DesiredProject): PlanBody {
       `create it (po create) or add url`;
     return fail(d.name, [msg]);
   }
-  const actions = [act(d.name, "clone", `location ${d.location} does not exist; clone ${d.url}`)];
-  if (d.enabled) actions.push(act(d.name, "start", "enabled; start its agents after cloning"));
-  return { actions, errors: [] };
+  // What follows the clone (init, pin, start) is decided on what the clone contains; the plan line says so.
+  return { actions: [act(d.name, "clone", `location ${d.location} does not exist; clone ${d.url}`)], errors: [] };
 }
 
 /** Everything that stops us from planning a project that exists, each as a message for the operator. */
@@ -71,6 +89,7 @@ function blockers(d: DesiredProject, a: ActualProject): string[] {
       `there is no submodule at ${path} in ${d.location}; add it with \`git submodule add ${d.harness.url} ${path}\``,
     );
   }
+  if (a.harnessBlocked !== undefined) out.push(a.harnessBlocked);
   if (a.agentsError !== undefined) out.push(`cannot read its agents: ${a.agentsError}`);
   if (a.resolved === undefined) {
     out.push(a.resolveError ?? `cannot resolve ref '${d.ref}' of harness ${d.harness.name}`);
@@ -81,6 +100,19 @@ function blockers(d: DesiredProject, a: ActualProject): string[] {
   }
   if (pinNeeded(a) && a.repoBlocked !== undefined) {
     out.push(`cannot commit a new pin of ${path}: ${a.repoBlocked}`);
+  }
+  if (pinNeeded(a) && a.unreachable !== undefined) {
+    out.push(
+      `${path} has commit ${short(a.unreachable)} checked out that no branch or tag reaches; checking out ` +
+        `another commit would lose it: put a branch on it (git -C ${path} branch NAME), then plan again`,
+    );
+  }
+  // A pin brings nested submodules along; without one, stale ones must not pass for converged.
+  if (!pinNeeded(a) && a.nestedStale !== undefined) {
+    out.push(
+      `nested submodules of ${path} are not on the commits it records (${a.nestedStale}); ` +
+        `run git -C ${path} submodule update --init --recursive, then plan again`,
+    );
   }
   return out;
 }

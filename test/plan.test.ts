@@ -85,12 +85,12 @@ const EXPECTED: Record<string, string[]> = {
   "disabled degraded wrong present": ["stop", "pin"],
   "disabled stopped right present": [],
   "disabled stopped wrong present": ["pin"],
-  "enabled running right missing": ["clone", "start"],
-  "enabled running wrong missing": ["clone", "start"],
-  "enabled degraded right missing": ["clone", "start"],
-  "enabled degraded wrong missing": ["clone", "start"],
-  "enabled stopped right missing": ["clone", "start"],
-  "enabled stopped wrong missing": ["clone", "start"],
+  "enabled running right missing": ["clone"],
+  "enabled running wrong missing": ["clone"],
+  "enabled degraded right missing": ["clone"],
+  "enabled degraded wrong missing": ["clone"],
+  "enabled stopped right missing": ["clone"],
+  "enabled stopped wrong missing": ["clone"],
   "disabled running right missing": ["clone"],
   "disabled running wrong missing": ["clone"],
   "disabled degraded right missing": ["clone"],
@@ -170,7 +170,10 @@ test("a location that is not a git repository is an error", () => {
 });
 
 test("a repository without a gitlink at the harness path says how to add the submodule", () => {
-  const body = one(desired("p", { enabled: false }), actual("p", { pinned: undefined, checkedOut: undefined }));
+  const body = one(
+    desired("p", { enabled: false }),
+    actual("p", { pinned: undefined, checkedOut: undefined, live: [] }),
+  );
   assert.deepEqual(body.actions, []);
   assert.equal(body.errors.length, 1);
   assert.match(body.errors[0]!.message, /no submodule at engine/);
@@ -333,7 +336,7 @@ test("actions and errors come out sorted by project name, actions in ACTION_ORDE
   const body = plan(ds, as, inv, [actual("beta")]);
   assert.deepEqual(
     body.actions.map((a) => `${a.project} ${a.kind}`),
-    ["alpha clone", "alpha start", "beta stop", "mid init", "mid stop", "mid pin", "mid start", "zeta start"],
+    ["alpha clone", "beta stop", "mid init", "mid stop", "mid pin", "mid start", "zeta start"],
   );
   assert.deepEqual(
     body.errors.map((e) => e.project),
@@ -361,5 +364,5 @@ test("summarize counts actions per kind and errors", () => {
     [desired("a"), desired("b", { url: "u" }), desired("c")],
     [actual("a", { pinned: OLD }), actual("b", missing), actual("c", { isRepo: false })],
   );
-  assert.deepEqual(summarize(body), { clone: 1, init: 0, stop: 1, pin: 1, start: 2, errors: 1 });
+  assert.deepEqual(summarize(body), { clone: 1, init: 0, stop: 1, pin: 1, start: 1, errors: 1 });
 });

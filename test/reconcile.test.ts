@@ -170,7 +170,7 @@ describe("clone, heal, branch refs and removed projects", () => {
     const origin = makeProject(w, "origin-repo", "v0.1.0");
     add("cloned", { ref: "v0.2.0", url: origin });
     const { plan } = planJson(w);
-    assert.deepEqual(kinds(plan), { cloned: ["clone", "start"] });
+    assert.deepEqual(kinds(plan), { cloned: ["clone"] });
     const r = w.po(["apply", "--yes"]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(

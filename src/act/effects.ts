@@ -1,6 +1,6 @@
 // The executor's port: each action kind performed against git, the harness and tmux.
 import { dirname } from "node:path";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import type { Action, DesiredProject, InventoryEntry } from "../../reconcile/model.js";
 import type { ApplyPorts } from "../../reconcile/apply.js";
 import { planProject } from "../../reconcile/plan.js";
@@ -10,48 +10,80 @@ import { runHarness, waitForSessions, type HarnessRunOptions } from "./harness.j
 import { observeProject } from "../observe/observe.js";
 import { checkPinnable, pin } from "./pin.js";
 import { resolver } from "../observe/resolve-ref.js";
-import { listSessions, sessionName } from "../adapters/tmux.js";
+import { killSession, listSessions, sessionName } from "../adapters/tmux.js";
+import { pollUntil } from "../common/poll.js";
 
 type Target = Pick<DesiredProject, "name" | "location" | "harness">;
 
 async function expectedSessions(p: Target): Promise<string[]> {
-  const { config } = await loadAgents(p.location);
+  const { config } = await loadAgents(p.location).catch(() => ({ config: undefined }));
   return (config?.agents ?? []).map((a) => sessionName(p.location, a.name, p.harness.session));
 }
 
+/** A failed start is undone with the harness `down`, so no session or harness process lingers. */
 async function start(p: Target, run: HarnessRunOptions): Promise<void> {
-  await runHarness(p.harness, "up", p.location, run);
-  const want = await expectedSessions(p);
-  await waitForSessions(
-    (live) => want.every((s) => live.has(s)),
-    p.harness.timeoutMs,
-    `harness up finished but not every session of ${p.name} came up (${want.join(", ")})`,
-  );
+  try {
+    await runHarness(p.harness, "up", p.location, run);
+    const want = await expectedSessions(p);
+    await waitForSessions(
+      (live) => want.every((s) => live.has(s)),
+      p.harness.timeoutMs,
+      `harness up finished but not every session of ${p.name} came up (${want.join(", ")})`,
+    );
+  } catch (e) {
+    const undo = await runHarness(p.harness, "down", p.location, run).then(
+      () => "harness down was run, so nothing of it is left running",
+      (e2: Error) => `harness down failed too: ${e2.message}`,
+    );
+    throw new Error(`${(e as Error).message}; ${undo}`);
+  }
 }
 
-async function stop(p: Target, run: HarnessRunOptions): Promise<void> {
-  await runHarness(p.harness, "down", p.location, run);
-  const want = await expectedSessions(p);
-  await waitForSessions(
-    (live) => !want.some((s) => live.has(s)),
-    p.harness.timeoutMs,
-    `harness down finished but sessions of ${p.name} are still live`,
-  );
+/**
+ * Stopping needs nothing but the sessions: the harness `down` where the project still is, then
+ * every session po knows of it (its agents.toml, else what the inventory recorded) that is still
+ * live is killed by name, e.g. when agents.toml is broken or the folder was moved away.
+ */
+async function stop(p: Target, known: string[], run: HarnessRunOptions): Promise<void> {
+  const down = existsSync(p.location)
+    ? await runHarness(p.harness, "down", p.location, run).then(
+        () => undefined,
+        (e: Error) => e.message,
+      )
+    : `${p.location} no longer exists`;
+  const want = [...new Set([...(await expectedSessions(p)), ...known])];
+  const gone = (live: Set<string>) => !want.some((s) => live.has(s));
+  if (down === undefined && (await pollUntil(async () => gone(await listSessions()), p.harness.timeoutMs))) return;
+  const left = [...(await listSessions())].filter((s) => want.includes(s));
+  for (const s of left) await killSession(s);
+  if (down !== undefined)
+    process.stderr.write(
+      `po: warning: ${p.name}: ${down}; stopped its sessions by name: ${left.join(", ") || "none"}\n`,
+    );
+  await waitForSessions(gone, p.harness.timeoutMs, `sessions of ${p.name} are still live after stopping`);
 }
 
+/** One orphan session (its agent left agents.toml): exactly that session, nothing else. */
+async function stopOrphan(session: string): Promise<void> {
+  await killSession(session);
+  await waitForSessions((live) => !live.has(session), 10_000, `session ${session} is still live after kill-session`);
+}
+
+/**
+ * A plain clone: the project's submodules are not fetched here. Apply plans the project again, and
+ * the `init` that follows fetches the harness submodule alone (the only one allowed a file url).
+ */
 async function clone(p: DesiredProject): Promise<void> {
   mkdirSync(dirname(p.location), { recursive: true });
-  await gitRaw(
-    dirname(p.location),
-    ["clone", "--quiet", "--recurse-submodules", "--end-of-options", p.url!, p.location],
-    true,
-  ).catch((e) => {
+  await gitRaw(dirname(p.location), ["clone", "--quiet", "--end-of-options", p.url!, p.location]).catch((e) => {
     throw new Error(`git clone of ${p.url} into ${p.location} failed: ${gitMessage(e)}`);
   });
 }
 
+/** The harness submodule and its own nested submodules; file urls allowed for the harness only. */
 async function init(p: DesiredProject): Promise<void> {
-  await gitRaw(p.location, ["submodule", "update", "--init", "--quiet", "--", p.harness.path], true).catch((e) => {
+  const args = ["submodule", "update", "--init", "--recursive", "--quiet", "--", p.harness.path];
+  await gitRaw(p.location, args, true).catch((e) => {
     throw new Error(`git submodule update --init ${p.harness.path} in ${p.location} failed: ${gitMessage(e)}`);
   });
 }
@@ -84,6 +116,8 @@ export interface Effects extends ApplyPorts {
 
 export interface EffectsOptions extends HarnessRunOptions {
   offline: boolean;
+  /** the session names observed (or recorded) for each project when the plan was made */
+  sessions?: Map<string, string[]>;
 }
 
 export function effects(
@@ -99,17 +133,19 @@ export function effects(
   return {
     async run(action) {
       const p = byName.get(action.project);
-      if (action.removed || !p) return stop(gone.get(action.project)!, opts);
+      const known = opts.sessions?.get(action.project) ?? [];
+      if (action.session !== undefined) return stopOrphan(action.session);
+      if (action.removed || !p) return stop(gone.get(action.project)!, known, opts);
       switch (action.kind) {
         case "clone":
           return clone(p);
         case "init":
           return init(p);
         case "stop":
-          if (!action.restart || !pins.has(p.name)) return stop(p, opts);
+          if (!action.restart || !pins.has(p.name)) return stop(p, known, opts);
           // The stop before a pin happens only when the pin can go ahead: a refused pin leaves the agents running.
           await checkPinnable(p, pins.get(p.name)!);
-          await stop(p, opts);
+          await stop(p, known, opts);
           stoppedForPin.add(p.name);
           return;
         case "pin":

@@ -5,12 +5,12 @@
 // Every step is safe to repeat after a kill -9 at any point: a submodule already on the new commit,
 // or a gitlink already staged, is simply carried on from. Nothing here deletes, resets a branch or
 // force-checks-out: a checkout that would touch local changes is refused before it starts.
-import { existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { uptime } from "node:os";
 import { join } from "node:path";
 import type { Action, DesiredProject } from "../../reconcile/model.js";
 import { gitMessage, gitRaw } from "../adapters/git.js";
-import { blockedOf, gitDirOf } from "../observe/observe.js";
+import { blockedOf, gitDirOf, unreachableHead } from "../observe/observe.js";
 import { pollUntil } from "../common/poll.js";
 import { tagAt } from "../observe/resolve-ref.js";
 
@@ -70,6 +70,11 @@ async function indexLockFree(gitDir: string, where: string): Promise<void> {
 /** Everything a pin needs, checked without changing anything; throws one line saying what to do. */
 export async function checkPinnable(p: DesiredProject, action: Action): Promise<void> {
   const sub = join(p.location, p.harness.path);
+  const refuse = (why: string) =>
+    new Error(`cannot pin ${p.harness.path} in ${p.location}: ${why} (nothing was changed)`);
+  // A symlink is not a submodule: checking out through it would move another repository's HEAD.
+  if (lstatSync(sub, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw refuse(`${p.harness.path} is a symlink, not the submodule's own checkout; replace it with one`);
   const [gitDir, subGitDir] = [gitDirOf(p.location), gitDirOf(sub)];
   if (!gitDir || !subGitDir)
     throw new Error(`${p.location} or its ${p.harness.path}/ is no longer a git repository; plan again`);
@@ -77,15 +82,38 @@ export async function checkPinnable(p: DesiredProject, action: Action): Promise<
   const blocked = blockedOf(undefined, gitDir);
   if (blocked)
     throw new Error(`cannot commit a new pin of ${p.harness.path} in ${p.location}: ${blocked} (nothing was changed)`);
+  const subBlocked = blockedOf(undefined, subGitDir, true);
+  if (subBlocked) throw refuse(`in ${p.harness.path}, ${subBlocked}`);
   await indexLockFree(gitDir, p.location);
   await indexLockFree(subGitDir, sub);
   await ensureCommit(sub, p, action.to!);
+  const peeled = (await gitRaw(sub, ["rev-parse", "--verify", "--end-of-options", `${action.to}^{commit}`])).trim();
+  if (peeled !== action.to)
+    throw refuse(`${action.to} is not a commit id (it is a tag object of ${peeled}); plan again`);
   const status = await gitRaw(sub, ["status", "--porcelain", "--untracked-files=normal"]);
   if (status.trim())
-    throw new Error(
-      `${p.harness.path}/ in ${p.location} has local changes or untracked files ` +
-        `(${status.trim().split("\n").length}); commit or discard them, then apply again (nothing was changed)`,
+    throw refuse(
+      `${p.harness.path}/ has local changes or untracked files (${status.trim().split("\n").length}); ` +
+        `commit or discard them, then apply again`,
     );
+  await checkReachable(p, sub, action.to!, refuse);
+}
+
+/** Checking out away from a commit that no ref reaches (and no pin records) would orphan the operator's work. */
+async function checkReachable(
+  p: DesiredProject,
+  sub: string,
+  to: string,
+  refuse: (why: string) => Error,
+): Promise<void> {
+  const head = (await gitRaw(sub, ["rev-parse", "--verify", "HEAD"])).trim();
+  // The pin HEAD records, or the commit this pin goes to (a pin resumed after a kill), is not lost.
+  if ([await gitlinkIn(p.location, p.harness.path, "HEAD"), to].includes(head)) return;
+  if (!(await unreachableHead(sub, head))) return;
+  throw refuse(
+    `${p.harness.path} has commit ${head.slice(0, 12)} checked out that no branch or tag reaches; put a ` +
+      `branch on it (git -C ${p.harness.path} branch NAME), then apply again`,
+  );
 }
 
 export async function commitMessage(
@@ -103,66 +131,120 @@ export async function commitMessage(
   );
 }
 
-/** What a rollback restores: the submodule's checkout and the gitlink's index entry. */
+/** What a rollback restores, to the byte: the index, the branch HEAD is on, the submodule's checkout. */
 interface Before {
   head: string;
+  index: Buffer | undefined;
   checkedOut: string;
-  staged: string;
+  /** the branch the submodule had checked out, when it was not detached */
+  subBranch: string;
+  subIndex: Buffer | undefined;
 }
+
+const OID = "([0-9a-f]{40}(?:[0-9a-f]{24})?)";
 
 /** The gitlink at `path` in a tree (HEAD), or in the index when no tree is named; "" when none. */
 async function gitlinkIn(location: string, path: string, tree?: string): Promise<string> {
   const out = await gitRaw(location, tree ? ["ls-tree", tree, "--", path] : ["ls-files", "--stage", "--", path]);
-  return /\b160000 (?:commit )?([0-9a-f]{40})\b/.exec(out)?.[1] ?? "";
+  return new RegExp(`\\b160000 (?:commit )?${OID}\\b`).exec(out)?.[1] ?? "";
 }
 
-async function rollback(p: DesiredProject, sub: string, before: Before): Promise<string> {
-  const steps = [
-    gitRaw(
-      p.location,
-      before.staged
-        ? ["update-index", "--cacheinfo", `160000,${before.staged},${p.harness.path}`]
-        : ["update-index", "--force-remove", "--", p.harness.path],
-    ).then(() => "gitlink unstaged"),
-    gitRaw(sub, ["checkout", "--quiet", "--detach", before.checkedOut]).then(
-      () => `${p.harness.path} back on ${before.checkedOut.slice(0, 7)}`,
-    ),
+/** Why the commit at HEAD is not exactly the pin (one parent, `before`; one change, the gitlink to `to`). */
+async function notThePin(location: string, path: string, before: string, to: string): Promise<string | undefined> {
+  const parents = (await gitRaw(location, ["rev-list", "--parents", "-n", "1", "HEAD"])).trim().split(" ").slice(1);
+  if (parents.join(" ") !== before) return `its parents are ${parents.join(" ") || "none"}, not ${before}`;
+  const changes = (await gitRaw(location, ["diff-tree", "-r", "--no-commit-id", "--no-renames", before, "HEAD"]))
+    .split("\n")
+    .filter(Boolean);
+  const one = new RegExp(`^:160000 160000 [0-9a-f]+ ${to} M\t${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  if (changes.length !== 1 || !one.test(changes[0]))
+    return `it records ${changes.length} change(s) instead of the one gitlink ${path} → ${to.slice(0, 12)}`;
+  return undefined;
+}
+
+/** The file's bytes written back through git's own lock protocol (index.lock, then rename). */
+function restoreFile(file: string, bytes: Buffer | undefined): void {
+  if (bytes === undefined) return;
+  const lock = `${file}.lock`;
+  writeFileSync(lock, bytes, { flag: "wx" });
+  renameSync(lock, file);
+}
+
+async function rollback(p: DesiredProject, sub: string, before: Before, dirs: [string, string]): Promise<string> {
+  const steps: (() => Promise<string | undefined>)[] = [
+    // Only the commit this pin made is taken back, and only if HEAD is still on it (compare-and-swap).
+    async () => {
+      const head = (await gitRaw(p.location, ["rev-parse", "HEAD"])).trim();
+      if (head === before.head) return undefined;
+      await gitRaw(p.location, ["update-ref", "-m", "po: undo a failed pin", "HEAD", before.head, head]);
+      return `commit ${head.slice(0, 7)} taken back, HEAD on ${before.head.slice(0, 7)}`;
+    },
+    async () => {
+      restoreFile(join(dirs[0], "index"), before.index);
+      return "gitlink unstaged";
+    },
+    async () => {
+      const back = before.subBranch ? [before.subBranch] : ["--detach", before.checkedOut];
+      await gitRaw(sub, ["checkout", "--quiet", ...back]);
+      await updateNested(sub);
+      restoreFile(join(dirs[1], "index"), before.subIndex);
+      return `${p.harness.path} back on ${before.subBranch || before.checkedOut.slice(0, 7)}`;
+    },
   ];
-  const done = await Promise.all(steps.map((s) => s.catch((e) => `ROLLBACK FAILED: ${gitMessage(e)}`)));
+  const done: string[] = [];
+  for (const step of steps) {
+    const what = await step().catch(
+      (e) => `ROLLBACK FAILED: ${e instanceof Error && "code" in e ? e.message : gitMessage(e)}`,
+    );
+    if (what) done.push(what);
+  }
   return done.join(", ");
 }
+
+/** The harness's own nested submodules follow its checkout (file urls allowed: they are the harness's). */
+async function updateNested(sub: string): Promise<void> {
+  if (existsSync(join(sub, ".gitmodules")))
+    await gitRaw(sub, ["submodule", "update", "--init", "--recursive", "--quiet"], true);
+}
+
+const readBytes = (file: string) => (existsSync(file) ? readFileSync(file) : undefined);
 
 export async function pin(p: DesiredProject, action: Action): Promise<void> {
   const sub = join(p.location, p.harness.path);
   const to = action.to!;
   await checkPinnable(p, action);
+  const dirs: [string, string] = [gitDirOf(p.location)!, gitDirOf(sub)!];
   const before: Before = {
     head: (await gitRaw(p.location, ["rev-parse", "HEAD"])).trim(),
+    index: readBytes(join(dirs[0], "index")),
     checkedOut: (await gitRaw(sub, ["rev-parse", "HEAD"])).trim(),
-    staged: await gitlinkIn(p.location, p.harness.path),
+    subBranch: (await gitRaw(sub, ["symbolic-ref", "--quiet", "--short", "HEAD"]).catch(() => "")).trim(),
+    subIndex: readBytes(join(dirs[1], "index")),
   };
   try {
     await gitRaw(sub, ["checkout", "--quiet", "--detach", to]);
+    await updateNested(sub);
     await gitRaw(p.location, ["add", "--", p.harness.path]);
     const staged = await gitRaw(p.location, ["diff", "--cached", "--name-only", "--", p.harness.path]);
-    if (staged.trim())
-      await gitRaw(p.location, [
-        "commit",
-        "--quiet",
-        "-m",
-        await commitMessage(sub, p, action.from, to),
-        "--",
-        p.harness.path,
-      ]);
+    // Nothing staged: HEAD already records `to` (only the checkout was behind), so there is nothing to commit.
+    if (!staged.trim()) {
+      if ((await gitlinkIn(p.location, p.harness.path, "HEAD")) !== to)
+        throw new Error(`${p.harness.path} did not stage as ${to.slice(0, 12)}`);
+      return;
+    }
+    const message = await commitMessage(sub, p, action.from, to);
+    await gitRaw(p.location, ["commit", "--quiet", "-m", message, "--", p.harness.path]);
     // simple-git reports a git killed by a signal, with nothing on stderr, as a success: verify.
-    if ((await gitlinkIn(p.location, p.harness.path, "HEAD")) !== to)
-      throw new Error("git commit ended without recording the pin (was it interrupted?)");
+    const head = (await gitRaw(p.location, ["rev-parse", "HEAD"])).trim();
+    if (head === before.head) throw new Error("git commit ended without recording the pin (was it interrupted?)");
+    const wrong = await notThePin(p.location, p.harness.path, before.head, to);
+    if (wrong) throw new Error(`the commit is not the pin: ${wrong}`);
   } catch (e) {
     // A commit that was made after all (git failed after writing it) is a pin done, not undone.
     const head = (await gitRaw(p.location, ["rev-parse", "HEAD"]).catch(() => before.head)).trim();
-    if (head !== before.head && (await gitlinkIn(p.location, p.harness.path, "HEAD")) === to) return;
+    if (head !== before.head && !(await notThePin(p.location, p.harness.path, before.head, to).catch(String))) return;
     throw new Error(
-      `pin of ${p.name} failed and was rolled back (${await rollback(p, sub, before)}): ${gitMessage(e)}`,
+      `pin of ${p.name} failed and was rolled back (${await rollback(p, sub, before, dirs)}): ${gitMessage(e)}`,
     );
   }
 }

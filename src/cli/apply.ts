@@ -1,17 +1,16 @@
 // po apply: execute the plan (fresh, or a saved one), one apply at a time, journaled, then check
 // that the fleet converged.
-import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_FLEET } from "../registry/fleet.js";
+import { boundToFleet, checkSaved, isCurrentFleet } from "./saved-plan.js";
 import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
-import type { InventoryEntry } from "../../reconcile/model.js";
 import { many, parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { effects } from "../act/effects.js";
 import { makePlan, type Planned } from "./make-plan.js";
+import { nextInventory, type InventoryInput } from "../state/inventory.js";
 import { paint, printJson, useColor } from "./output.js";
-import { observedChanges, readPlanFile, type SavedPlan } from "../state/plan-file.js";
+import { readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
 import { planText, summaryLine } from "./render.js";
 import { settleOrphans } from "../act/harness.js";
@@ -53,51 +52,9 @@ Options:
 ${COMMON_HELP}
 Exit codes: 0 converged, 1 an action failed or the fleet did not converge, 130 interrupted.`;
 
-function checkSaved(saved: SavedPlan, fresh: SavedPlan, applied: Set<string>, file: string): void {
-  if (applied.has(saved.id))
-    throw new UserError(
-      `saved plan ${file} (${saved.id}) was already applied, and a plan is applied only once; run po plan again`,
-    );
-  if (saved.fleet.sha256 !== fresh.fleet.sha256)
-    throw new UserError(`Saved plan is stale: ${saved.fleet.path} changed since it was made; run po plan again`);
-  if (saved.fingerprint !== fresh.fingerprint) {
-    const what = observedChanges(saved.observed, fresh.observed).slice(0, 5).join("; ") || "the observed state differs";
-    throw new UserError(`Saved plan is stale: ${what}; run po plan again`);
-  }
-  // The planner is pure: the same fleet and world give the same actions. Others were edited in.
-  if (JSON.stringify(saved.actions) !== JSON.stringify(fresh.actions))
-    throw new UserError(
-      `saved plan ${file}: its actions are not the ones this fleet and world give (was the file ` +
-        `edited?); run po plan again`,
-    );
-}
-
-const realOr = (file: string) => (existsSync(file) ? realpathSync(file) : resolve(file));
-
-/** A saved plan acts only on the fleet it was made from: the one --fleet names, or this folder's. */
-function boundToFleet(saved: SavedPlan, file: string, fleetFile: string): void {
-  if (realOr(saved.fleet.path) !== realOr(fleetFile))
-    throw new UserError(
-      `saved plan ${file} was made for ${saved.fleet.path}, not ${resolve(fleetFile)}; run po apply ` +
-        `from that fleet's folder, or pass --fleet ${saved.fleet.path}`,
-    );
-}
-
-/** The fleet the operator works in (./fleet.toml or $PO_FLEET): a saved plan of another one still asks. */
-function isCurrentFleet(fleetFile: string): boolean {
-  return realOr(fleetFile) === realOr(process.env.PO_FLEET ?? DEFAULT_FLEET);
-}
-
-function nextInventory(planned: Planned, results: ActionResult[], previous: InventoryEntry[]): InventoryEntry[] {
-  const current = planned.fleet.projects.map((p) => ({ name: p.name, location: p.location, harness: p.harness }));
-  const names = new Set(current.map((e) => e.name));
-  // A removed project stays known until a stop of it succeeded, or nothing of it was live.
-  const stillRunning = new Set(
-    results.filter((r) => r.action.removed && r.outcome !== "ok").map((r) => r.action.project),
-  );
-  const removedNames = new Set(planned.removed.map((e) => e.name));
-  const kept = previous.filter((e) => !names.has(e.name) && (stillRunning.has(e.name) || !removedNames.has(e.name)));
-  return [...current, ...kept];
+function inventoryInput(planned: Planned, after: Planned, results: ActionResult[]): InventoryInput {
+  const failed = results.filter((r) => r.action.removed && r.outcome !== "ok").map((r) => r.action.project);
+  return { projects: planned.fleet.projects, after: after.observation.actual, removed: planned.removed, failed };
 }
 
 function line(r: ActionResult, color: boolean): string {
@@ -107,9 +64,11 @@ function line(r: ActionResult, color: boolean): string {
       : r.outcome === "failed"
         ? paint("FAILED", "red", color)
         : paint("skipped", "yellow", color);
+  const what = r.action.session !== undefined ? `stop orphan session ${r.action.session}` : r.action.kind;
   return (
-    `${r.action.project}: ${r.action.kind} ${mark} ` +
-    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}`
+    `${r.action.project}: ${what} ${mark} ` +
+    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}` +
+    (r.then ? `; planned again: ${r.then.length ? r.then.join(", ") : "nothing more to do"}` : "")
   );
 }
 
@@ -214,13 +173,25 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
   // Recorded before anything acts, so that not even an interrupted or killed apply can be replayed.
   if (opts.saved || plan.actions.length) recordApplied(planned.state, plan.id);
   if (!plan.actions.length) {
+    writeInventory(planned.state, nextInventory(inventoryInput(planned, planned, []), readInventory(planned.state)));
     if (opts.json) printJson({ plan, results: [], converged: plan.errors.length === 0 });
     return plan.errors.length ? 1 : 0;
   }
   journal(planned.state, { plan: plan.id, event: "apply-start", pid: process.pid, actions: plan.actions.length });
   const results = await execute(opts, planned, plan, lock, interrupt);
-  writeInventory(planned.state, nextInventory(planned, results, readInventory(planned.state)));
-  return report(opts, planned, plan, results, interrupt.soft.aborted);
+  const after = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline }).catch(
+    (e: Error) => e,
+  );
+  // The inventory is written even when observing again fails: a removed project must stay known.
+  writeInventory(
+    planned.state,
+    nextInventory(
+      inventoryInput(planned, after instanceof Error ? planned : after, results),
+      readInventory(planned.state),
+    ),
+  );
+  if (after instanceof Error) throw after;
+  return report(opts, after, planned, plan, results, interrupt.soft.aborted);
 }
 
 async function execute(
@@ -233,6 +204,12 @@ async function execute(
   const color = useColor();
   const ports = effects(planned.fleet.projects, planned.removed, plan.actions, {
     offline: opts.offline,
+    sessions: new Map(
+      [...planned.observation.actual.values(), ...planned.observation.removed.values()].map((a) => [
+        a.name,
+        a.sessions,
+      ]),
+    ),
     signal: interrupt.hard,
     track: (c, running) => lock.track(c, running),
   });
@@ -258,12 +235,12 @@ async function execute(
 /** Observes the fleet again, says whether it converged, journals the apply's outcome; the exit code. */
 async function report(
   opts: Options,
+  after: Planned,
   planned: Planned,
   plan: SavedPlan,
   results: ActionResult[],
   interrupted: boolean,
 ): Promise<number> {
-  const after = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline });
   const count = (o: ActionResult["outcome"]) => results.filter((r) => r.outcome === o).length;
   const [ok, failed, skipped] = [count("ok"), count("failed"), count("skipped")];
   const converged = after.plan.actions.length === 0 && after.plan.errors.length === 0;

@@ -26,7 +26,8 @@ export async function editConfirmed(
   if (!choice.yes) {
     if (!process.stdin.isTTY)
       throw new UserError(
-        `${choice.verb}: refusing to edit fleet.toml without confirmation: no terminal; pass --yes, or --dry-run to preview`,
+        `${choice.verb}: refusing to edit fleet.toml without confirmation: no terminal; pass --yes, ` +
+          `or --dry-run to preview`,
       );
     const interrupt = interrupts();
     try {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DesiredFleet, InventoryEntry, PlanBody } from "../../reconcile/model.js";
 import { planFleet } from "../../reconcile/plan.js";
-import { requireFleet } from "../registry/fleet.js";
+import { realLocation, requireFleet } from "../registry/fleet.js";
 import { tagAt } from "../observe/resolve-ref.js";
 import { observeFleet, type Observation } from "../observe/observe.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "../state/plan-file.js";
@@ -39,9 +39,14 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
   const projects = fleet.projects.filter((p) => chosen.has(p.name));
   const state = stateDir(fleet.path);
   const known = new Set(fleet.projects.map((p) => p.name));
-  // Projects that left fleet.toml are stopped only by an apply of the whole fleet.
-  const removed = opts.targets.length ? [] : readInventory(state).filter((e) => !known.has(e.name));
-  const observation = await observeFleet(projects, removed, { offline: opts.offline });
+  const places = new Set(fleet.projects.map((p) => realLocation(p.location)));
+  const inventory = readInventory(state);
+  // Projects that left fleet.toml are stopped only by an apply of the whole fleet. A key renamed at
+  // the same location is the same project: its entry is not a removal.
+  const removed = opts.targets.length
+    ? []
+    : inventory.filter((e) => !known.has(e.name) && !places.has(realLocation(e.location)));
+  const observation = await observeFleet(projects, removed, { offline: opts.offline, inventory });
   const body = planFleet(projects, observation.actual, removed, observation.removed);
   await nameFromRefs(body, fleet);
   const fleetInfo = { path: fleet.path, sha256: sha256(readFileSync(fleet.path, "utf8")) };

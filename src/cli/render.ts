@@ -17,6 +17,12 @@ function describe(a: Action, harness: string, restart: boolean): string {
         `pin ${harness} ${a.fromRef ?? short(a.from)} → ${a.ref} (${short(a.from)} → ` +
         `${short(a.to)})${restart ? ", restart" : ""}`
       );
+    case "clone":
+      // What follows is planned on what the clone holds, and apply names each action it then runs.
+      return `clone, then pin/start as found (${a.reason})`;
+    case "stop":
+      if (a.session !== undefined) return `stop orphan session ${a.session} (${a.reason})`;
+      return `${a.kind} (${a.reason})`;
     default:
       return `${a.kind} (${a.reason})`;
   }

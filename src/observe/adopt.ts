@@ -79,7 +79,8 @@ function harnessOf(
   const seen = subs.map((s) => `${s.path} (${s.url ?? "no url"})`).join(", ");
   return {
     reason: subs.length
-      ? `no submodule of a declared harness; its submodules: ${seen}; declare the harness in fleet.toml or pass --harness NAME`
+      ? `no submodule of a declared harness; its submodules: ${seen}; declare the harness in ` +
+        `fleet.toml or pass --harness NAME`
       : "it has no submodules (no .gitmodules); a project pins its harness as a submodule",
   };
 }

@@ -1,12 +1,14 @@
 // fleet.toml: load, check beyond the schema, and normalize into the reconciler's desired state.
 import { homedir } from "node:os";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { DesiredFleet, DesiredProject, HarnessSpec } from "../../reconcile/model.js";
 import type { Fleet, Harness } from "./generated/fleet.js";
 import { loadToml, type LoadedToml } from "./load-toml.js";
 import { problemsError, type Problem } from "../common/problems.js";
 import { refProblem } from "./gitref.js";
 import { didYouMean } from "../common/suggest.js";
+import { sessionName } from "../adapters/tmux.js";
 
 export const DEFAULT_FLEET = "fleet.toml";
 
@@ -45,32 +47,97 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
   return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
+/** A location with its symlinks resolved as far as it exists (the part that does not exist is kept). */
+export function realLocation(location: string): string {
+  const rest: string[] = [];
+  for (let at = resolve(location); ; at = dirname(at)) {
+    try {
+      return join(realpathSync(at), ...rest);
+    } catch {
+      if (at === dirname(at)) return resolve(location);
+      rest.unshift(basename(at));
+    }
+  }
+}
+
+interface Located {
+  name: string;
+  location: string;
+  /** the harness's session template, when the project's harness is declared */
+  session?: string;
+}
+
+/**
+ * Two projects are one repository when their real paths meet (a symlinked folder is the same
+ * folder). Projects cannot nest either.
+ */
 function locationProblems(
-  projects: { name: string; location: string }[],
+  projects: Located[],
   problem: (name: string, key: string, msg: string) => Problem,
 ): Problem[] {
   const owner = new Map<string, string>();
   const out: Problem[] = [];
   for (const p of projects) {
-    const other = owner.get(p.location);
+    const real = realLocation(p.location);
+    const other = owner.get(real);
+    const via = real === p.location ? "" : `, through symlinks ${real}`;
     if (other)
       out.push(
         problem(
           p.name,
           "location",
-          `same location as project '${other}' (${p.location}); each project needs its own folder`,
+          `same location as project '${other}' (${p.location}${via}): one repository; ` +
+            "each project needs its own folder",
         ),
       );
-    else owner.set(p.location, p.name);
+    else owner.set(real, p.name);
   }
   for (const p of projects) {
-    for (let up = dirname(p.location); up !== dirname(up); up = dirname(up)) {
+    for (let up = dirname(realLocation(p.location)); up !== dirname(up); up = dirname(up)) {
       const outer = owner.get(up);
       if (outer)
         out.push(
           problem(p.name, "location", `${p.location} is inside project '${outer}' (${up}); projects cannot nest`),
         );
     }
+  }
+  // A second project at the same place already has its problem; its session names say nothing new.
+  return [
+    ...out,
+    ...sessionProblems(
+      projects.filter((p) => owner.get(realLocation(p.location)) === p.name),
+      problem,
+    ),
+  ];
+}
+
+/**
+ * Two projects whose agents would get the same tmux session names: one would stop or adopt the
+ * other's agents. Decided from the template alone, without reading any project: the template is
+ * rendered with the folder's base name and a placeholder agent, and equal renderings collide for
+ * every agent name they share (e.g. ~/work/api and ~/personal/api under "{dir}-{agent}").
+ */
+function sessionProblems(projects: Located[], problem: (name: string, key: string, msg: string) => Problem): Problem[] {
+  const owner = new Map<string, Located>();
+  const out: Problem[] = [];
+  for (const p of projects) {
+    if (p.session === undefined) continue;
+    const pattern = sessionName(p.location, "\u0000", p.session);
+    const other = owner.get(pattern);
+    if (!other) {
+      owner.set(pattern, p);
+      continue;
+    }
+    const shown = pattern.replace("\u0000", "{agent}");
+    out.push(
+      problem(
+        p.name,
+        "location",
+        `its agents would get the same tmux session names as project '${other.name}' (${shown}, from ` +
+          `${other.location} and ${p.location}); rename one folder or give the harness a session template that ` +
+          `tells them apart`,
+      ),
+    );
   }
   return out;
 }
@@ -90,12 +157,14 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
   });
   const harnesses = Object.keys(isTable(raw.harnesses) ? raw.harnesses : {});
   const out: Problem[] = [];
-  const located: { name: string; location: string }[] = [];
+  const located: Located[] = [];
   // Checked even when the schema failed elsewhere, so that every problem is reported at once.
   for (const [name, p] of Object.entries(isTable(raw.projects) ? raw.projects : {})) {
     if (!isTable(p)) continue;
+    const h = isTable(raw.harnesses) && typeof p.harness === "string" ? raw.harnesses[p.harness] : undefined;
+    const session = isTable(h) ? (typeof h.session === "string" ? h.session : "{dir}-{agent}") : undefined;
     if (typeof p.location === "string" && p.location !== "")
-      located.push({ name, location: expandLocation(p.location, dirname(loaded.file)) });
+      located.push({ name, location: expandLocation(p.location, dirname(loaded.file)), session });
     // the schema reports a [harnesses] that is not a table and a harness that is not a valid name
     const harnessesOk = raw.harnesses === undefined || isTable(raw.harnesses);
     if (harnessesOk && typeof p.harness === "string" && VALID_NAME.test(p.harness) && !harnesses.includes(p.harness)) {
