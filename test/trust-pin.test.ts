@@ -57,7 +57,7 @@ describe("a failed pin leaves HEAD, index and engine byte for byte; a pin commit
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(
       r.stdout,
-      /frozen: pin FAILED .*rolled back \(gitlink unstaged, engine back on [0-9a-f]{7}\): pre-commit: frozen/,
+      /frozen: pin FAILED .*rolled back \(gitlink unstaged, engine back on [0-9a-f]{7}\): git commit of the pin in .*frozen failed: pre-commit: frozen/,
     );
     assert.match(
       r.stdout,

@@ -4,37 +4,11 @@
 // a kill -9 can wait for what the killed one left running instead of racing it.
 import { spawn } from "node:child_process";
 import type { HarnessSpec } from "../../reconcile/model.js";
-import { alive, type ChildGroup } from "../state/state.js";
+import type { ChildGroup } from "../state/state.js";
+import { groupAlive, groupGone, stopGroup } from "../adapters/process-group.js";
 import { pollUntil } from "../common/poll.js";
 import { Tail } from "../common/tail.js";
 import { listSessions } from "../adapters/tmux.js";
-
-const TERM_GRACE_MS = 2000;
-
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // the group is already gone
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  return alive(-pgid);
-}
-
-/** Polls until no process of the group is left; false when `ms` pass (or `signal` aborts) first. */
-function groupGone(pgid: number, ms: number, signal?: AbortSignal): Promise<boolean> {
-  return pollUntil(() => !groupAlive(pgid), ms, signal);
-}
-
-/** SIGTERM to every process of the group, SIGKILL to whatever ignores it for the grace period. */
-export async function stopGroup(pgid: number): Promise<void> {
-  killGroup(pgid, "SIGTERM");
-  if (await groupGone(pgid, TERM_GRACE_MS)) return;
-  killGroup(pgid, "SIGKILL");
-  await groupGone(pgid, 1000);
-}
 
 /**
  * Harness process groups that a killed apply left running: wait for each until the moment its

@@ -10,6 +10,7 @@ import { uptime } from "node:os";
 import { join } from "node:path";
 import type { Action, DesiredProject } from "../../reconcile/model.js";
 import { gitMessage, gitRaw } from "../adapters/git.js";
+import { gitBounded } from "../adapters/git-bounded.js";
 import { blockedOf, gitDirOf, unreachableHead } from "../observe/observe.js";
 import { pollUntil } from "../common/poll.js";
 import { tagAt } from "../observe/resolve-ref.js";
@@ -233,7 +234,11 @@ export async function pin(p: DesiredProject, action: Action): Promise<void> {
       return;
     }
     const message = await commitMessage(sub, p, action.from, to);
-    await gitRaw(p.location, ["commit", "--quiet", "-m", message, "--", p.harness.path]);
+    // bounded by the harness timeout, hooks included: a hook that hangs is named and stopped
+    await gitBounded(p.location, ["commit", "--quiet", "-m", message, "--", p.harness.path], {
+      timeoutMs: p.harness.timeoutMs,
+      what: `git commit of the pin in ${p.location}`,
+    });
     // simple-git reports a git killed by a signal, with nothing on stderr, as a success: verify.
     const head = (await gitRaw(p.location, ["rev-parse", "HEAD"])).trim();
     if (head === before.head) throw new Error("git commit ended without recording the pin (was it interrupted?)");
