@@ -14,12 +14,12 @@ import { listSessions, sessionName } from "../adapters/tmux.js";
 
 type Target = Pick<DesiredProject, "name" | "location" | "harness">;
 
-async function expectedSessions(p: Target): Promise<string[]> {
+export async function expectedSessions(p: Target): Promise<string[]> {
   const { config } = await loadAgents(p.location);
   return (config?.agents ?? []).map((a) => sessionName(p.location, a.name, p.harness.session));
 }
 
-async function start(p: Target, run: HarnessRunOptions): Promise<void> {
+export async function start(p: Target, run: HarnessRunOptions): Promise<void> {
   await runHarness(p.harness, "up", p.location, run);
   const want = await expectedSessions(p);
   await waitForSessions(
@@ -29,7 +29,7 @@ async function start(p: Target, run: HarnessRunOptions): Promise<void> {
   );
 }
 
-async function stop(p: Target, run: HarnessRunOptions): Promise<void> {
+export async function stop(p: Target, run: HarnessRunOptions): Promise<void> {
   await runHarness(p.harness, "down", p.location, run);
   const want = await expectedSessions(p);
   await waitForSessions(

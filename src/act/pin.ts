@@ -132,7 +132,8 @@ async function rollback(p: DesiredProject, sub: string, before: Before): Promise
   return done.join(", ");
 }
 
-export async function pin(p: DesiredProject, action: Action): Promise<void> {
+/** `message`: the commit message, when not the usual one (a revert says why). */
+export async function pin(p: DesiredProject, action: Action, message?: string): Promise<void> {
   const sub = join(p.location, p.harness.path);
   const to = action.to!;
   await checkPinnable(p, action);
@@ -150,7 +151,7 @@ export async function pin(p: DesiredProject, action: Action): Promise<void> {
         "commit",
         "--quiet",
         "-m",
-        await commitMessage(sub, p, action.from, to),
+        message ?? (await commitMessage(sub, p, action.from, to)),
         "--",
         p.harness.path,
       ]);

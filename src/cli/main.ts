@@ -19,6 +19,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   start: () => import("./start.js"),
   stop: () => import("./stop.js"),
   update: () => import("./update.js"),
+  outdated: () => import("./outdated.js"),
   agents: () => import("./agents.js"),
 };
 
