@@ -41,7 +41,8 @@ describe("fleet.toml edits are safe", () => {
     mkdirSync(dir);
     const names = Array.from({ length: 30 }, (_, i) => `p${String(i).padStart(2, "0")}`);
     const table = (n: string, i: number) =>
-      `# comment of ${n}\n[projects.${n}]\nlocation = "../${n}"\nharness = "h"\nref = "v0.1.0"\nenabled = ${i % 2 === 0} # ${n}\n`;
+      `# comment of ${n}\n[projects.${n}]\nlocation = "../${n}"\nharness = "h"\nref = "v0.1.0"\n` +
+      `enabled = ${i % 2 === 0} # ${n}\n`;
     const text = `# the fleet of thirty\n${head()}\n${names.map(table).join("\n")}`;
     writeFileSync(join(dir, "fleet.toml"), text);
     const runs = await Promise.all(

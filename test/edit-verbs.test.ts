@@ -73,7 +73,8 @@ describe("edit verbs on several projects", () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      "po: stop: refusing to change fleet.toml without confirmation: no terminal; pass --yes, --dry-run to preview, or --no-apply to only edit\n",
+      "po: stop: refusing to change fleet.toml without confirmation: no terminal; pass --yes, --dry-run " +
+        "to preview, or --no-apply to only edit\n",
     );
     assert.equal(bytes(), before);
     assert.ok(w.sessions().includes("beta-a"));
@@ -123,7 +124,7 @@ describe("edit verbs on several projects", () => {
     assert.equal(bytes(), before);
   });
 
-  it("the journal records each pin; get --json names the previous ref; update --previous pins it with a new commit", () => {
+  it("the journal records pins; get --json names the previous ref; update --previous pins it anew", () => {
     const dir = join(w.root, "alpha");
     const head = commit(dir, "HEAD");
     let r = w.po(["update", "alpha", "v0.2.0", "--yes"]);
@@ -154,7 +155,8 @@ describe("edit verbs on several projects", () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      "po: update: v0.1.0 is a downgrade from v0.2.0, which alpha pins now; pass --allow-downgrade to move down anyway (fleet.toml was not changed)\n",
+      "po: update: v0.1.0 is a downgrade from v0.2.0, which alpha pins now; pass --allow-downgrade to " +
+        "move down anyway (fleet.toml was not changed)\n",
     );
     assert.equal(bytes(), before);
     r = w.po(["update", "alpha", "v0.1.0", "--allow-downgrade", "--no-apply"]);

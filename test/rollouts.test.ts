@@ -18,7 +18,9 @@ case "$(cat engine/VERSION)" in
   *)     agent="sleep 3600" ;;
 esac
 case "$1" in
-  up)   for a in $agents; do tmux has-session -t "=$dir-$a" 2>/dev/null || tmux new-session -d -s "$dir-$a" "$agent"; done ;;
+  up)   for a in $agents; do
+          tmux has-session -t "=$dir-$a" 2>/dev/null || tmux new-session -d -s "$dir-$a" "$agent"
+        done ;;
   down) for a in $agents; do tmux kill-session -t "=$dir-$a" 2>/dev/null; done; true ;;
 esac
 `;
@@ -87,7 +89,7 @@ describe("rollouts", () => {
     assert.doesNotMatch(text.stdout, /^p1 /m);
   });
 
-  it("a bad release in waves of 2 with a health gate: the first wave is reverted by new commits, the rest held", async () => {
+  it("a bad release in waves of 2 behind a gate: the first wave reverted by new commits, the rest held", async () => {
     release("0.3.0", ["v0.3.0"]);
     const before = new Map(P.map((p) => [p, { head: sha(join(w.root, p), "HEAD"), created: created(p) }]));
     const args = ["update", "--all", "v0.3.0", "--yes", "--wave", "2", "--settle", "10", "--max-failures", "1"];
@@ -143,7 +145,7 @@ describe("rollouts", () => {
     assert.equal(w.po(["plan", "--detailed-exitcode"]).code, 2, "the wanted pin is still planned");
   });
 
-  it("a good release converges in waves, each after the previous one's health gate; then a downgrade is refused", () => {
+  it("a good release converges in waves, each after the last one's gate; a downgrade is then refused", () => {
     const r = w.po(["update", "--all", "v0.2.0", "--yes", "--wave", "2", "--settle", "2"], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const v2 = sha(H, "v0.2.0");

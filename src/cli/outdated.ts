@@ -92,7 +92,8 @@ export async function run(argv: string[]): Promise<number> {
   if (args.values.json) printJson({ projects: rows, outdated: n });
   else
     process.stdout.write(
-      `${table(rows)}\n${n ? `${n} of ${rows.length} project(s) pin an older release than the newest.` : "Nothing is outdated."}\n`,
+      `${table(rows)}\n` +
+        `${n ? `${n} of ${rows.length} project(s) pin an older release than the newest.` : "Nothing is outdated."}\n`,
     );
   return n ? 2 : 0;
 }
