@@ -45,12 +45,14 @@ const SET_OPTIONS = {
 } as const;
 
 export function helpOf(v: SetVerb): string {
-  return `Usage: po ${v.usage} [--yes] [--dry-run [--detailed-exitcode]] [--no-apply] [--json]
+  return `Usage: po ${v.usage} [--yes] [--dry-run [--detailed-exitcode]] [--no-apply] [options]
 
-${v.about} Several projects change in one edit of fleet.toml, which keeps every comment and blank
-line, is validated and shown as a diff with the plan it makes. The file is written only once the
-change is confirmed (a terminal asks; without one, --yes is required), then those projects are
-applied in one apply.
+${v.about}
+
+Several projects change in one edit of fleet.toml, which keeps every comment and blank line, is
+validated and shown as a diff with the plan it makes. The file is written only once the change is
+confirmed (a terminal asks; without one, --yes is required), then those projects are applied in
+one apply.
 
 Options:
   --all                every project of fleet.toml
@@ -60,7 +62,9 @@ Options:
   --no-apply           only edit fleet.toml
   --parallelism N      passed to apply
   --offline            resolve refs from local repositories only
-${v.optionsHelp ?? ""}${ROLLOUT_HELP}
+${v.optionsHelp ?? ""}
+${ROLLOUT_HELP}
+
 ${COMMON_HELP}`;
 }
 

@@ -9,10 +9,11 @@ import { UserError } from "../common/problems.js";
 export const summary = "pin projects to another harness ref in fleet.toml and apply them";
 const verb: SetVerb = {
   verb: "update",
-  usage: "update (NAME… | --all | --harness H) (REF | --latest | --previous)",
+  usage: "update NAME… REF",
   about:
     "Sets ref = REF for the projects in fleet.toml (a tag, branch or commit of their harness), after\n" +
-    "checking that it resolves and is not lower than the version each project pins now.",
+    "checking that it resolves and is not lower than the version each project pins now. Instead of\n" +
+    "names: --all or --harness H; instead of REF: --latest or --previous.",
   key: "ref",
   options: {
     harness: { type: "string" },
