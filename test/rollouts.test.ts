@@ -5,73 +5,27 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, makeWorld, until, type World } from "./support/world.js";
-
-const AGENTS_SH = `#!/bin/sh
-# harness contract: run in the project root; sessions are named {dir}-{agent}
-dir=$(basename "$PWD")
-agents=$(sed -n 's/^\\[agents\\.\\([A-Za-z0-9_-]*\\)\\][[:space:]]*$/\\1/p' agents.toml)
-case "$(cat engine/VERSION)" in
-  0.3.0) agent="touch '$PWD/../started-$dir'; until [ -e '$PWD/../release' ]; do sleep 0.1; done" ;;
-  *)     agent="sleep 3600" ;;
-esac
-case "$1" in
-  up)   for a in $agents; do
-          tmux has-session -t "=$dir-$a" 2>/dev/null || tmux new-session -d -s "$dir-$a" "$agent"
-        done ;;
-  down) for a in $agents; do tmux kill-session -t "=$dir-$a" 2>/dev/null; done; true ;;
-esac
-`;
+import { CLI, until, type World } from "./support/world.js";
+import { makeRolloutWorld, type RolloutWorld } from "./support/rollout-world.js";
 
 const P = ["p1", "p2", "p3", "p4"];
 
 describe("rollouts", () => {
+  let r: RolloutWorld;
   let w: World;
   let H: string;
   let fleet: string;
-  const sha = (dir: string, rev: string) => w.git(dir, "rev-parse", rev).trim();
-  const pin = (p: string) =>
-    /160000 commit ([0-9a-f]{40})/.exec(w.git(join(w.root, p), "ls-tree", "HEAD", "engine"))?.[1];
-  const created = (p: string) =>
-    Number(w.tmux("display-message", "-p", "-t", `=${p}-main:`, "#{session_created}").stdout);
-  const release = (v: string, tag: string[]) => {
-    writeFileSync(join(H, "VERSION"), `${v}\n`);
-    w.git(H, "commit", "-qam", `harness ${v}`);
-    w.git(H, "tag", ...tag);
-  };
-
   before(() => {
-    w = makeWorld();
-    H = join(w.root, "rh");
-    mkdirSync(H);
-    w.git(H, "init", "-q");
-    writeFileSync(join(H, "agents.sh"), AGENTS_SH, { mode: 0o755 });
-    writeFileSync(join(H, "VERSION"), "0.1.0\n");
-    w.git(H, "add", ".");
-    w.git(H, "commit", "-qm", "harness 0.1.0");
-    w.git(H, "tag", "-a", "v0.1.0", "-m", "v0.1.0");
-    release("0.2.0", ["v0.2.0"]);
-    let toml = `# the fleet\nversion = 1\n\n[harnesses.rh]\nurl = "${H}"\nup = ["sh", "engine/agents.sh", "up"]\n`;
-    toml += `down = ["sh", "engine/agents.sh", "down"]\ntimeout_s = 30\n`;
-    for (const p of P) {
-      const dir = join(w.root, p);
-      mkdirSync(dir);
-      w.git(dir, "init", "-q");
-      w.git(dir, "submodule", "add", "-q", H, "engine");
-      w.git(join(dir, "engine"), "checkout", "-q", "v0.1.0");
-      writeFileSync(join(dir, "agents.toml"), `[agents.main]\ncommand = ["sleep", "3600"]\n`);
-      w.git(dir, "add", ".");
-      w.git(dir, "commit", "-qm", `project ${p}`);
-      toml += `\n[projects.${p}]\nlocation = "${p}"\nharness = "rh"\nref = "v0.1.0"\n`;
-    }
-    fleet = join(w.root, "fleet.toml");
-    writeFileSync(fleet, toml);
-    const r = w.po(["apply", "--yes"]);
-    if (r.code !== 0) throw new Error(`fixture apply failed: ${r.stdout}${r.stderr}`);
+    r = makeRolloutWorld(P);
+    ({ w, H, fleet } = r);
   });
-  after(() => w?.cleanup());
+  after(() => r?.w.cleanup());
+  const sha = (dir: string, rev: string) => r.sha(dir, rev);
+  const pin = (p: string) => r.pin(p);
+  const created = (p: string) => r.created(p);
+  const release = (v: string, tag: string[]) => r.release(v, tag);
 
   it("po outdated names the newest release, the pinned one and how far behind, and exits 2", () => {
     for (const extra of [[], ["--offline"]]) {
