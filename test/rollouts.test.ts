@@ -56,12 +56,14 @@ describe("rollouts", () => {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const exit = new Promise<number>((r) => child.on("close", (code) => r(code ?? -1)));
-    // The bad agents of the first wave run until released: then their sessions end inside the gate.
+    // The bad agents of the first wave run until released: released once po saw them start, they
+    // end inside the health gate.
     await until(
       () => existsSync(join(w.root, "started-p1")) && existsSync(join(w.root, "started-p2")),
       60_000,
       "the first wave's v0.3.0 agents to start",
     );
+    await until(() => /^p1: start ok/m.test(out) && /^p2: start ok/m.test(out), 60_000, "po to see both start");
     writeFileSync(join(w.root, "release"), "");
     assert.equal(await exit, 1, out);
     const v1 = sha(H, "v0.1.0^{commit}");

@@ -99,8 +99,8 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
   const args = parseVerb(v.verb, argv, { ...SET_OPTIONS, ...v.options }, helpOf(v));
   if (!args) return 0;
   const o = args.values;
-  rolloutPolicy(v.verb, o);
   const { fleet } = await requireFleet(o.fleet);
+  const canary = rolloutPolicy(v.verb, o, fleet.rollout)?.canary !== undefined;
   const { names, rest } = v.extra ? v.extra(args.positionals, o) : { names: args.positionals, rest: [] };
   const projects = pick(fleet, names, o, v.verb);
   const values = await v.values(projects, rest, o);
@@ -144,8 +144,10 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
   if (o.json && noApply) printJson({ projects: targets, key: v.key, changes, changed: edit.changed, diff: edit.diff });
   if (noApply) return 0;
   if (!o.json) process.stdout.write("\n");
+  // Confirmed at the terminal: the apply need not ask again, except after a canary wave.
   return apply([
-    ...["--fleet", file, ...targets.flatMap((t) => ["--target", t]), "--yes"],
+    ...["--fleet", file, ...targets.flatMap((t) => ["--target", t])],
+    ...(yes || !canary ? ["--yes"] : []),
     ...(o.json ? ["--json"] : []),
     ...(o.offline ? ["--offline"] : []),
     ...(o.parallelism ? ["--parallelism", String(o.parallelism)] : []),
