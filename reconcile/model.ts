@@ -26,6 +26,17 @@ export interface DesiredFleet {
   /** absolute path of fleet.toml */
   path: string;
   projects: DesiredProject[];
+  /** [rollout]: defaults for waves, the health gate and revert */
+  rollout?: RolloutDefaults;
+}
+
+export interface RolloutDefaults {
+  /** projects per wave: a number, or "P%" */
+  wave?: number | string;
+  canary?: number;
+  settleS?: number;
+  maxFailures?: number;
+  revert?: boolean;
 }
 
 /** What po recorded of a project at the last apply, so that a project removed from fleet.toml can be stopped. */

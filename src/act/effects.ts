@@ -15,13 +15,13 @@ import { pollUntil } from "../common/poll.js";
 
 type Target = Pick<DesiredProject, "name" | "location" | "harness">;
 
-async function expectedSessions(p: Target): Promise<string[]> {
+export async function expectedSessions(p: Target): Promise<string[]> {
   const { config } = await loadAgents(p.location).catch(() => ({ config: undefined }));
   return (config?.agents ?? []).map((a) => sessionName(p.location, a.name, p.harness.session));
 }
 
 /** A failed start is undone with the harness `down`, so no session or harness process lingers. */
-async function start(p: Target, run: HarnessRunOptions): Promise<void> {
+export async function start(p: Target, run: HarnessRunOptions): Promise<void> {
   try {
     await runHarness(p.harness, "up", p.location, run);
     const want = await expectedSessions(p);
@@ -44,7 +44,7 @@ async function start(p: Target, run: HarnessRunOptions): Promise<void> {
  * every session po knows of it (its agents.toml, else what the inventory recorded) that is still
  * live is killed by name, e.g. when agents.toml is broken or the folder was moved away.
  */
-async function stop(p: Target, known: string[], run: HarnessRunOptions): Promise<void> {
+export async function stop(p: Target, known: string[], run: HarnessRunOptions): Promise<void> {
   const down = existsSync(p.location)
     ? await runHarness(p.harness, "down", p.location, run).then(
         () => undefined,

@@ -210,7 +210,8 @@ async function updateNested(sub: string): Promise<void> {
 
 const readBytes = (file: string) => (existsSync(file) ? readFileSync(file) : undefined);
 
-export async function pin(p: DesiredProject, action: Action): Promise<void> {
+/** `message`: the commit message, when not the usual one (a revert says why). */
+export async function pin(p: DesiredProject, action: Action, message?: string): Promise<void> {
   const sub = join(p.location, p.harness.path);
   const to = action.to!;
   await checkPinnable(p, action);
@@ -233,9 +234,9 @@ export async function pin(p: DesiredProject, action: Action): Promise<void> {
         throw new Error(`${p.harness.path} did not stage as ${to.slice(0, 12)}`);
       return;
     }
-    const message = await commitMessage(sub, p, action.from, to);
+    const text = message ?? (await commitMessage(sub, p, action.from, to));
     // bounded by the harness timeout, hooks included: a hook that hangs is named and stopped
-    await gitBounded(p.location, ["commit", "--quiet", "-m", message, "--", p.harness.path], {
+    await gitBounded(p.location, ["commit", "--quiet", "-m", text, "--", p.harness.path], {
       timeoutMs: p.harness.timeoutMs,
       what: `git commit of the pin in ${p.location}`,
     });

@@ -13,7 +13,10 @@ import { paint, printJson, useColor } from "./output.js";
 import { readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
 import { planText, summaryLine } from "./render.js";
-import { settleOrphans } from "../act/harness.js";
+import { settleOrphans, type HarnessRunOptions } from "../act/harness.js";
+import type { RolloutReport } from "../act/rollout.js";
+import { pinRecord, rollOut, rolloutJson, rolloutText } from "./apply-rollout.js";
+import { rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
 import {
   acquireLock,
   appliedPlans,
@@ -49,6 +52,7 @@ Options:
   --parallelism N    projects worked on at once (default 4)
   --lock-timeout S   wait up to S seconds for another apply to finish (default 0)
   --offline          resolve refs from local repositories only
+${ROLLOUT_HELP}
 ${COMMON_HELP}
 Exit codes: 0 converged, 1 an action failed or the fleet did not converge, 130 interrupted.`;
 
@@ -81,6 +85,7 @@ interface Options {
   targets: string[];
   saved?: SavedPlan;
   file?: string;
+  values: Record<string, unknown>;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -93,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       parallelism: { type: "string" },
       "lock-timeout": { type: "string" },
       offline: { type: "boolean" },
+      ...ROLLOUT_OPTIONS,
     },
     help,
   );
@@ -116,7 +122,9 @@ export async function run(argv: string[]): Promise<number> {
     targets,
     saved,
     file,
+    values: args.values,
   };
+  rolloutPolicy("apply", opts.values);
   const lock = await acquireLock(stateDir(resolve(fleetFile)), lockTimeout * 1000);
   const interrupt = interrupts();
   try {
@@ -178,20 +186,15 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
     return plan.errors.length ? 1 : 0;
   }
   journal(planned.state, { plan: plan.id, event: "apply-start", pid: process.pid, actions: plan.actions.length });
-  const results = await execute(opts, planned, plan, lock, interrupt);
+  const { results, rolled } = await execute(opts, planned, plan, lock, interrupt);
   const after = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline }).catch(
     (e: Error) => e,
   );
   // The inventory is written even when observing again fails: a removed project must stay known.
-  writeInventory(
-    planned.state,
-    nextInventory(
-      inventoryInput(planned, after instanceof Error ? planned : after, results),
-      readInventory(planned.state),
-    ),
-  );
+  const seen = inventoryInput(planned, after instanceof Error ? planned : after, results);
+  writeInventory(planned.state, nextInventory(seen, readInventory(planned.state)));
   if (after instanceof Error) throw after;
-  return report(opts, after, planned, plan, results, interrupt.soft.aborted);
+  return report(opts, after, planned, plan, results, interrupt.soft.aborted, rolled);
 }
 
 async function execute(
@@ -200,20 +203,38 @@ async function execute(
   plan: SavedPlan,
   lock: Lock,
   interrupt: Interrupt,
-): Promise<ActionResult[]> {
-  const color = useColor();
+): Promise<{ results: ActionResult[]; rolled?: RolloutReport }> {
+  const harness: HarnessRunOptions = { signal: interrupt.hard, track: (c, on) => lock.track(c, on) };
+  const sessions = new Map(
+    [...planned.observation.actual.values(), ...planned.observation.removed.values()].map((a) => [a.name, a.sessions]),
+  );
   const ports = effects(planned.fleet.projects, planned.removed, plan.actions, {
     offline: opts.offline,
-    sessions: new Map(
-      [...planned.observation.actual.values(), ...planned.observation.removed.values()].map((a) => [
-        a.name,
-        a.sessions,
-      ]),
-    ),
-    signal: interrupt.hard,
-    track: (c, running) => lock.track(c, running),
+    sessions,
+    ...harness,
   });
-  return applyPlan(plan.actions, ports, {
+  const run = (actions: SavedPlan["actions"]) => runActions(opts, planned, plan, actions, ports, interrupt);
+  const policy = rolloutPolicy("apply", opts.values, planned.fleet.rollout);
+  if (!policy) return { results: await run(plan.actions) };
+  const journalLine = (line: Record<string, unknown>) =>
+    journal(planned.state, { plan: plan.id, ...line } as Parameters<typeof journal>[1]);
+  const rolled = await rollOut(policy, {
+    ...{ actions: plan.actions, projects: planned.fleet.projects, yes: opts.yes, json: opts.json },
+    ...{ interrupt, harness, run, journal: journalLine },
+  });
+  return { results: rolled.results, rolled };
+}
+
+function runActions(
+  opts: Options,
+  planned: Planned,
+  plan: SavedPlan,
+  actions: SavedPlan["actions"],
+  ports: ReturnType<typeof effects>,
+  interrupt: Interrupt,
+): Promise<ActionResult[]> {
+  const color = useColor();
+  return applyPlan(actions, ports, {
     parallelism: opts.parallelism,
     signal: interrupt.soft,
     onStart: (a) => journal(planned.state, { plan: plan.id, project: a.project, action: a.kind, event: "start" }),
@@ -226,6 +247,7 @@ async function execute(
         outcome: r.outcome,
         ms: Math.round(r.ms),
         ...(r.error ? { error: r.error } : {}),
+        ...pinRecord(r.action),
       });
       if (!opts.json) process.stdout.write(line(r, color) + "\n");
     },
@@ -240,14 +262,15 @@ async function report(
   plan: SavedPlan,
   results: ActionResult[],
   interrupted: boolean,
+  rolled?: RolloutReport,
 ): Promise<number> {
   const count = (o: ActionResult["outcome"]) => results.filter((r) => r.outcome === o).length;
   const [ok, failed, skipped] = [count("ok"), count("failed"), count("skipped")];
   const converged = after.plan.actions.length === 0 && after.plan.errors.length === 0;
   const outcome: ApplyOutcome = interrupted ? "interrupted" : converged ? "converged" : "not converged";
   journal(planned.state, { plan: plan.id, event: "apply-end", outcome, ok, failed, skipped });
-  if (opts.json)
-    printJson({ plan, results, interrupted, converged, remaining: after.plan.actions, errors: after.plan.errors });
+  const remaining = { remaining: after.plan.actions, errors: after.plan.errors };
+  if (opts.json) printJson({ plan, results, interrupted, converged, ...remaining, ...rolloutJson(rolled) });
   else {
     const color = useColor();
     process.stdout.write(
@@ -255,6 +278,7 @@ async function report(
     );
     for (const r of results.filter((x) => x.outcome === "failed"))
       process.stderr.write(`po: ${r.action.project}: ${r.action.kind} failed: ${r.error}\n`);
+    if (rolled) process.stdout.write(rolloutText(rolled));
     process.stdout.write(
       converged
         ? paint("The fleet converged: a new plan has no changes.\n", "green", color)
@@ -262,5 +286,5 @@ async function report(
     );
   }
   if (interrupted) return 130;
-  return failed || !converged || plan.errors.length ? 1 : 0;
+  return failed || rolled?.failed.length || !converged || plan.errors.length ? 1 : 0;
 }

@@ -12,9 +12,32 @@ import { printJson } from "./output.js";
 import { resolver } from "../observe/resolve-ref.js";
 import { UserError } from "../common/problems.js";
 import { didYouMean } from "../common/suggest.js";
+import { journal, stateDir } from "../state/state.js";
+
+interface Creation {
+  name: string;
+  location: string;
+  h: HarnessSpec;
+  ref: string;
+  register(source: string): string;
+}
+
+/** --dry-run: what create would make and the fleet.toml diff; nothing is created or written. */
+async function dryRun(values: Record<string, unknown>, c: Creation): Promise<number> {
+  const { commit, error } = await resolver(false).resolve(c.h, c.ref, undefined);
+  if (!commit) throw new UserError(`create: ${error}; nothing was created`);
+  const diff = values.register ? (await editFleet(String(values.fleet), c.register, false)).diff : "";
+  if (values.json) printJson({ dryRun: true, name: c.name, location: c.location, ref: c.ref, commit, diff });
+  else
+    process.stdout.write(
+      `Would create ${c.name} at ${c.location}: harness ${c.h.name} pinned at ${c.h.path}/ to ${c.ref} ` +
+        `(${commit.slice(0, 7)}).\n${diff ? `\n${diff}\nThen po apply would start its agents.\n` : ""}`,
+    );
+  return values["detailed-exitcode"] ? 2 : 0;
+}
 
 export const summary = "scaffold a new project repository pinning a harness (--register adds it)";
-const help = `Usage: po create NAME --ref REF [--harness H] [--location DIR] [--register] [--json]
+const help = `Usage: po create NAME --ref REF [--harness H] [--location DIR] [--register] [--dry-run] [--json]
 
 Creates a git repository at DIR (default: NAME beside the folder of fleet.toml) with the harness H
 (default: the only harness of fleet.toml) added as a submodule at its path and checked out at REF,
@@ -27,6 +50,8 @@ Options:
   --harness H     a harness declared in fleet.toml
   --location DIR  where to create the project (relative to the current folder)
   --register      add [projects.NAME] to fleet.toml (comments kept, diff shown)
+  --dry-run       say what would be created and show the fleet.toml diff; create and write nothing
+  --detailed-exitcode  with --dry-run: exit 2 (a create always changes something)
 ${COMMON_HELP}`;
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
@@ -133,6 +158,8 @@ export async function run(argv: string[]): Promise<number> {
       harness: { type: "string" },
       location: { type: "string" },
       register: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      "detailed-exitcode": { type: "boolean" },
     },
     help,
   );
@@ -155,6 +182,10 @@ export async function run(argv: string[]): Promise<number> {
   const h = pickHarness(harnesses, args.values.harness as string | undefined);
   const location = resolve(String(args.values.location ?? join(dirname(fleet.path), "..", name)));
   const made = firstMissing(location);
+  const rel = relative(dirname(fleet.path), location) || ".";
+  const table = { location: rel, harness: h.name, ref, enabled: true };
+  const register = (s: string) => addTable(s, ["projects", name], table);
+  if (args.values["dry-run"]) return dryRun(args.values, { name, location, h, ref, register });
   let sha: string;
   try {
     sha = await scaffold(location, name, h, ref);
@@ -167,13 +198,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   let diff = "";
   if (args.values.register) {
-    const rel = relative(dirname(fleet.path), location) || ".";
-    diff = (
-      await editFleet(fleet.path, (s) =>
-        addTable(s, ["projects", name], { location: rel, harness: h.name, ref, enabled: true }),
-      )
-    ).diff;
+    diff = (await editFleet(fleet.path, register)).diff;
   }
+  const changes = args.values.register ? Object.entries(table).map(([key, v]) => ({ project: name, key, new: v })) : [];
+  journal(stateDir(fleet.path), { plan: "", event: "create", project: name, ref, to: sha, changes });
   if (args.values.json)
     printJson({ name, location, harness: h.name, ref, commit: sha, registered: Boolean(args.values.register) });
   else

@@ -6,6 +6,7 @@ import { requireFleet } from "../registry/fleet.js";
 import { journal, readInventory, stateDir, writeInventory } from "../state/state.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
 import { editConfirmed } from "./edit-confirmed.js";
+import { projectJson } from "./list.js";
 import { printJson } from "./output.js";
 import { unknownProject } from "./select.js";
 
@@ -49,7 +50,12 @@ export async function run(argv: string[]): Promise<number> {
       state,
       readInventory(state).filter((e) => !names.includes(e.name)),
     );
-    journal(state, { plan: "-", event: "edit", verb: "forget", projects: names.map((name) => ({ name })) });
+    const changes = names.map((n) => ({
+      project: n,
+      key: "(table)",
+      old: projectJson(fleet.projects.find((p) => p.name === n)!),
+    }));
+    journal(state, { plan: "", event: "edit", verb: "forget", changes });
   }
   if (args.values.json) printJson({ forgotten: result.written ? names : [], dryRun, written: result.written });
   else if (result.written)

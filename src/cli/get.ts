@@ -4,11 +4,14 @@ import { requireFleet } from "../registry/fleet.js";
 import { printJson } from "./output.js";
 import { projectJson } from "./list.js";
 import { findProject } from "./select.js";
+import { previousRef } from "../state/previous.js";
+import { stateDir } from "../state/state.js";
 
 export const summary = "show one project of fleet.toml";
 const help = `Usage: po get NAME [--json]
 
-Shows one project of the fleet registry with its harness.
+Shows one project of the fleet registry with its harness, and the ref it had before its last pin
+(previousRef, from the journal).
 
 Options:
 ${COMMON_HELP}`;
@@ -19,13 +22,16 @@ export async function run(argv: string[]): Promise<number> {
   const { fleet } = await requireFleet(args.values.fleet);
   const p = findProject(fleet, args.positionals, "get");
   const h = p.harness;
-  if (args.values.json) printJson({ ...projectJson(p), harness: { ...h, up: h.up, down: h.down } });
+  const previous = previousRef(stateDir(fleet.path), p.name) ?? null;
+  if (args.values.json)
+    printJson({ ...projectJson(p), previousRef: previous, harness: { ...h, up: h.up, down: h.down } });
   else {
     const lines = [
       `name      ${p.name}`,
       `enabled   ${p.enabled}`,
       `harness   ${h.name} (${h.url}) at ${h.path}/`,
       `ref       ${p.ref}`,
+      ...(previous ? [`previous  ${previous} (before the last pin; po update ${p.name} --previous)`] : []),
       `location  ${p.location}`,
       ...(p.url ? [`url       ${p.url}`] : []),
       `up        ${JSON.stringify(h.up)}`,

@@ -153,7 +153,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (result.written) {
     const imported = accepted.map((a) => ({ name: a.name, ...a.values }));
-    journal(stateDir(file), { plan: "-", event: "edit", verb: "import", projects: imported });
+    const changes = imported.map(({ name, ...table }) => ({ project: name, key: "(table)", new: table }));
+    journal(stateDir(file), { plan: "", event: "edit", verb: "import", changes });
   }
   if (args.values.json)
     printJson({

@@ -21,6 +21,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   update: () => import("./update.js"),
   import: () => import("./import.js"),
   forget: () => import("./forget.js"),
+  outdated: () => import("./outdated.js"),
   agents: () => import("./agents.js"),
 };
 

@@ -22,6 +22,8 @@ export interface PlanOptions {
   fleetFile: string;
   targets: string[];
   offline: boolean;
+  /** plan this text of fleet.toml instead of the file's (a preview of an edit not yet written) */
+  source?: string;
 }
 
 /** A tag naming the pinned commit, for display ("v0.1.0" rather than a sha). */
@@ -34,7 +36,7 @@ async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet): Promise<void> 
 }
 
 export async function makePlan(opts: PlanOptions): Promise<Planned> {
-  const { fleet } = await requireFleet(opts.fleetFile);
+  const { fleet } = await requireFleet(opts.fleetFile, opts.source);
   const chosen = selectTargets(fleet, opts.targets);
   const projects = fleet.projects.filter((p) => chosen.has(p.name));
   const state = stateDir(fleet.path);
@@ -49,7 +51,7 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
   const observation = await observeFleet(projects, removed, { offline: opts.offline, inventory });
   const body = planFleet(projects, observation.actual, removed, observation.removed);
   await nameFromRefs(body, fleet);
-  const fleetInfo = { path: fleet.path, sha256: sha256(readFileSync(fleet.path, "utf8")) };
+  const fleetInfo = { path: fleet.path, sha256: sha256(opts.source ?? readFileSync(fleet.path, "utf8")) };
   const observed = observedRecord([...observation.actual.values(), ...observation.removed.values()]);
   return { fleet, state, removed, observation, plan: newPlan(fleetInfo, [...opts.targets].sort(), body, observed) };
 }

@@ -1,79 +1,170 @@
-// What po start, stop and update share: set one key of one project in fleet.toml (the single
-// record; nothing acts before it is written), show the diff, then apply that one project.
+// What po start, stop and update share: set one key of several projects in fleet.toml in one edit
+// (the single record), show the diff and the plan, and only once the change is confirmed write
+// the file and apply those projects in one apply. --dry-run shows both and changes nothing.
 import { resolve } from "node:path";
+import { parse } from "smol-toml";
+import type { DesiredFleet, DesiredProject } from "../../reconcile/model.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
-import { editFleet, setKey, type TomlValue } from "../registry/edit-fleet.js";
+import { editFleet, setKey, type EditResult, type TomlValue } from "../registry/edit-fleet.js";
 import { requireFleet } from "../registry/fleet.js";
 import { run as apply } from "./apply.js";
-import { printJson } from "./output.js";
-import { findProject } from "./select.js";
+import { makePlan } from "./make-plan.js";
+import { printJson, useColor } from "./output.js";
+import { planText } from "./render.js";
+import { confirm, interrupts } from "./interrupt.js";
+import { rolloutArgv, rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
+import { unknownProject } from "./select.js";
+import { journal, stateDir } from "../state/state.js";
 import { UserError } from "../common/problems.js";
+
+type Options = Parameters<typeof parseVerb>[2];
 
 export interface SetVerb {
   verb: string;
   usage: string;
   about: string;
   key: string;
-  /** the value to set, from the positionals after NAME */
-  value(rest: string[]): TomlValue;
+  /** options of this verb alone, and their help lines */
+  options?: Options;
+  optionsHelp?: string;
+  /** the positionals that are not project names (update's REF) */
+  extra?(positionals: string[], values: Record<string, unknown>): { names: string[]; rest: string[] };
+  /** the value to set in each project */
+  values(projects: DesiredProject[], rest: string[], values: Record<string, unknown>): Promise<Map<string, TomlValue>>;
 }
 
-export function helpOf(v: SetVerb): string {
-  return `Usage: po ${v.usage} [--yes] [--no-apply] [--parallelism N] [--json]
+const SET_OPTIONS = {
+  all: { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
+  "no-apply": { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  "detailed-exitcode": { type: "boolean" },
+  parallelism: { type: "string" },
+  offline: { type: "boolean" },
+  ...ROLLOUT_OPTIONS,
+} as const;
 
-${v.about} The edit keeps every comment and blank line of fleet.toml, is validated before it is
-written, and is shown as a diff. Then that one project is applied, with the confirmation rules of
-po apply (a terminal asks; without one, --yes is required).
+export function helpOf(v: SetVerb): string {
+  return `Usage: po ${v.usage} [--yes] [--dry-run [--detailed-exitcode]] [--no-apply] [options]
+
+${v.about}
+
+Several projects change in one edit of fleet.toml, which keeps every comment and blank line, is
+validated and shown as a diff with the plan it makes. The file is written only once the change is
+confirmed (a terminal asks; without one, --yes is required), then those projects are applied in
+one apply.
 
 Options:
-  --yes, -y        apply without asking
-  --no-apply       only edit fleet.toml
-  --parallelism N  passed to apply
+  --all                every project of fleet.toml
+  --yes, -y            write and apply without asking
+  --dry-run            show the diff and the plan; write nothing, run nothing
+  --detailed-exitcode  with --dry-run: exit 2 when something would change, 0 when nothing would
+  --no-apply           only edit fleet.toml
+  --parallelism N      passed to apply
+  --offline            resolve refs from local repositories only
+${v.optionsHelp ?? ""}
+${ROLLOUT_HELP}
+
 ${COMMON_HELP}`;
 }
 
+/** The projects named, or every one with --all (or of one harness with --harness). */
+function pick(fleet: DesiredFleet, names: string[], values: Record<string, unknown>, verb: string): DesiredProject[] {
+  const harness = values.harness as string | undefined;
+  if ((values.all || harness) && names.length)
+    throw new UserError(`${verb}: name projects or pass --all${harness ? "/--harness" : ""}, not both`);
+  if (values.all) return fleet.projects;
+  if (harness) {
+    const of = fleet.projects.filter((p) => p.harness.name === harness);
+    if (!of.length) throw new UserError(`${verb}: no project of ${fleet.path} uses harness '${harness}'`);
+    return of;
+  }
+  if (!names.length) throw new UserError(`${verb} takes one or more project names, or --all; see po ${verb} --help`);
+  return [...new Set(names)].map((n) => fleet.projects.find((p) => p.name === n) ?? throwUnknown(n, fleet));
+}
+
+function throwUnknown(name: string, fleet: DesiredFleet): never {
+  throw unknownProject(name, fleet);
+}
+
+/** Each key that changes, with its old and new value, for the journal and --json. */
+function changesOf(edit: EditResult, projects: DesiredProject[], key: string, values: Map<string, TomlValue>) {
+  const old = (parse(edit.before) as { projects?: Record<string, Record<string, unknown>> }).projects ?? {};
+  return projects
+    .map((p) => ({ project: p.name, key, old: old[p.name]?.[key], new: values.get(p.name) }))
+    .filter((c) => c.old !== c.new);
+}
+
 export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
-  const args = parseVerb(
-    v.verb,
-    argv,
-    { yes: { type: "boolean", short: "y" }, "no-apply": { type: "boolean" }, parallelism: { type: "string" } },
-    helpOf(v),
-  );
+  const args = parseVerb(v.verb, argv, { ...SET_OPTIONS, ...v.options }, helpOf(v));
   if (!args) return 0;
-  const [name, ...rest] = args.positionals;
-  const { fleet } = await requireFleet(args.values.fleet);
-  const project = findProject(fleet, name === undefined ? [] : [name], v.verb);
-  const value = v.value(rest);
-  const file = resolve(args.values.fleet);
-  const edit = await editFleet(file, (s) => setKey(s, ["projects", project.name], v.key, value));
-  if (args.values.json && args.values["no-apply"])
-    printJson({ project: project.name, key: v.key, value, changed: edit.changed, diff: edit.diff });
-  else if (!args.values.json)
-    process.stdout.write(
-      edit.changed
-        ? edit.diff
-        : `fleet.toml already has projects.${project.name}.${v.key} = ${JSON.stringify(value)}\n`,
+  const o = args.values;
+  const { fleet } = await requireFleet(o.fleet);
+  const canary = rolloutPolicy(v.verb, o, fleet.rollout)?.canary !== undefined;
+  const { names, rest } = v.extra ? v.extra(args.positionals, o) : { names: args.positionals, rest: [] };
+  const projects = pick(fleet, names, o, v.verb);
+  const values = await v.values(projects, rest, o);
+  const file = resolve(o.fleet);
+  const editAll = (s: string) =>
+    projects.reduce((text, p) => setKey(text, ["projects", p.name], v.key, values.get(p.name)!), s);
+  const preview = await editFleet(file, editAll, false);
+  const changes = changesOf(preview, projects, v.key, values);
+  const [dry, noApply, yes] = [Boolean(o["dry-run"]), Boolean(o["no-apply"]), Boolean(o.yes)];
+  const ask = !dry && !noApply && !yes;
+  if (ask && !process.stdin.isTTY)
+    throw new UserError(
+      `${v.verb}: refusing to change fleet.toml without confirmation: no terminal; pass --yes, ` +
+        `--dry-run to preview, or --no-apply to only edit`,
     );
-  if (args.values["no-apply"]) return 0;
-  const pass = [
-    ...(args.values.yes ? ["--yes"] : []),
-    ...(args.values.json ? ["--json"] : []),
-    ...(args.values.parallelism ? ["--parallelism", String(args.values.parallelism)] : []),
-  ];
-  if (!args.values.json) process.stdout.write("\n");
-  return apply(["--fleet", file, "--target", project.name, ...pass]);
+  const targets = projects.map((p) => p.name);
+  if (!o.json)
+    process.stdout.write(
+      preview.changed
+        ? preview.diff
+        : `fleet.toml already has ${v.key} = ${[...new Set(values.values())].join(", ")}\n`,
+    );
+  if (dry || ask) {
+    const { plan } = await makePlan({ fleetFile: file, targets, offline: Boolean(o.offline), source: preview.after });
+    if (o.json && dry) printJson({ dryRun: true, changes, diff: preview.diff, plan });
+    else if (!o.json) process.stdout.write(`\n${planText(plan, fleet.projects, useColor())}`);
+    if (dry) return o["detailed-exitcode"] && (preview.changed || plan.actions.length) ? 2 : 0;
+    if (!(await confirmed())) {
+      process.stdout.write("Cancelled; fleet.toml was not changed.\n");
+      return 1;
+    }
+  }
+  const edit = await editFleet(file, editAll);
+  if (edit.changed)
+    journal(stateDir(file), {
+      plan: "",
+      event: "edit",
+      verb: v.verb,
+      changes: changesOf(edit, projects, v.key, values),
+    });
+  if (o.json && noApply) printJson({ projects: targets, key: v.key, changes, changed: edit.changed, diff: edit.diff });
+  if (noApply) return 0;
+  if (!o.json) process.stdout.write("\n");
+  // Confirmed at the terminal: the apply need not ask again, except after a canary wave.
+  return apply([
+    ...["--fleet", file, ...targets.flatMap((t) => ["--target", t])],
+    ...(yes || !canary ? ["--yes"] : []),
+    ...(o.json ? ["--json"] : []),
+    ...(o.offline ? ["--offline"] : []),
+    ...(o.parallelism ? ["--parallelism", String(o.parallelism)] : []),
+    ...rolloutArgv(o),
+  ]);
 }
 
-export function oneArg(verb: string, what: string): (rest: string[]) => string {
-  return (rest) => {
-    if (rest.length !== 1) throw new UserError(`${verb} takes NAME and ${what}; see po ${verb} --help`);
-    return rest[0];
-  };
+async function confirmed(): Promise<boolean> {
+  const interrupt = interrupts();
+  try {
+    return await confirm(interrupt);
+  } finally {
+    interrupt.dispose();
+  }
 }
 
-export function noArg(verb: string, value: TomlValue): (rest: string[]) => TomlValue {
-  return (rest) => {
-    if (rest.length) throw new UserError(`${verb} takes one project name; see po ${verb} --help`);
-    return value;
-  };
+/** start and stop: no positional but the project names. */
+export function fixed(value: TomlValue): SetVerb["values"] {
+  return async (projects) => new Map(projects.map((p) => [p.name, value]));
 }

@@ -1,12 +1,12 @@
-// po start NAME: enabled = true in fleet.toml, then apply that project.
-import { noArg, runSet, type SetVerb } from "./set-project.js";
+// po start NAME… | --all: enabled = true in fleet.toml, then apply those projects.
+import { fixed, runSet, type SetVerb } from "./set-project.js";
 
-export const summary = "enable a project in fleet.toml and apply it";
+export const summary = "enable projects in fleet.toml and apply them";
 const verb: SetVerb = {
   verb: "start",
-  usage: "start NAME",
-  about: "Sets enabled = true for project NAME in fleet.toml.",
+  usage: "start NAME… | --all",
+  about: "Sets enabled = true for the named projects in fleet.toml.",
   key: "enabled",
-  value: noArg("start", true),
+  values: fixed(true),
 };
 export const run = (argv: string[]) => runSet(verb, argv);

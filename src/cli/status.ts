@@ -98,7 +98,8 @@ interface LastApply {
 /** The outcome of the last apply, from the journal (an apply with a start and no end was killed). */
 function lastApply(state: string): LastApply | undefined {
   const lines = readJournal(state);
-  const last = lines.at(-1);
+  // Lines without a plan (fleet.toml edits, creates) are not part of any apply.
+  const last = lines.filter((l) => l.plan).at(-1);
   if (!last) return undefined;
   const mine = lines.filter((l) => l.plan === last.plan);
   const ends = mine.filter((l) => l.event === "end");

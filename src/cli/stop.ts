@@ -1,12 +1,12 @@
-// po stop NAME: enabled = false in fleet.toml, then apply that project.
-import { noArg, runSet, type SetVerb } from "./set-project.js";
+// po stop NAME… | --all: enabled = false in fleet.toml, then apply those projects.
+import { fixed, runSet, type SetVerb } from "./set-project.js";
 
-export const summary = "disable a project in fleet.toml and apply it";
+export const summary = "disable projects in fleet.toml and apply them";
 const verb: SetVerb = {
   verb: "stop",
-  usage: "stop NAME",
-  about: "Sets enabled = false for project NAME in fleet.toml.",
+  usage: "stop NAME… | --all",
+  about: "Sets enabled = false for the named projects in fleet.toml.",
   key: "enabled",
-  value: noArg("stop", false),
+  values: fixed(false),
 };
 export const run = (argv: string[]) => runSet(verb, argv);

@@ -1,13 +1,14 @@
 // Edits fleet.toml the way a careful person would: only the value that changes, every comment,
 // blank line and the order kept; re-validated before it is written; written atomically; shown
 // as a unified diff.
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { stringify } from "smol-toml";
 import { parseTOML, type AST } from "toml-eslint-parser";
 import { loadFleet } from "./fleet.js";
 import { problemsError, UserError } from "../common/problems.js";
-import { writeAtomic } from "../state/state.js";
+import { acquireLock, stateDir } from "../state/state.js";
 
 export type TomlValue = string | boolean | number;
 
@@ -24,37 +25,74 @@ function sameKey(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** The key-value at table.key (dotted keys and inline tables included), and the table holding it. */
-function find(source: string, table: string[], key: string): { kv?: AST.TOMLKeyValue; table?: AST.TOMLTable } {
-  const top = parseTOML(source).body[0];
-  for (const node of top.body) {
-    if (node.type === "TOMLKeyValue") {
-      if (sameKey(keyPath(node.key), [...table, key])) return { kv: node };
-      continue;
-    }
-    if (node.kind !== "standard") continue;
-    const prefix = node.resolvedKey.map(String);
-    const inTable = node.body.find((kv) => sameKey([...prefix, ...keyPath(kv.key)], [...table, key]));
-    if (inTable) return { kv: inTable, table: node };
-    if (sameKey(prefix, table)) return { table: node };
-  }
-  return {};
+/** Where table.key is (`kv`), or where it can be added: after `after` (a new line) or into `inline`. */
+interface Found {
+  kv?: AST.TOMLKeyValue;
+  /** the last line of the table's keys, and the key prefix a new line needs there */
+  after?: { end: number; prefix: string[] };
+  inline?: AST.TOMLInlineTable;
 }
 
-/** `source` with table.key set to value: the old value replaced in place, or a new line added to the table. */
+const startsWith = (path: string[], prefix: string[]) => sameKey(path.slice(0, prefix.length), prefix);
+
+/** Walks key-values under `prefix` (inline tables included) for table.key. */
+function walk(kvs: AST.TOMLKeyValue[], prefix: string[], table: string[], key: string, found: Found): void {
+  for (const kv of kvs) {
+    const full = [...prefix, ...keyPath(kv.key)];
+    if (sameKey(full, [...table, key])) found.kv = kv;
+    else if (kv.value.type === "TOMLInlineTable" && startsWith([...table, key], full)) {
+      if (sameKey(full, table)) found.inline = kv.value;
+      walk(kv.value.body, full, table, key, found);
+    } else if (full.length > table.length && startsWith(full, table) && kv.parent.type !== "TOMLInlineTable")
+      found.after = { end: kv.range[1], prefix: table.slice(prefix.length) };
+  }
+}
+
+function find(source: string, table: string[], key: string): Found {
+  const found: Found = {};
+  const top = parseTOML(source).body[0];
+  walk(
+    top.body.filter((n): n is AST.TOMLKeyValue => n.type === "TOMLKeyValue"),
+    [],
+    table,
+    key,
+    found,
+  );
+  for (const node of top.body) {
+    if (node.type !== "TOMLTable" || node.kind !== "standard") continue;
+    const prefix = node.resolvedKey.map(String);
+    walk(node.body, prefix, table, key, found);
+    if (sameKey(prefix, table) && !found.after)
+      found.after = { end: node.body.at(-1)?.range[1] ?? node.key.range[1], prefix: [] };
+  }
+  return found;
+}
+
+function keyText(path: string[]): string {
+  return path.map((t) => (/^[A-Za-z0-9_-]+$/.test(t) ? t : literal(t))).join(".");
+}
+
+/** `source` with table.key set to value: the old value replaced in place, or the key added to its table. */
 export function setKey(source: string, table: string[], key: string, value: TomlValue): string {
-  const { kv, table: node } = find(source, table, key);
+  const { kv, after, inline } = find(source, table, key);
   if (kv) return source.slice(0, kv.value.range[0]) + literal(value) + source.slice(kv.value.range[1]);
-  if (!node) throw new Error(`fleet.toml has no [${table.join(".")}] table to set ${key} in`);
-  const after = node.body.length ? node.body[node.body.length - 1].range[1] : node.key.range[1];
-  const end = source.indexOf("\n", after);
+  if (inline) {
+    // An inline table is one line by TOML's rule: the key goes in before its closing brace.
+    const close = inline.range[1] - 1;
+    const head = source.slice(0, close).trimEnd();
+    const sep = inline.body.length ? ", " : " ";
+    return `${head}${sep}${key} = ${literal(value)} ${source.slice(close)}`;
+  }
+  if (!after)
+    throw new UserError(`fleet.toml has no [${table.join(".")}] table to set ${key} in (nothing was written)`);
+  const end = source.indexOf("\n", after.end);
   const at = end === -1 ? source.length : end;
-  return `${source.slice(0, at)}\n${key} = ${literal(value)}${source.slice(at)}`;
+  return `${source.slice(0, at)}\n${keyText([...after.prefix, key])} = ${literal(value)}${source.slice(at)}`;
 }
 
 /** `source` with a new [table] appended at the end, its keys in the given order. */
 export function addTable(source: string, table: string[], values: Record<string, TomlValue>): string {
-  const header = `[${table.map((t) => (/^[A-Za-z0-9_-]+$/.test(t) ? t : literal(t))).join(".")}]`;
+  const header = `[${keyText(table)}]`;
   const lines = Object.entries(values).map(([k, v]) => `${k} = ${literal(v)}`);
   const base = source.endsWith("\n") || source === "" ? source : `${source}\n`;
   return `${base}${base.trim() ? "\n" : ""}${header}\n${lines.join("\n")}\n`;
@@ -83,18 +121,44 @@ export function removeTable(source: string, table: string[]): string {
 export interface EditResult {
   changed: boolean;
   diff: string;
+  before: string;
+  after: string;
 }
 
-/** Applies `edit` to the fleet file, validates the result, writes it atomically and returns the diff. */
+/**
+ * Replaces the file's content atomically, keeping what the operator set up: a symlink stays a
+ * symlink (its target is written) and the file keeps its mode.
+ */
+function writeKeeping(file: string, text: string): void {
+  const target = realpathSync(file);
+  const mode = statSync(target).mode & 0o7777;
+  const tmp = `${target}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, target);
+}
+
+/** How long an edit waits for another po editing the same fleet file. */
+const FLEET_LOCK_MS = 60_000;
+
+/**
+ * Applies `edit` to the fleet file, validates the result and returns the diff; with `write`, under
+ * an exclusive lock for the whole read-modify-write (concurrent edits all survive), written atomically.
+ */
 export async function editFleet(file: string, edit: (source: string) => string, write = true): Promise<EditResult> {
-  const before = readFileSync(file, "utf8");
-  const after = edit(before);
-  if (after === before) return { changed: false, diff: "" };
-  const checked = await loadFleet(file, after);
-  if (!checked.fleet)
-    throw problemsError(checked.problems.map((p) => ({ ...p, message: `${p.message} (this edit was not written)` })));
-  if (write) writeAtomic(file, after);
-  const patch = createTwoFilesPatch(file, file, before, after, undefined, undefined, { context: 2 });
-  // Drop the "Index:" and "===" lines the diff package puts first: the ---/+++ header says it all.
-  return { changed: true, diff: patch.replace(/^Index: .*\n=+\n/, "") };
+  const lock = write ? await acquireLock(stateDir(resolve(file)), FLEET_LOCK_MS, "fleet.lock") : undefined;
+  try {
+    const before = readFileSync(file, "utf8");
+    const after = edit(before);
+    if (after === before) return { changed: false, diff: "", before, after };
+    const checked = await loadFleet(file, after);
+    if (!checked.fleet)
+      throw problemsError(checked.problems.map((p) => ({ ...p, message: `${p.message} (this edit was not written)` })));
+    if (write) writeKeeping(file, after);
+    const patch = createTwoFilesPatch(file, file, before, after, undefined, undefined, { context: 2 });
+    // Drop the "Index:" and "===" lines the diff package puts first: the ---/+++ header says it all.
+    return { changed: true, diff: patch.replace(/^Index: .*\n=+\n/, ""), before, after };
+  } finally {
+    lock?.release();
+  }
 }

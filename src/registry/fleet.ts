@@ -44,7 +44,17 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
     enabled: p.enabled ?? true,
     ...(p.url !== undefined ? { url: p.url } : {}),
   }));
-  return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)) };
+  const sorted = projects.sort((a, b) => a.name.localeCompare(b.name));
+  const r = raw.rollout;
+  if (!r) return { path, projects: sorted };
+  const rollout = {
+    wave: r.wave,
+    canary: r.canary,
+    settleS: r.settle_s,
+    maxFailures: r.max_failures,
+    revert: r.revert,
+  };
+  return { path, projects: sorted, rollout };
 }
 
 /** A location with its symlinks resolved as far as it exists (the part that does not exist is kept). */
@@ -196,8 +206,11 @@ export async function loadFleet(file: string, text?: string): Promise<LoadedFlee
 }
 
 /** Loads fleet.toml or throws every problem at once. */
-export async function requireFleet(file: string): Promise<LoadedFleet & { fleet: DesiredFleet; raw: Fleet }> {
-  const loaded = await loadFleet(file);
+export async function requireFleet(
+  file: string,
+  text?: string,
+): Promise<LoadedFleet & { fleet: DesiredFleet; raw: Fleet }> {
+  const loaded = await loadFleet(file, text);
   if (!loaded.fleet || !loaded.raw) throw problemsError(loaded.problems.map((p) => ({ ...p, file })));
   return loaded as LoadedFleet & { fleet: DesiredFleet; raw: Fleet };
 }

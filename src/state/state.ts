@@ -65,10 +65,7 @@ export function recordApplied(dir: string, id: string): void {
 export interface JournalLine {
   time: string;
   plan: string;
-  event: "start" | "end" | "apply-start" | "apply-end" | "edit";
-  /** edit: the verb that edited fleet.toml, and the projects with what it wrote */
-  verb?: string;
-  projects?: Record<string, unknown>[];
+  event: "start" | "end" | "apply-start" | "apply-end" | "edit" | "create" | "gate" | "revert" | "held";
   project?: string;
   action?: string;
   outcome?: "ok" | "failed" | "skipped" | ApplyOutcome;
@@ -81,6 +78,16 @@ export interface JournalLine {
   ok?: number;
   failed?: number;
   skipped?: number;
+  /** edit: the verb, and each key it changed with the old and new values */
+  verb?: string;
+  changes?: { project: string; key: string; old?: unknown; new?: unknown }[];
+  /** pin (action end, revert): the wanted ref, the commits from and to, the tag that named `from` */
+  ref?: string;
+  from?: string;
+  to?: string;
+  fromRef?: string;
+  /** revert: the step (stop, pin, start, health) */
+  step?: string;
 }
 
 export type ApplyOutcome = "converged" | "not converged" | "interrupted";
@@ -152,8 +159,8 @@ function holderDead(holder: LockInfo): boolean {
   return !alive(holder.pid) || startedAfter(holder.pid, holder.started);
 }
 
-function lockFile(dir: string): string {
-  return join(dir, "apply.lock");
+function lockFile(dir: string, name = "apply.lock"): string {
+  return join(dir, name);
 }
 
 /**
@@ -245,10 +252,13 @@ function lockedMessage(file: string, holder: LockInfo): string {
   );
 }
 
-/** Takes the apply lock, waiting up to timeoutMs; a lock whose process is dead (on this host) is taken over. */
-export async function acquireLock(dir: string, timeoutMs: number): Promise<Lock> {
+/**
+ * Takes the apply lock (or the lock `name`), waiting up to timeoutMs; a lock whose process is dead
+ * (on this host) is taken over.
+ */
+export async function acquireLock(dir: string, timeoutMs: number, name?: string): Promise<Lock> {
   mkdirSync(dir, { recursive: true });
-  const file = lockFile(dir);
+  const file = lockFile(dir, name);
   const deadline = Date.now() + timeoutMs;
   const me: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   let tookOver: LockInfo | undefined;

@@ -20,6 +20,7 @@ export interface Fleet {
   projects?: {
     [k: string]: Project;
   };
+  rollout?: Rollout;
 }
 /**
  * An agent harness: a git repository that starts and stops a project's agents.
@@ -78,4 +79,29 @@ export interface Project {
    * Where to clone the project from when its location is missing.
    */
   url?: string;
+}
+/**
+ * Defaults for rolling a change out in waves (po apply, po update); options on the command line win.
+ */
+export interface Rollout {
+  /**
+   * Projects per wave: a whole number, or a percentage of the projects being changed such as "25%".
+   */
+  wave?: number | string;
+  /**
+   * Size of the first wave; po asks before the next wave unless --yes.
+   */
+  canary?: number;
+  /**
+   * Health gate: seconds every session of a started project must stay live, or the project failed.
+   */
+  settle_s?: number;
+  /**
+   * Once this many projects failed, no further wave starts; the rest are held unchanged.
+   */
+  max_failures?: number;
+  /**
+   * Put a project whose start or health gate failed back on its previous pin (a new commit).
+   */
+  revert?: boolean;
 }
