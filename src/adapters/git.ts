@@ -20,21 +20,63 @@ const SETSID = (process.env.PATH ?? "")
   .map((d) => join(d, "setsid"))
   .find((f) => existsSync(f));
 
-export async function git(dir: string, allowFileTransport = false): Promise<SimpleGit> {
+/**
+ * Config every po git process runs with, whatever a repository's own .git/config says (an agent in
+ * a project can write that file): no fsmonitor program, and only the transports po allows, never
+ * ext::, fd:: or another remote helper. The file transport is the default "user" unless allowed.
+ */
+function baseConfig(allowFileTransport: boolean): string[] {
+  const always = ["https", "http", "ssh", "git"].map((t) => `protocol.${t}.allow=always`);
+  const file = `protocol.file.allow=${allowFileTransport ? "always" : "user"}`;
+  return ["core.fsmonitor=false", "protocol.allow=never", ...always, file];
+}
+
+/** Subcommands that may run the repository's hooks on purpose (a pin's commit); every other call runs none. */
+const HOOKED = new Set(["commit", "checkout", "switch", "merge", "submodule", "clone", "init", "add"]);
+
+export async function git(dir: string, allowFileTransport = false, readOnly = false): Promise<SimpleGit> {
   const simpleGit = await (factory ??= import("simple-git").then((m) => m.simpleGit));
+  const config = baseConfig(allowFileTransport);
+  if (readOnly) config.push("core.hooksPath=/dev/null", "gc.auto=0", "maintenance.auto=false");
   return simpleGit({
     baseDir: dir,
     binary: SETSID ? [SETSID, "git"] : "git",
     timeout: { block: TIMEOUT_MS },
-    config: allowFileTransport ? ["protocol.file.allow=always"] : [],
-    unsafe: { allowUnsafeProtocolOverride: allowFileTransport },
+    config,
+    // These overrides are po's own, fixed values; nothing from a file reaches `-c`.
+    unsafe: {
+      allowUnsafeProtocolOverride: true,
+      allowUnsafeFsMonitor: true,
+      allowUnsafeHooksPath: true,
+      allowUnsafeFilter: true,
+    },
   });
+}
+
+/**
+ * `-c filter.NAME.*=` for every filter driver configured for `dir`: `git status` would otherwise
+ * run a clean filter (named by a .gitattributes and a .git/config that agents can write).
+ */
+async function noFilters(dir: string): Promise<string[]> {
+  const names = await (
+    await git(dir, false, true)
+  )
+    .raw(["config", "--name-only", "--get-regexp", "^filter\\..*\\.(clean|smudge|process)$"])
+    .catch(() => "");
+  const drivers = new Set(names.split("\n").flatMap((k) => /^filter\.(.+)\.[a-z]+$/.exec(k)?.[1] ?? []));
+  return [...drivers].flatMap((d) =>
+    ["clean", "smudge", "process"]
+      .flatMap((k) => ["-c", `filter.${d}.${k}=`])
+      .concat("-c", `filter.${d}.required=false`),
+  );
 }
 
 /** `git …` in `dir`, its stdout; throws with git's own message. */
 export async function gitRaw(dir: string, args: string[], allowFileTransport = false): Promise<string> {
+  const readOnly = !HOOKED.has(args[0]);
+  const filters = args[0] === "status" ? await noFilters(dir) : [];
   // No optional locks: observing must not even refresh an index (po plan is read-only to the byte).
-  return (await git(dir, allowFileTransport)).raw(["--no-optional-locks", ...args]);
+  return (await git(dir, allowFileTransport, readOnly)).raw([...filters, "--no-optional-locks", ...args]);
 }
 
 export interface Submodule {
