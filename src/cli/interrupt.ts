@@ -3,7 +3,9 @@ import { createInterface } from "node:readline/promises";
 
 /** Asks on the terminal; a Ctrl-C at the question counts as an interrupt (and as no). */
 export async function confirm(interrupt: Interrupt): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // Not readline's terminal mode: its cursor codes would be written out as text by guardOutput;
+  // the terminal's own line editing remains, and a Ctrl-C reaches interrupts()' handler.
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
   rl.on("SIGINT", () => interrupt.trigger());
   try {
     const answer = await rl.question("\nDo you want to perform these actions? Only 'yes' will be accepted: ", {

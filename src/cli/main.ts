@@ -2,6 +2,7 @@
 // po: the entry point. Verbs load lazily so that each command starts only what it needs.
 import { createRequire } from "node:module";
 import { UserError } from "../common/problems.js";
+import { guardOutput } from "./output.js";
 
 interface Verb {
   summary: string;
@@ -74,6 +75,8 @@ function fail(e: unknown, json: boolean): number {
 // fails at once instead (git and ssh inherit this environment).
 process.env.GIT_TERMINAL_PROMPT = "0";
 process.env.GIT_SSH_COMMAND ??= "ssh -o BatchMode=yes";
+
+guardOutput(process.argv.includes("--json"));
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
