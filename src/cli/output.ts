@@ -30,7 +30,7 @@ const hex = (c: string, width: number) => c.charCodeAt(0).toString(16).padStart(
  */
 export function terminalText(text: string, opts: { json?: boolean; color?: boolean } = {}): string {
   return redactUrl(text).replace(UNSAFE, (all, sgr: string | undefined) => {
-    if (sgr && opts.color) return all;
+    if (sgr) return opts.color ? all : terminalText(all[0], opts) + all.slice(1);
     if (opts.json || all.charCodeAt(0) > 0xff) return `\\u${hex(all, 4)}`;
     return `\\x${hex(all, 2)}`;
   });
