@@ -56,7 +56,10 @@ test("constructor, valueof, tostring and hasownproperty are ordinary names", () 
 
 test("__proto__ as a project, harness or agent name is refused in one line", () => {
   const file = join(w.root, "proto.toml");
-  writeFileSync(file, `version = 1\n[projects.__proto__]\nlocation = "x"\nharness = "h"\nref = "v1"\n`);
+  writeFileSync(
+    file,
+    `version = 1\n[projects.__proto__]\nlocation = "x"\nharness = "h"\nref = "v1"\n\n${harnessToml("h", "/h")}`,
+  );
   const r = w.po(["validate", file]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^\S+proto\.toml:2:1: projects\.__proto__: invalid project name '__proto__': [^\n]*\n$/);
