@@ -3,10 +3,10 @@
 // ('a.b' and 'a:b' both give 'a_b') never start, stop or heal each other's agents. Real tmux
 // (isolated server), real po processes; a marker file appears if anything runs.
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { makeWorld, panePid, type World } from "./support/world.js";
+import { makeWorld, panePid, until, type World } from "./support/world.js";
 
 let w: World;
 
@@ -72,4 +72,22 @@ test("folders a.b and a:b: the second is refused in one line and never stops the
   assert.equal(w.po(["agents", "up"], { cwd: colon }).code, 0);
   assert.deepEqual(sessionPaths(), [`a_b-a|${colon}`]);
   assert.equal(w.po(["agents", "down"], { cwd: colon }).code, 0);
+});
+
+test("a folder and a prompt path with spaces and ';' (even at the end) start the agent with its prompt", async () => {
+  const dir = folder("x; y;");
+  mkdirSync(join(dir, "my prompts"));
+  writeFileSync(join(dir, "my prompts", "a; b;"), "the prompt\n");
+  const command = ["sh", "-c", 'cat "$PO_PROMPT_FILE" > got; exec sleep 3600'];
+  writeFileSync(
+    join(dir, "agents.toml"),
+    `[agents.a]\ncommand = ${JSON.stringify(command)}\nprompt = "my prompts/a; b;"\n`,
+  );
+  const up = w.po(["agents", "up"], { cwd: dir });
+  assert.equal(up.code, 0, up.stderr);
+  assert.deepEqual(sessionPaths(), [`x; y;-a|${dir}`]);
+  const got = () => (existsSync(join(dir, "got")) ? readFileSync(join(dir, "got"), "utf8") : "");
+  await until(() => got() === "the prompt\n", 10_000, "the agent to copy its prompt file");
+  assert.equal(w.po(["agents", "down"], { cwd: dir }).code, 0);
+  assert.deepEqual(w.sessions(), []);
 });

@@ -34,16 +34,13 @@ function baseConfig(allowFileTransport: boolean): string[] {
 /** Subcommands that may run the repository's hooks on purpose (a pin's commit); every other call runs none. */
 const HOOKED = new Set(["commit", "checkout", "switch", "merge", "submodule", "clone", "init", "add"]);
 
-export async function git(dir: string, allowFileTransport = false, readOnly = false): Promise<SimpleGit> {
+async function git(dir: string): Promise<SimpleGit> {
   const simpleGit = await (factory ??= import("simple-git").then((m) => m.simpleGit));
-  const config = baseConfig(allowFileTransport);
-  if (readOnly) config.push("core.hooksPath=/dev/null", "gc.auto=0", "maintenance.auto=false");
   return simpleGit({
     baseDir: dir,
     binary: SETSID ? [SETSID, "git"] : "git",
     timeout: { block: TIMEOUT_MS },
-    config,
-    // These overrides are po's own, fixed values; nothing from a file reaches `-c`.
+    // gitGuards' overrides are po's own, fixed values; nothing from a file reaches `-c`.
     unsafe: {
       allowUnsafeProtocolOverride: true,
       allowUnsafeFsMonitor: true,
@@ -59,7 +56,7 @@ export async function git(dir: string, allowFileTransport = false, readOnly = fa
  */
 async function noFilters(dir: string): Promise<string[]> {
   const names = await (
-    await git(dir, false, true)
+    await git(dir)
   )
     .raw(["config", "--name-only", "--get-regexp", "^filter\\..*\\.(clean|smudge|process)$"])
     .catch(() => "");
@@ -71,12 +68,23 @@ async function noFilters(dir: string): Promise<string[]> {
   );
 }
 
+/**
+ * The `-c` options that go before `args` in every git process po starts (docs/security.md): the
+ * transports and no fsmonitor always; for a command that has no business running hooks, no hooks
+ * and no auto-gc; for `git status`, no filter driver.
+ */
+export async function gitGuards(dir: string, args: string[], allowFileTransport = false): Promise<string[]> {
+  const config = baseConfig(allowFileTransport);
+  if (!HOOKED.has(args[0])) config.push("core.hooksPath=/dev/null", "gc.auto=0", "maintenance.auto=false");
+  const pairs = config.flatMap((c) => ["-c", c]);
+  return args[0] === "status" ? [...pairs, ...(await noFilters(dir))] : pairs;
+}
+
 /** `git …` in `dir`, its stdout; throws with git's own message. */
 export async function gitRaw(dir: string, args: string[], allowFileTransport = false): Promise<string> {
-  const readOnly = !HOOKED.has(args[0]);
-  const filters = args[0] === "status" ? await noFilters(dir) : [];
+  const guards = await gitGuards(dir, args, allowFileTransport);
   // No optional locks: observing must not even refresh an index (po plan is read-only to the byte).
-  return (await git(dir, allowFileTransport, readOnly)).raw([...filters, "--no-optional-locks", ...args]);
+  return (await git(dir)).raw([...guards, "--no-optional-locks", ...args]);
 }
 
 export interface Submodule {

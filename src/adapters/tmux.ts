@@ -20,11 +20,19 @@ interface TmuxResult {
   stderr: string;
 }
 
+/**
+ * tmux reads an argument ending in ';' as the end of a command: a folder, prompt path or name
+ * ending so is passed as `\;`, which tmux reads back as ';'. A lone ";" stays po's own separator.
+ */
+function tmuxArgv(args: string[]): string[] {
+  return args.map((a) => (a.length > 1 && a.endsWith(";") ? `${a.slice(0, -1)}\\;` : a));
+}
+
 function tmux(args: string[]): Promise<TmuxResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       "tmux",
-      args,
+      tmuxArgv(args),
       { timeout: TMUX_TIMEOUT_MS, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         // error.code: a string when tmux could not run or its output overflowed, tmux's exit code otherwise
