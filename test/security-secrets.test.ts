@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { harnessToml } from "../src/sandbox/sandbox.js";
+import { redactDeep, redactUrl } from "../src/common/redact.js";
 import { makeProject, makeWorld, type World } from "./support/world.js";
 
 const PASSWORD = "S3cr3tPassw0rd";
@@ -73,4 +74,20 @@ test("after po apply --yes, nothing under .ao-state/ holds the password or is re
 test("a fleet repository never commits .ao-state/: git sees nothing of it", () => {
   w.git(w.root, "init", "-q");
   assert.equal(w.git(w.root, "status", "--porcelain", "--untracked-files=all", "--", ".ao-state"), "");
+});
+
+test("redactUrl hides the credentials of every url in a text, and nothing else", () => {
+  const cases: [string, string][] = [
+    ["https://deploy:TOKEN@host/x.git", "https://***@host/x.git"],
+    ["https://TOKEN@github.com/x", "https://***@github.com/x"],
+    ["http://u:p@ss@host:8080/x", "http://***@host:8080/x"],
+    ["fatal: repository 'https://u:p@h/x/' not found", "fatal: repository 'https://***@h/x/' not found"],
+    ['{"url":"https://u:p@h","to":"a@b"}', '{"url":"https://***@h","to":"a@b"}'],
+    ["ssh://u:pw@h/x", "ssh://***@h/x"],
+    ["ssh://git@h/x and git@h:x", "ssh://git@h/x and git@h:x"],
+    ["https://host/path@v1 and mail@example.com", "https://host/path@v1 and mail@example.com"],
+  ];
+  for (const [text, shown] of cases) assert.equal(redactUrl(text), shown);
+  const data = { a: ["https://u:p@h/x"], constructor: "https://t@h", n: 1 };
+  assert.deepEqual(redactDeep(data), { a: ["https://***@h/x"], constructor: "https://***@h", n: 1 });
 });
