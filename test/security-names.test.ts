@@ -6,13 +6,19 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { harnessToml } from "../src/sandbox/sandbox.js";
-import { makeProject, makeWorld, type World } from "./support/world.js";
+import { makeProject, makeWorld, panePid, until, type World } from "./support/world.js";
 
 let w: World;
 
 before(() => {
   w = makeWorld("po-sec-names-");
   for (const name of ["constructor", "valueof"]) makeProject(w, name, "v0.1.0", ["constructor", "hasownproperty"]);
+  // the agent `constructor` of project constructor is healed by the watchdog, checking every second
+  writeFileSync(
+    join(w.root, "constructor", "agents.toml"),
+    '[watchdog]\ninterval_s = 1\n\n[agents.constructor]\ncommand = ["sleep", "3600"]\nwatch = "heal"\n\n' +
+      '[agents.hasownproperty]\ncommand = ["sleep", "3600"]\n',
+  );
   const harness = harnessToml("tostring", w.harnessUrl);
   const projects = ["constructor", "valueof"]
     .map((n) => `[projects.${n}]\nlocation = "${n}"\nharness = "tostring"\nref = "v0.1.0"\n`)
@@ -52,6 +58,18 @@ test("constructor, valueof, tostring and hasownproperty are ordinary names", () 
     ],
   );
   assert.equal(w.po(["plan"]).stdout, "No changes. The fleet is up to date.\n");
+});
+
+test("the watchdog heals an agent named constructor like any other, counting its restart", async () => {
+  const dir = join(w.root, "constructor");
+  const before = panePid(w, "constructor-constructor");
+  w.tmux("kill-session", "-t", "=constructor-constructor");
+  await until(() => !["", before].includes(panePid(w, "constructor-constructor")), 20_000, "the watchdog's restart");
+  const restarts = () =>
+    JSON.parse(w.po(["agents", "status", "--json", "--dir", dir]).stdout).agents.map(
+      (a: { name: string; restarts: number }) => [a.name, a.restarts],
+    );
+  await until(() => JSON.stringify(restarts()) === '[["constructor",1],["hasownproperty",0]]', 10_000, "restarts 1");
 });
 
 test("__proto__ as a project, harness or agent name is refused in one line", () => {
