@@ -87,7 +87,7 @@ for (const [what, harness, project] of ACCEPTED) {
   });
 }
 
-test("agents.toml refuses empty and NUL arguments, control characters in a prompt path, and agents sharing a session", async () => {
+test("agents.toml refuses empty or NUL arguments, control characters in a prompt, shared sessions", async () => {
   const text = [
     '[agents.a]\ncommand = ["x", ""]\nprompt = "p\\u001b.md"',
     '[agents.b]\ncommand = ["x\\u0000"]',

@@ -17,10 +17,8 @@ export function paint(text: string, color: Color, on = useColor()): string {
 
 // Every control character but tab and newline (C0, DEL, C1), and the bidirectional overrides that
 // make a terminal show text in another order than it is; with group 1, the colours paint() makes.
-const UNSAFE = new RegExp(
-  `(\\x1b\\[(?:${[0, ...Object.values(CODES)].join("|")})m)|[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]`,
-  "g",
-);
+const SGR = `\\x1b\\[(?:${[0, ...Object.values(CODES)].join("|")})m`;
+const UNSAFE = new RegExp(`(${SGR})|[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]`, "g");
 
 const hex = (c: string, width: number) => c.charCodeAt(0).toString(16).padStart(width, "0");
 
