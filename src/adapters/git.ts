@@ -20,21 +20,71 @@ const SETSID = (process.env.PATH ?? "")
   .map((d) => join(d, "setsid"))
   .find((f) => existsSync(f));
 
-export async function git(dir: string, allowFileTransport = false): Promise<SimpleGit> {
+/**
+ * Config every po git process runs with, whatever a repository's own .git/config says (an agent in
+ * a project can write that file): no fsmonitor program, and only the transports po allows, never
+ * ext::, fd:: or another remote helper. The file transport is the default "user" unless allowed.
+ */
+function baseConfig(allowFileTransport: boolean): string[] {
+  const always = ["https", "http", "ssh", "git"].map((t) => `protocol.${t}.allow=always`);
+  const file = `protocol.file.allow=${allowFileTransport ? "always" : "user"}`;
+  return ["core.fsmonitor=false", "protocol.allow=never", ...always, file];
+}
+
+/** Subcommands that may run the repository's hooks on purpose (a pin's commit); every other call runs none. */
+const HOOKED = new Set(["commit", "checkout", "switch", "merge", "submodule", "clone", "init", "add"]);
+
+async function git(dir: string): Promise<SimpleGit> {
   const simpleGit = await (factory ??= import("simple-git").then((m) => m.simpleGit));
   return simpleGit({
     baseDir: dir,
     binary: SETSID ? [SETSID, "git"] : "git",
     timeout: { block: TIMEOUT_MS },
-    config: allowFileTransport ? ["protocol.file.allow=always"] : [],
-    unsafe: { allowUnsafeProtocolOverride: allowFileTransport },
+    // gitGuards' overrides are po's own, fixed values; nothing from a file reaches `-c`.
+    unsafe: {
+      allowUnsafeProtocolOverride: true,
+      allowUnsafeFsMonitor: true,
+      allowUnsafeHooksPath: true,
+      allowUnsafeFilter: true,
+    },
   });
+}
+
+/**
+ * `-c filter.NAME.*=` for every filter driver configured for `dir`: `git status` would otherwise
+ * run a clean filter (named by a .gitattributes and a .git/config that agents can write).
+ */
+async function noFilters(dir: string): Promise<string[]> {
+  const names = await (
+    await git(dir)
+  )
+    .raw(["config", "--name-only", "--get-regexp", "^filter\\..*\\.(clean|smudge|process)$"])
+    .catch(() => "");
+  const drivers = new Set(names.split("\n").flatMap((k) => /^filter\.(.+)\.[a-z]+$/.exec(k)?.[1] ?? []));
+  return [...drivers].flatMap((d) =>
+    ["clean", "smudge", "process"]
+      .flatMap((k) => ["-c", `filter.${d}.${k}=`])
+      .concat("-c", `filter.${d}.required=false`),
+  );
+}
+
+/**
+ * The `-c` options that go before `args` in every git process po starts (docs/security.md): the
+ * transports and no fsmonitor always; for a command that has no business running hooks, no hooks
+ * and no auto-gc; for `git status`, no filter driver.
+ */
+export async function gitGuards(dir: string, args: string[], allowFileTransport = false): Promise<string[]> {
+  const config = baseConfig(allowFileTransport);
+  if (!HOOKED.has(args[0])) config.push("core.hooksPath=/dev/null", "gc.auto=0", "maintenance.auto=false");
+  const pairs = config.flatMap((c) => ["-c", c]);
+  return args[0] === "status" ? [...pairs, ...(await noFilters(dir))] : pairs;
 }
 
 /** `git …` in `dir`, its stdout; throws with git's own message. */
 export async function gitRaw(dir: string, args: string[], allowFileTransport = false): Promise<string> {
+  const guards = await gitGuards(dir, args, allowFileTransport);
   // No optional locks: observing must not even refresh an index (po plan is read-only to the byte).
-  return (await git(dir, allowFileTransport)).raw(["--no-optional-locks", ...args]);
+  return (await git(dir)).raw([...guards, "--no-optional-locks", ...args]);
 }
 
 export interface Submodule {

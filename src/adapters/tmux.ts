@@ -8,6 +8,7 @@
 // Targets are written `=NAME`: without the `=`, tmux falls back to prefix matching, and asking for
 // `crew-a` would find `crew-ab`.
 import { execFile } from "node:child_process";
+import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { UserError } from "../common/problems.js";
 
@@ -19,11 +20,19 @@ interface TmuxResult {
   stderr: string;
 }
 
+/**
+ * tmux reads an argument ending in ';' as the end of a command: a folder, prompt path or name
+ * ending so is passed as `\;`, which tmux reads back as ';'. A lone ";" stays po's own separator.
+ */
+function tmuxArgv(args: string[]): string[] {
+  return args.map((a) => (a.length > 1 && a.endsWith(";") ? `${a.slice(0, -1)}\\;` : a));
+}
+
 function tmux(args: string[]): Promise<TmuxResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       "tmux",
-      args,
+      tmuxArgv(args),
       { timeout: TMUX_TIMEOUT_MS, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         // error.code: a string when tmux could not run or its output overflowed, tmux's exit code otherwise
@@ -58,6 +67,15 @@ export function safeSessionName(name: string): string {
 /** The session of one agent, as tmux reports it: {dir} is the project folder's base name. */
 export function sessionName(dir: string, agent: string, template = "{dir}-{agent}"): string {
   return safeSessionName(template.replaceAll("{dir}", basename(dir)).replaceAll("{agent}", agent));
+}
+
+/**
+ * A value for an argument that tmux expands as a format (new-session's -s and -c, pipe-pane's
+ * command): '#' doubled, so `#(…)` runs nothing and `#{…}` stays text. Targets (-t), -e values and
+ * new-session's shell command are not expanded and are passed as they are.
+ */
+export function formatLiteral(value: string): string {
+  return value.replace(/#/g, "##");
 }
 
 /** Quotes one word for /bin/sh: inside single quotes nothing is special except the quote itself. */
@@ -116,17 +134,51 @@ export async function newSession(
 ): Promise<boolean> {
   if (safeSessionName(name) !== name)
     throw new UserError(`tmux session name '${name}' contains '.' or ':'; use safeSessionName`);
+  // tmux would show these escaped (\\, \033), so the session could never be found again by its name
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f\\]/.test(name))
+    throw new UserError(
+      `tmux session name ${JSON.stringify(name)} contains a control character or '\\'; rename the folder`,
+    );
   if (!argv.length) throw new UserError(`tmux session '${name}': empty command`);
   const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
   const command = `exec ${argv.map(shellQuote).join(" ")}`;
-  const args = ["new-session", "-d", "-s", name, "-c", cwd, ...envArgs, command];
+  const args = ["new-session", "-d", "-s", formatLiteral(name), "-c", formatLiteral(cwd), ...envArgs, command];
   args.push(";", "set-option", "-w", "-t", `=${name}:`, "remain-on-exit", "off");
-  if (logFile)
-    args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, `cat >> ${shellQuote(logFile).replace(/#/g, "##")}`);
+  if (logFile) args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, formatLiteral(`cat >> ${shellQuote(logFile)}`));
   const r = await tmux(args);
   if (r.ok) return true;
   if (/duplicate session/i.test(r.stderr)) return false;
   throw failure(args, r);
+}
+
+/**
+ * The live sessions, after checking that none of `mine` (the sessions of the folder `dir`) was
+ * started in another folder: two folders whose names tmux makes equal ('a.b' and 'a:b' both give
+ * 'a_b') would otherwise start, stop or heal each other's agents.
+ */
+export async function liveSessionsOf(dir: string, mine: string[]): Promise<Set<string>> {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const home = real(dir);
+  const live = new Set<string>();
+  for (const line of await listFormat("#{session_name}\t#{session_path}")) {
+    const [name, path] = [line.slice(0, line.indexOf("\t")), line.slice(line.indexOf("\t") + 1)];
+    live.add(name);
+    if (!mine.includes(name) || !path) continue;
+    const where = real(path);
+    if (where !== home && !where.startsWith(`${home}/`))
+      throw new UserError(
+        `tmux session '${name}' belongs to the folder ${where}, not ${home}: their names give the same ` +
+          `session ('.' and ':' become '_'); rename one folder, nothing was started or stopped`,
+      );
+  }
+  return live;
 }
 
 /** Kills the session; a session (or server) that is already gone is fine. */

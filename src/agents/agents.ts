@@ -14,7 +14,7 @@ import { parse } from "smol-toml";
 import { AGENTS_FILE, requireAgents, type AgentsConfig } from "../registry/agents-file.js";
 import { readJson } from "../state/state.js";
 import { problemsError, UserError } from "../common/problems.js";
-import { killSession, listSessions, listSessionsCreated, sessionName } from "../adapters/tmux.js";
+import { killSession, listSessionsCreated, liveSessionsOf, sessionName } from "../adapters/tmux.js";
 import type { WatchdogState } from "./heal.js";
 import { statePaths, startAgent } from "./session.js";
 import { ensureWatchdog, isOurWatchdog, readPid, stopWatchdog } from "./watchdog-process.js";
@@ -43,7 +43,10 @@ export interface UpResult {
 export async function up(dir: string): Promise<UpResult> {
   const config = await requireAgents(dir); // refuses `wake` (and every other problem) before anything starts
   await checkPrompts(config);
-  const live = await listSessions();
+  const live = await liveSessionsOf(
+    dir,
+    config.agents.map((a) => sessionName(dir, a.name)),
+  );
   const result: UpResult = { started: [], running: [], watchdog: null };
   for (const agent of config.agents) {
     const session = sessionName(dir, agent.name);
@@ -84,7 +87,10 @@ export async function down(dir: string): Promise<DownResult> {
   const { names, warning } = await agentNamesForDown(dir);
   if (warning)
     process.stderr.write(`po agents down: agents.toml has problems, stopping its agents anyway:\n${warning}\n`);
-  const live = await listSessions();
+  const live = await liveSessionsOf(
+    dir,
+    names.map((n) => sessionName(dir, n)),
+  );
   const stopped = [];
   for (const name of names) {
     const session = sessionName(dir, name);

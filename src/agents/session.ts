@@ -1,8 +1,8 @@
 // One agent of po agents: where its state and log live, and how its tmux session is started.
-import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentSpec } from "../registry/agents-file.js";
 import { newSession, sessionName } from "../adapters/tmux.js";
+import { appendPrivate, privateDir } from "../state/private.js";
 
 export function statePaths(dir: string) {
   const state = join(dir, ".ao-state");
@@ -27,8 +27,10 @@ export function agentEnv(agent: AgentSpec): Record<string, string> {
 /** Starts one agent's session (false when it is already there). `why` goes into its log. */
 export async function startAgent(dir: string, agent: AgentSpec, why: string): Promise<boolean> {
   const log = agentLog(dir, agent.name);
-  await mkdir(statePaths(dir).logs, { recursive: true });
-  await appendFile(
+  const paths = statePaths(dir);
+  privateDir(paths.state);
+  privateDir(paths.logs);
+  appendPrivate(
     log,
     `\n--- ${new Date().toISOString()} po: starting ${agent.name} (${why}): ${agent.command.join(" ")}\n`,
   );

@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENTS_FILE, loadAgents, type AgentsConfig, type AgentSpec } from "../registry/agents-file.js";
 import { formatProblem } from "../common/problems.js";
-import { writeAtomic } from "../state/state.js";
+import { writePrivate } from "../state/private.js";
 import { listSessions, sessionName } from "../adapters/tmux.js";
 import { onAlive, onDead, onStarted, quickWindowMs, secs, type HealRecord, type WatchdogState } from "./heal.js";
 import { startAgent, statePaths } from "./session.js";
@@ -59,13 +59,17 @@ function saveState(ctx: Ctx): void {
     agents,
   };
   // atomically: `status` never reads half a file
-  writeAtomic(ctx.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  writePrivate(ctx.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 // ---- one check ----
 
 async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, intervalMs: number): Promise<void> {
-  const rec = ctx.records[agent.name] ?? { restarts: 0, quickDeaths: 0 };
+  // own keys only: an agent named `constructor` has no record yet, not Object's constructor
+  const rec = (Object.hasOwn(ctx.records, agent.name) ? ctx.records[agent.name] : undefined) ?? {
+    restarts: 0,
+    quickDeaths: 0,
+  };
   if (live) {
     const next = onAlive(rec, now, intervalMs);
     if (rec.quickDeaths > 0 && next.quickDeaths === 0)
@@ -146,7 +150,7 @@ async function check(ctx: Ctx): Promise<string | undefined> {
 function claimPidFile(ctx: Ctx): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(ctx.paths.pidFile, `${process.pid}\n`, { flag: "wx" });
+      writeFileSync(ctx.paths.pidFile, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;

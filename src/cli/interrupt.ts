@@ -6,7 +6,9 @@ export async function confirm(
   interrupt: Interrupt,
   question = "Do you want to perform these actions?",
 ): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // Not readline's terminal mode: its cursor codes would be written out as text by guardOutput;
+  // the terminal's own line editing remains, and a Ctrl-C reaches interrupts()' handler.
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
   rl.on("SIGINT", () => interrupt.trigger());
   try {
     const answer = await rl.question(`\n${question} Only 'yes' will be accepted: `, {

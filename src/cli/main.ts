@@ -2,6 +2,7 @@
 // po: the entry point. Verbs load lazily so that each command starts only what it needs.
 import { createRequire } from "node:module";
 import { UserError } from "../common/problems.js";
+import { guardOutput } from "./output.js";
 
 interface Verb {
   summary: string;
@@ -93,6 +94,8 @@ for (const stream of [process.stdout, process.stderr]) stream.on("error", () => 
 process.env.GIT_TERMINAL_PROMPT = "0";
 process.env.GIT_SSH_COMMAND ??= "ssh -o BatchMode=yes";
 
+guardOutput(process.argv.includes("--json"));
+
 function currentFolder(): string | undefined {
   try {
     return process.cwd();
@@ -106,7 +109,11 @@ const start = currentFolder()
   : Promise.reject(new UserError("the current folder no longer exists; cd to a folder that exists and run po again"));
 // po exits once its summary is out: a process it started and left running (a harness's daemon, a
 // git hook's child) may hold a pipe or a timer, and must not keep po itself alive.
-start.then(
-  (code) => process.exit(code),
-  (e) => process.exit(fail(e, process.argv.includes("--json"))),
-);
+start.then(exitFlushed, (e) => exitFlushed(fail(e, process.argv.includes("--json"))));
+
+/** Exits once what po wrote has reached its readers (a pipe takes only 64 KiB at once). */
+function exitFlushed(code: number): void {
+  let pending = 2;
+  const done = () => --pending || process.exit(code);
+  for (const stream of [process.stdout, process.stderr]) stream.write("", done);
+}

@@ -9,6 +9,7 @@ import { observeFleet, type Observation } from "../observe/observe.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "../state/plan-file.js";
 import { targets as selectTargets } from "./select.js";
 import { readInventory, stateDir } from "../state/state.js";
+import { redactDeep } from "../common/redact.js";
 
 export interface Planned {
   fleet: DesiredFleet;
@@ -49,9 +50,10 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
     ? []
     : inventory.filter((e) => !known.has(e.name) && !places.has(realLocation(e.location)));
   const observation = await observeFleet(projects, removed, { offline: opts.offline, inventory });
-  const body = planFleet(projects, observation.actual, removed, observation.removed);
+  // A plan is printed and saved: the credentials of a url in a reason or an error stay in fleet.toml.
+  const body = redactDeep(planFleet(projects, observation.actual, removed, observation.removed));
   await nameFromRefs(body, fleet);
   const fleetInfo = { path: fleet.path, sha256: sha256(opts.source ?? readFileSync(fleet.path, "utf8")) };
-  const observed = observedRecord([...observation.actual.values(), ...observation.removed.values()]);
+  const observed = redactDeep(observedRecord([...observation.actual.values(), ...observation.removed.values()]));
   return { fleet, state, removed, observation, plan: newPlan(fleetInfo, [...opts.targets].sort(), body, observed) };
 }

@@ -5,6 +5,7 @@ import { parse, TomlError } from "smol-toml";
 import { type Problem } from "../common/problems.js";
 import { schemaProblems, type SchemaName } from "./schema-check.js";
 import { locator, type Locator } from "./toml-locate.js";
+import { safetyProblems } from "./value-safety.js";
 
 const MAX_BYTES = 10 * 1024 * 1024;
 
@@ -71,5 +72,7 @@ export async function loadToml(file: string, schema: SchemaName, text?: string):
   } catch (e) {
     return { file, source, problems: [syntaxProblem(file, source, e)], locate };
   }
-  return { file, source, data, problems: schemaProblems(schema, data, file, locate), locate };
+  const problems = schemaProblems(schema, data, file, locate);
+  problems.push(...safetyProblems(schema, data, file, locate, problems));
+  return { file, source, data, problems: problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)), locate };
 }

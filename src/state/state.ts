@@ -1,20 +1,12 @@
 // .ao-state/ beside fleet.toml: the apply lock, the journal, the inventory of the last applied
 // fleet and the ids of applied plans. Small files, each written atomically.
-import {
-  appendFileSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, uptime } from "node:os";
 import { dirname, join } from "node:path";
 import type { InventoryEntry } from "../../reconcile/model.js";
 import { UserError } from "../common/problems.js";
+import { redactDeep, redactUrl } from "../common/redact.js";
+import { appendPrivate, privateDir, writePrivate } from "./private.js";
 
 export function stateDir(fleetPath: string): string {
   return join(dirname(fleetPath), ".ao-state");
@@ -40,7 +32,8 @@ export function readInventory(dir: string): InventoryEntry[] {
 }
 
 export function writeInventory(dir: string, entries: InventoryEntry[]): void {
-  writeAtomic(join(dir, "inventory.json"), JSON.stringify(entries, null, 2) + "\n");
+  // removed projects are only stopped: their harness url is never used again, so it keeps no secret
+  writePrivate(join(dir, "inventory.json"), JSON.stringify(redactDeep(entries), null, 2) + "\n");
 }
 
 export function appliedPlans(dir: string): Set<string> {
@@ -53,8 +46,7 @@ export function appliedPlans(dir: string): Set<string> {
 
 /** Recorded before the first action runs, so that even an interrupted apply cannot be replayed. */
 export function recordApplied(dir: string, id: string): void {
-  mkdirSync(dir, { recursive: true });
-  appendFileSync(join(dir, "applied-plans"), `${id}\n`);
+  appendPrivate(join(privateDir(dir), "applied-plans"), `${id}\n`);
 }
 
 /**
@@ -93,8 +85,8 @@ export interface JournalLine {
 export type ApplyOutcome = "converged" | "not converged" | "interrupted";
 
 export function journal(dir: string, line: Omit<JournalLine, "time">): void {
-  mkdirSync(dir, { recursive: true });
-  appendFileSync(join(dir, "journal.jsonl"), JSON.stringify({ time: new Date().toISOString(), ...line }) + "\n");
+  const text = redactUrl(JSON.stringify({ time: new Date().toISOString(), ...line }));
+  appendPrivate(join(privateDir(dir), "journal.jsonl"), `${text}\n`);
 }
 
 /** The journal's lines; a line that does not parse (a crash mid-write) is skipped, not fatal. */
@@ -170,7 +162,7 @@ function lockFile(dir: string, name = "apply.lock"): string {
  */
 function tryLock(file: string, me: LockInfo): LockInfo | undefined {
   const mine = `${file}.${process.pid}.new`;
-  writeFileSync(mine, JSON.stringify(me));
+  writeFileSync(mine, JSON.stringify(me), { mode: 0o600 });
   try {
     linkSync(mine, file);
     return undefined;
@@ -234,7 +226,7 @@ function held(file: string, me: LockInfo, tookOver: LockInfo | undefined): Lock 
     },
     track(child, running) {
       children = running ? [...children, child] : children.filter((c) => c.pgid !== child.pgid);
-      writeAtomic(file, JSON.stringify({ ...me, children }));
+      writePrivate(file, JSON.stringify({ ...me, children }));
     },
     ...(tookOver ? { tookOver } : {}),
   };
@@ -257,7 +249,7 @@ function lockedMessage(file: string, holder: LockInfo): string {
  * (on this host) is taken over.
  */
 export async function acquireLock(dir: string, timeoutMs: number, name?: string): Promise<Lock> {
-  mkdirSync(dir, { recursive: true });
+  privateDir(dir);
   const file = lockFile(dir, name);
   const deadline = Date.now() + timeoutMs;
   const me: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
