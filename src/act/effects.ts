@@ -19,8 +19,13 @@ async function expectedSessions(p: Target): Promise<string[]> {
   return (config?.agents ?? []).map((a) => sessionName(p.location, a.name, p.harness.session));
 }
 
-async function start(p: Target, run: HarnessRunOptions): Promise<void> {
-  await runHarness(p.harness, "up", p.location, run);
+/** The run options of one project's harness up or down, its output told to `record`. */
+function runOf(p: Target, verb: "up" | "down", run: EffectsOptions): HarnessRunOptions {
+  return { ...run, output: (text, outcome) => run.record?.(p.name, verb, text, outcome) };
+}
+
+async function start(p: Target, run: EffectsOptions): Promise<void> {
+  await runHarness(p.harness, "up", p.location, runOf(p, "up", run));
   const want = await expectedSessions(p);
   await waitForSessions(
     (live) => want.every((s) => live.has(s)),
@@ -29,8 +34,8 @@ async function start(p: Target, run: HarnessRunOptions): Promise<void> {
   );
 }
 
-async function stop(p: Target, run: HarnessRunOptions): Promise<void> {
-  await runHarness(p.harness, "down", p.location, run);
+async function stop(p: Target, run: EffectsOptions): Promise<void> {
+  await runHarness(p.harness, "down", p.location, runOf(p, "down", run));
   const want = await expectedSessions(p);
   await waitForSessions(
     (live) => !want.some((s) => live.has(s)),
@@ -60,12 +65,7 @@ async function init(p: DesiredProject): Promise<void> {
  * A pin that fails after its project was stopped for it (the restart around a pin) starts the
  * agents again on the old harness, so a refused pin does not leave the project down.
  */
-async function pinOrRestore(
-  p: DesiredProject,
-  action: Action,
-  stopped: boolean,
-  run: HarnessRunOptions,
-): Promise<void> {
+async function pinOrRestore(p: DesiredProject, action: Action, stopped: boolean, run: EffectsOptions): Promise<void> {
   try {
     await pin(p, action);
   } catch (e) {
@@ -84,6 +84,8 @@ export interface Effects extends ApplyPorts {
 
 export interface EffectsOptions extends HarnessRunOptions {
   offline: boolean;
+  /** keeps what a project's harness up or down printed (po logs --harness) */
+  record?(project: string, verb: "up" | "down", text: string, outcome: string): void;
 }
 
 export function effects(

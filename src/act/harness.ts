@@ -71,6 +71,8 @@ export interface HarnessRunOptions {
   signal?: AbortSignal;
   /** told when the harness's process group starts (true) and ends (false) */
   track?(child: ChildGroup, running: boolean): void;
+  /** given what the harness printed (stdout and stderr, interleaved) once it ended, and how */
+  output?(text: string, outcome: string): void;
 }
 
 export async function runHarness(
@@ -99,6 +101,7 @@ export async function runHarness(
   opts.signal?.removeEventListener("abort", onAbort);
   await stopped?.done;
   if (group) opts.track?.(group, false);
+  opts.output?.(String(result.all ?? ""), stopped ? stopped.why : `exit code ${result.exitCode ?? "none"}`);
   if (stopped) throw new Error(`${what} ${stopped.why}`);
   if ((result as { code?: string }).code === "ENOENT")
     throw new Error(

@@ -2,11 +2,7 @@
 // po: the entry point. Verbs load lazily so that each command starts only what it needs.
 import { createRequire } from "node:module";
 import { UserError } from "../common/problems.js";
-
-interface Verb {
-  summary: string;
-  run(argv: string[]): Promise<number>;
-}
+import { helpText, usageLine, type Verb } from "./verb-help.js";
 
 const VERBS: Record<string, () => Promise<Verb>> = {
   validate: () => import("./validate.js"),
@@ -20,6 +16,13 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   stop: () => import("./stop.js"),
   update: () => import("./update.js"),
   agents: () => import("./agents.js"),
+  init: () => import("./init.js"),
+  logs: () => import("./logs.js"),
+  attach: () => import("./attach.js"),
+  restart: () => import("./restart.js"),
+  history: () => import("./history.js"),
+  show: () => import("./show.js"),
+  completion: () => import("./completion.js"),
 };
 
 const HELP = `po — the project orchestrator: GitOps for a fleet of agent projects
@@ -27,15 +30,18 @@ const HELP = `po — the project orchestrator: GitOps for a fleet of agent proje
 Usage: po VERB [options]     (po VERB --help for a verb's options)
 
 Every verb takes --fleet FILE (default ./fleet.toml, or $PO_FLEET) and --json, and respects NO_COLOR.
-Exit codes: 0 success, 1 error (2: changes pending, with plan --detailed-exitcode).
+Exit codes: 0 success, 1 error (2: changes pending or drift, with plan and status --detailed-exitcode).
 
-Verbs:
+Commands:
 `;
 
+/** Each verb's usage line, exactly as its --help has it, and what it does. */
 async function help(): Promise<void> {
-  const rows = await Promise.all(
-    Object.entries(VERBS).map(async ([name, load]) => `  ${name.padEnd(10)}${(await load()).summary}`),
-  );
+  const rows: string[] = [];
+  for (const load of Object.values(VERBS)) {
+    const verb = await load();
+    rows.push(`  po ${usageLine(await helpText(verb))}`, `      ${verb.summary}`);
+  }
   process.stdout.write(`${HELP}${rows.join("\n")}\n`);
 }
 
@@ -57,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     const { didYouMean } = await import("../common/suggest.js");
     throw new UserError(`unknown verb '${verb}'${didYouMean(verb, Object.keys(VERBS))}; po --help lists them`);
   }
-  return (await load()).run(rest);
+  return (await load()).run(rest, VERBS);
 }
 
 function fail(e: unknown, json: boolean): number {

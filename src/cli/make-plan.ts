@@ -21,6 +21,8 @@ export interface Planned {
 export interface PlanOptions {
   fleetFile: string;
   targets: string[];
+  /** projects left out (--exclude) */
+  exclude?: string[];
   offline: boolean;
 }
 
@@ -35,16 +37,18 @@ async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet): Promise<void> 
 
 export async function makePlan(opts: PlanOptions): Promise<Planned> {
   const { fleet } = await requireFleet(opts.fleetFile);
-  const chosen = selectTargets(fleet, opts.targets);
+  const chosen = selectTargets(fleet, opts.targets, opts.exclude);
   const projects = fleet.projects.filter((p) => chosen.has(p.name));
+  // An exclusion names the targets it leaves, so that a saved plan keeps them.
+  const targets = opts.targets.length || opts.exclude?.length ? [...chosen] : [];
   const state = stateDir(fleet.path);
   const known = new Set(fleet.projects.map((p) => p.name));
   // Projects that left fleet.toml are stopped only by an apply of the whole fleet.
-  const removed = opts.targets.length ? [] : readInventory(state).filter((e) => !known.has(e.name));
+  const removed = targets.length ? [] : readInventory(state).filter((e) => !known.has(e.name));
   const observation = await observeFleet(projects, removed, { offline: opts.offline });
   const body = planFleet(projects, observation.actual, removed, observation.removed);
   await nameFromRefs(body, fleet);
   const fleetInfo = { path: fleet.path, sha256: sha256(readFileSync(fleet.path, "utf8")) };
   const observed = observedRecord([...observation.actual.values(), ...observation.removed.values()]);
-  return { fleet, state, removed, observation, plan: newPlan(fleetInfo, [...opts.targets].sort(), body, observed) };
+  return { fleet, state, removed, observation, plan: newPlan(fleetInfo, targets.sort(), body, observed) };
 }

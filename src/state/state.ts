@@ -71,8 +71,9 @@ export interface JournalLine {
   outcome?: "ok" | "failed" | "skipped" | ApplyOutcome;
   ms?: number;
   error?: string;
-  /** apply-start: the apply's process and its number of actions */
+  /** apply-start: the apply's process and its number of actions, and the verb that ran it */
   pid?: number;
+  verb?: "apply" | "restart";
   actions?: number;
   /** apply-end: how many actions ended which way */
   ok?: number;
@@ -242,13 +243,17 @@ function lockedMessage(file: string, holder: LockInfo): string {
   );
 }
 
-/** Takes the apply lock, waiting up to timeoutMs; a lock whose process is dead (on this host) is taken over. */
-export async function acquireLock(dir: string, timeoutMs: number): Promise<Lock> {
+/**
+ * Takes the apply lock, waiting up to timeoutMs (telling `waiting` once when it starts to wait); a
+ * lock whose process is dead (on this host) is taken over.
+ */
+export async function acquireLock(dir: string, timeoutMs: number, waiting?: (holder: LockInfo) => void): Promise<Lock> {
   mkdirSync(dir, { recursive: true });
   const file = lockFile(dir);
   const deadline = Date.now() + timeoutMs;
   const me: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   let tookOver: LockInfo | undefined;
+  let told = false;
   for (;;) {
     const holder = tryLock(file, me);
     if (!holder) {
@@ -262,6 +267,8 @@ export async function acquireLock(dir: string, timeoutMs: number): Promise<Lock>
       continue;
     }
     if (Date.now() >= deadline) throw new UserError(lockedMessage(file, holder));
+    if (!told) waiting?.(holder);
+    told = true;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
