@@ -55,7 +55,7 @@ export function line(r: ActionResult, color: boolean): string {
 }
 
 /** Whether the whole fleet still has changes once the targets converged: the next step when it does. */
-async function rest(opts: Options): Promise<string> {
+export async function rest(opts: Options): Promise<string> {
   const whole = await makePlan({ ...opts, targets: [], exclude: [] });
   if (!whole.plan.actions.length && !whole.plan.errors.length) return "";
   return ` The rest of the fleet still has changes (${summaryLine(whole.plan)}); po plan shows them.`;

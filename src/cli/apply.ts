@@ -13,7 +13,7 @@ import { useColor } from "./output.js";
 import { observedChanges, readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
 import { planText } from "./render.js";
-import { line, note, report, result, word, type Options } from "./apply-report.js";
+import { line, note, report, rest, result, word, type Options } from "./apply-report.js";
 import { progress, quiet } from "./progress.js";
 import { writeHarnessLog } from "../state/harness-log.js";
 import { settleOrphans } from "../act/harness.js";
@@ -202,6 +202,7 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
   if (opts.saved || plan.actions.length) recordApplied(planned.state, plan.id);
   if (!plan.actions.length) {
     if (opts.json) result(opts, { plan, results: [], converged: plan.errors.length === 0 });
+    else if (plan.targets.length) process.stdout.write(`${(await rest(opts)).trim()}\n`.replace(/^\n$/, ""));
     return plan.errors.length ? 1 : 0;
   }
   const start = { plan: plan.id, pid: process.pid, actions: plan.actions.length, verb: opts.verb };

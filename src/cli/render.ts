@@ -49,7 +49,7 @@ function renderPlan(plan: PlanBody, harnessOf: (project: string) => string, colo
 }
 
 /** Counts as the lines show them: a stop and start around a pin or by po restart count once, as a restart. */
-export function summaryLine(plan: PlanBody): string {
+export function summaryLine(plan: PlanBody & { targets?: string[] }): string {
   const n = summarize({ ...plan, actions: plan.actions.filter((a) => !a.restart) });
   const restarts = new Set(plan.actions.filter((a) => a.restart).map((a) => a.project)).size;
   const parts = (["clone", "init", "pin", "restart", "start", "stop"] as const)
@@ -57,12 +57,13 @@ export function summaryLine(plan: PlanBody): string {
     .filter(([, count]) => count > 0)
     .map(([k, count]) => `${count} to ${k}`);
   const errors = n.errors ? ` ${new Set(plan.errors.map((e) => e.project)).size} project(s) cannot be planned.` : "";
-  if (!parts.length) return n.errors ? `No changes can be made.${errors}` : "No changes. The fleet is up to date.";
+  const what = plan.targets?.length ? `The targets (${plan.targets.join(", ")}) are` : "The fleet is";
+  if (!parts.length) return n.errors ? `No changes can be made.${errors}` : `No changes. ${what} up to date.`;
   return `Plan: ${parts.join(", ")}.${errors}`;
 }
 
 /** The plan as the operator reads it: one line per change, then the summary line. */
-export function planText(plan: PlanBody, projects: DesiredProject[], color: boolean): string {
+export function planText(plan: PlanBody & { targets?: string[] }, projects: DesiredProject[], color: boolean): string {
   const harnessOf = (name: string) => projects.find((p) => p.name === name)?.harness.name ?? "";
   const body = renderPlan(plan, harnessOf, color);
   return `${body ? `${body}\n\n` : ""}${summaryLine(plan)}\n`;
