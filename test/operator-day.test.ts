@@ -107,7 +107,7 @@ describe("the operator's day on alpha and beta", () => {
     assert.equal(alpha.code, 0, alpha.stderr);
     const rows = alpha.stdout.split("\n").filter((l) => /^(alpha|beta) /.test(l));
     assert.equal(rows.length, 1);
-    assert.match(rows[0], /^alpha .* 1\/1 alpha-main +in sync$/);
+    assert.match(rows[0], /^alpha .* 1\/1 +in sync +alpha-main$/);
     assert.equal(w.po(["status", "--exclude", "beta", "--detailed-exitcode"]).code, 0);
   });
 
@@ -176,6 +176,22 @@ describe("the operator's day on alpha and beta", () => {
     } finally {
       holder.kill();
       rmSync(join(w.root, ".ao-state", "apply.lock"), { force: true });
+    }
+  });
+
+  it("a pin line where only the submodule's checkout differs says so", () => {
+    const engine = join(w.root, "alpha", "engine");
+    const pinned = w.git(engine, "rev-parse", "HEAD").trim();
+    w.git(engine, "checkout", "-q", "v0.1.0");
+    try {
+      const r = w.po(["plan", "alpha"]);
+      assert.equal(
+        r.stdout.split("\n")[0],
+        `alpha  ~ pin h v0.2.0 (${pinned.slice(0, 7)}): only the submodule's checkout differs; check it out, restart`,
+      );
+      assert.match(r.stdout, /^Plan: 1 to pin, 1 to restart\.$/m);
+    } finally {
+      w.git(engine, "checkout", "-q", pinned);
     }
   });
 

@@ -71,6 +71,6 @@ describe("po --help, README and the runbook", () => {
     assert.equal(one.stderr, "po: get: takes one project name; see po get --help\n");
     const missing = w.po(["validate", "missing.toml"]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^missing\.toml: file not found/);
+    assert.equal(missing.stderr, "missing.toml: file not found\n");
   });
 });

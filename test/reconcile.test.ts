@@ -124,7 +124,7 @@ describe("four projects: start, stop, re-pin, in sync", () => {
     );
     assert.equal(s.projects.find((p) => p.name === "gamma")?.pinnedTag, "v0.2.0");
     assert.equal(s.lastApply.failed, 0);
-    assert.match(w.po(["status"]).stdout, /gamma .*h@v0\.2\.0 .*\(v0\.2\.0\) +1\/1 gamma-a +in sync/);
+    assert.match(w.po(["status"]).stdout, /gamma .*h@v0\.2\.0 .*\(v0\.2\.0\) +1\/1 +in sync/);
   });
 });
 

@@ -9,6 +9,7 @@ import type { InventoryEntry } from "../../reconcile/model.js";
 import { parseVerb, selection, wholeNumber, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
 import { effects } from "../act/effects.js";
 import { makePlan, type Planned } from "./make-plan.js";
+import { loadFleet } from "../registry/fleet.js";
 import { useColor } from "./output.js";
 import { observedChanges, readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
@@ -88,10 +89,18 @@ function nextInventory(planned: Planned, results: ActionResult[], previous: Inve
   return [...current, ...kept];
 }
 
-/** A positional that names an existing file is a saved plan; otherwise positionals are project names. */
-function savedPlanFile(positionals: string[]): string | undefined {
+/**
+ * A positional that names an existing file is a saved plan, and so is one that looks like a path
+ * (a "/" or ".json") and names no project, so that a missing plan file is reported as one.
+ * Otherwise positionals are project names.
+ */
+async function savedPlanFile(positionals: string[], fleetFile: string): Promise<string | undefined> {
   const [first] = positionals;
-  if (first === undefined || !existsSync(first) || !statSync(first).isFile()) return undefined;
+  if (first === undefined) return undefined;
+  const file = existsSync(first)
+    ? statSync(first).isFile()
+    : /\/|\.json$/.test(first) && !(await loadFleet(fleetFile)).fleet?.projects.some((p) => p.name === first);
+  if (!file) return undefined;
   if (positionals.length > 1)
     throw new UserError("apply takes one saved plan file, or project names; see po apply --help");
   return first;
@@ -114,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const parallelism = wholeNumber("apply", "parallelism", args.values.parallelism, 4);
   const lockTimeout = wholeNumber("apply", "lock-timeout", args.values["lock-timeout"], 0, 0);
-  const file = savedPlanFile(args.positionals);
+  const file = await savedPlanFile(args.positionals, args.values.fleet);
   const saved = file ? readPlanFile(file) : undefined;
   const chosen = selection(args.values, file ? [] : args.positionals);
   if (saved && (chosen.targets.length || chosen.exclude.length))

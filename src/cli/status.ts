@@ -171,12 +171,13 @@ export async function run(argv: string[]): Promise<number> {
     r.enabled ? "enabled" : "disabled",
     `${r.harness}@${r.ref}`,
     r.pinned ? `${r.pinned.slice(0, 7)}${r.pinnedTag ? ` (${r.pinnedTag})` : ""}` : "-",
-    `${r.sessions.live}/${r.sessions.expected}${r.sessions.names.length ? ` ${r.sessions.names.join(",")}` : ""}`,
+    `${r.sessions.live}/${r.sessions.expected}`,
     `${paint(r.state, STATE_COLOR[r.state], color)}${r.detail ? ` (${r.detail})` : ""}`,
+    r.sessions.names.join(",") || "-",
   ]);
   process.stdout.write(
     rows.length
-      ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE"], ...table]) + "\n"
+      ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE", "TMUX"], ...table]) + "\n"
       : `No projects in ${fleet.path}.\n`,
   );
   if (apply) process.stdout.write(`\n${describeApply(apply)}\n`);
