@@ -11,7 +11,8 @@ import { CLI, makeProject, makeWorld, panePid, until, writeFleet, type World } f
 import { shellQuote } from "../src/adapters/tmux.js";
 
 const MARKED = (name: string) =>
-  `[agents.main]\ncommand = ["sh", "-c", "echo MARKER-${name}; echo second-${name}; exec sleep 3600"]\nwatch = "none"\n`;
+  `[agents.main]\ncommand = ["sh", "-c", "echo MARKER-${name}; echo second-${name}; exec sleep 3600"]\n` +
+  `watch = "none"\n`;
 
 function planOf(w: World, ...args: string[]): { project: string; kind: string }[] {
   const r = w.po(["plan", "--json", ...args]);
@@ -63,14 +64,19 @@ describe("the operator's day on alpha and beta", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stdout,
-      "No changes. The targets (alpha) are up to date.\nThe rest of the fleet still has changes (Plan: 1 to start.); po plan shows them.\n",
+      "No changes. The targets (alpha) are up to date.\n" +
+        "The rest of the fleet still has changes (Plan: 1 to start.); po plan shows them.\n",
     );
     w.tmux("kill-session", "-t", "=alpha-main");
     const both = w.po(["apply", "alpha", "--yes"]);
     assert.equal(both.code, 0, both.stderr);
     assert.match(
       both.stdout,
-      /^The targets \(alpha\) converged: a new plan of them has no changes\. The rest of the fleet still has changes \(Plan: 1 to start\.\); po plan shows them\.$/m,
+      new RegExp(
+        "^The targets \\(alpha\\) converged: a new plan of them has no changes\\. " +
+          "The rest of the fleet still has changes \\(Plan: 1 to start\\.\\); po plan shows them\\.$",
+        "m",
+      ),
     );
     const fix = w.po(["apply", "--yes", "--json"]);
     assert.equal(fix.code, 0, fix.stderr);

@@ -22,7 +22,8 @@ describe("the operator's day at a terminal", () => {
     const harness = harnessToml("h", w.harnessUrl).replace(/^up = .*$/m, `up = ${JSON.stringify(["sh", "-c", wait])}`);
     writeFileSync(
       join(w.root, "fleet.toml"),
-      `version = 1\n\n${harness}\n[projects.alpha]\nlocation = "alpha"\nharness = "h"\nref = "v0.2.0"\nenabled = true\n`,
+      `version = 1\n\n${harness}\n[projects.alpha]\nlocation = "alpha"\nharness = "h"\nref = "v0.2.0"\n` +
+        `enabled = true\n`,
     );
   });
   after(() => w?.cleanup());
@@ -48,7 +49,8 @@ describe("the operator's day at a terminal", () => {
   });
 
   it("po attach joins the agent's session until the client detaches", async () => {
-    const cmd = `unset TMUX; ${[process.execPath, CLI, "attach", "alpha"].map(shellQuote).join(" ")}; echo "[exit $?]"; sleep 60`;
+    const po = [process.execPath, CLI, "attach", "alpha"].map(shellQuote).join(" ");
+    const cmd = `unset TMUX; ${po}; echo "[exit $?]"; sleep 60`;
     w.tmux("new-session", "-d", "-s", "term", "-x", "120", "-y", "30", "-c", w.root, "sh", "-c", cmd);
     const clients = () => w.tmux("list-clients", "-t", "=alpha-main", "-F", "#{client_session}").stdout;
     await until(() => clients().includes("alpha-main"), 15_000, "a client attached to alpha-main");

@@ -93,7 +93,8 @@ export async function run(argv: string[]): Promise<number> {
     if (found.length !== 1)
       throw new UserError(
         found.length
-          ? `history: plan id '${id}' is ambiguous (${found.map((e) => e.plan.slice(0, 8)).join(", ")}); give more of it`
+          ? `history: plan id '${id}' is ambiguous (${found.map((e) => e.plan.slice(0, 8)).join(", ")}); ` +
+              `give more of it`
           : `history: no apply of plan '${id}' in ${state}/journal.jsonl; po history lists them`,
       );
     if (args.values.json) printJson(found[0]);

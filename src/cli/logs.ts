@@ -94,7 +94,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!live.length) throw notRunning(project, sessions);
   if (args.values.follow && sessions.length > 1)
     throw new UserError(
-      `logs: --follow follows one agent; say which: ${sessions.map((s) => `po logs ${project.name} ${s.agent}`).join(", ")}`,
+      `logs: --follow follows one agent; say which: ` +
+        sessions.map((s) => `po logs ${project.name} ${s.agent} --follow`).join(", "),
     );
   const dead = sessions.filter((s) => !s.live);
   if (dead.length) process.stderr.write(`po: ${notRunning(project, dead).message}\n`);

@@ -12,9 +12,9 @@ export const summary = "desired against actual state of every project";
 const help = `Usage: po status [NAME…] [--exclude NAME]… [--detailed-exitcode] [--offline] [--json]
 
 Per project: enabled, harness@ref, the pinned commit (with the tag that names it), sessions
-live/expected with their tmux session names, and in sync, drift (what would change), missing, or error; a project that left
-fleet.toml while its agents still run shows as removed. Then the outcome of the last apply.
-Reads only.
+live/expected, and in sync, drift (what would change), missing, or error, then the names of its
+tmux sessions; a project that left fleet.toml while its agents still run shows as removed. Then
+the outcome of the last apply. Reads only.
 
 Options:
 ${SELECT_HELP}
