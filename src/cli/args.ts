@@ -91,8 +91,8 @@ export const SELECT_OPTIONS = {
   exclude: { type: "string", multiple: true },
 } as const;
 
-export const SELECT_HELP = `  NAME…, --target NAME  only these projects (repeatable)
-  --exclude NAME        leave this project out (repeatable)`;
+export const SELECT_HELP = `  NAME…                only these projects (or --target NAME, repeatable)
+  --exclude NAME       leave this project out (repeatable)`;
 
 /** The projects named as positionals or with --target, and those --exclude leaves out. */
 export function selection(values: Record<string, unknown>, names: string[]): { targets: string[]; exclude: string[] } {

@@ -18,8 +18,8 @@ the outcome of the last apply. Reads only.
 
 Options:
 ${SELECT_HELP}
-  --detailed-exitcode   exit 2 when any project drifts, is missing, has an error or was removed
-  --offline             resolve refs from local repositories only
+  --detailed-exitcode  exit 2 when any project drifts, is missing, has an error or was removed
+  --offline            resolve refs from local repositories only
 ${COMMON_HELP}`;
 
 interface Row {
