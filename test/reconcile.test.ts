@@ -74,7 +74,7 @@ describe("four projects: start, stop, re-pin, in sync", () => {
     assert.match(r.stdout, /gamma {2}~ pin h v0\.1\.0 → v0\.2\.0 \([0-9a-f]{7} → [0-9a-f]{7}\), restart/);
     assert.match(r.stdout, /alpha {2}\+ start/);
     assert.match(r.stdout, /beta {3}- stop/);
-    assert.match(r.stdout, /Plan: 1 to pin, 2 to start, 2 to stop\./);
+    assert.match(r.stdout, /Plan: 1 to pin, 1 to restart, 1 to start, 1 to stop\./);
     assert.doesNotMatch(r.stdout, /\x1b\[/, "no colour without a terminal");
   });
 

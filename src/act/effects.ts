@@ -20,10 +20,18 @@ export async function expectedSessions(p: Target): Promise<string[]> {
   return (config?.agents ?? []).map((a) => sessionName(p.location, a.name, p.harness.session));
 }
 
+/** How a start or stop runs the harness: as any harness run, and its output kept by `record`. */
+type StartStopRun = HarnessRunOptions & Pick<EffectsOptions, "record">;
+
+/** The run options of one project's harness up or down, its output told to `record`. */
+function runOf(p: Target, verb: "up" | "down", run: StartStopRun): HarnessRunOptions {
+  return { ...run, output: (text, outcome) => run.record?.(p.name, verb, text, outcome) };
+}
+
 /** A failed start is undone with the harness `down`, so no session or harness process lingers. */
-export async function start(p: Target, run: HarnessRunOptions): Promise<void> {
+export async function start(p: Target, run: StartStopRun): Promise<void> {
   try {
-    await runHarness(p.harness, "up", p.location, run);
+    await runHarness(p.harness, "up", p.location, runOf(p, "up", run));
     const want = await expectedSessions(p);
     await waitForSessions(
       (live) => want.every((s) => live.has(s)),
@@ -31,7 +39,7 @@ export async function start(p: Target, run: HarnessRunOptions): Promise<void> {
       `harness up finished but not every session of ${p.name} came up (${want.join(", ")})`,
     );
   } catch (e) {
-    const undo = await runHarness(p.harness, "down", p.location, run).then(
+    const undo = await runHarness(p.harness, "down", p.location, runOf(p, "down", run)).then(
       () => "harness down was run, so nothing of it is left running",
       (e2: Error) => `harness down failed too: ${e2.message}`,
     );
@@ -44,9 +52,9 @@ export async function start(p: Target, run: HarnessRunOptions): Promise<void> {
  * every session po knows of it (its agents.toml, else what the inventory recorded) that is still
  * live is killed by name, e.g. when agents.toml is broken or the folder was moved away.
  */
-export async function stop(p: Target, known: string[], run: HarnessRunOptions): Promise<void> {
+export async function stop(p: Target, known: string[], run: StartStopRun): Promise<void> {
   const down = existsSync(p.location)
-    ? await runHarness(p.harness, "down", p.location, run).then(
+    ? await runHarness(p.harness, "down", p.location, runOf(p, "down", run)).then(
         () => undefined,
         (e: Error) => e.message,
       )
@@ -92,12 +100,7 @@ async function init(p: DesiredProject): Promise<void> {
  * A pin that fails after its project was stopped for it (the restart around a pin) starts the
  * agents again on the old harness, so a refused pin does not leave the project down.
  */
-async function pinOrRestore(
-  p: DesiredProject,
-  action: Action,
-  stopped: boolean,
-  run: HarnessRunOptions,
-): Promise<void> {
+async function pinOrRestore(p: DesiredProject, action: Action, stopped: boolean, run: EffectsOptions): Promise<void> {
   try {
     await pin(p, action);
   } catch (e) {
@@ -118,6 +121,8 @@ export interface EffectsOptions extends HarnessRunOptions {
   offline: boolean;
   /** the session names observed (or recorded) for each project when the plan was made */
   sessions?: Map<string, string[]>;
+  /** keeps what a project's harness up or down printed (po logs --harness) */
+  record?(project: string, verb: "up" | "down", text: string, outcome: string): void;
 }
 
 export function effects(

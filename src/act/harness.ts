@@ -41,6 +41,8 @@ export interface HarnessRunOptions {
   signal?: AbortSignal;
   /** told when the harness's process group starts (true) and ends (false) */
   track?(child: ChildGroup, running: boolean): void;
+  /** given what the harness printed (stdout and stderr, interleaved) once it ended, and how */
+  output?(text: string, outcome: string): void;
 }
 
 /** How long, once the harness exited, its output pipes may take to deliver what it wrote. */
@@ -116,6 +118,8 @@ export async function runHarness(
   opts.signal?.removeEventListener("abort", onAbort);
   await stopped?.done;
   if (group) opts.track?.(group, false);
+  const text = out.text();
+  opts.output?.(text, stopped ? stopped.why : exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
   if (stopped) throw new Error(`${what} ${stopped.why}`);
   if (exit.error?.code === "ENOENT" || exit.error?.code === "EACCES")
     throw new Error(
@@ -123,7 +127,6 @@ export async function runHarness(
         `${verb} of [harnesses.${harness.name}] in fleet.toml`,
     );
   if (exit.error) throw new Error(`${what} could not run: ${exit.error.message}`);
-  const text = out.text();
   if (exit.code !== 0) {
     const how = exit.signal ? `was killed by ${exit.signal}` : `failed with exit code ${exit.code}`;
     throw new Error(`${what} ${how}${text.trim() ? `: ${lastLines(text)}` : ""}`);

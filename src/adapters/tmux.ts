@@ -188,3 +188,15 @@ export async function killSession(name: string): Promise<void> {
   if (r.ok || NO_SESSION.test(r.stderr) || NO_SERVER.test(r.stderr)) return;
   throw failure(args, r);
 }
+
+/**
+ * The text of the session's pane with up to `history` lines of scrollback above the screen
+ * (joined where tmux wrapped them); undefined when the session is not live.
+ */
+export async function capturePane(name: string, history: number): Promise<string | undefined> {
+  const args = ["capture-pane", "-p", "-J", "-t", `=${name}:`, "-S", `-${history}`];
+  const r = await tmux(args);
+  if (r.ok) return r.stdout;
+  if (NO_SESSION.test(r.stderr) || NO_SERVER.test(r.stderr)) return undefined;
+  throw failure(args, r);
+}

@@ -1,39 +1,42 @@
 // po apply: execute the plan (fresh, or a saved one), one apply at a time, journaled, then check
 // that the fleet converged.
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { boundToFleet, checkSaved, isCurrentFleet } from "./saved-plan.js";
 import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
-import { many, parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
+import { parseVerb, selection, wholeNumber, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
 import { effects } from "../act/effects.js";
 import { makePlan, type Planned } from "./make-plan.js";
-import { nextInventory, type InventoryInput } from "../state/inventory.js";
-import { paint, printJson, useColor } from "./output.js";
+import { loadFleet } from "../registry/fleet.js";
+import { useColor } from "./output.js";
 import { readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
-import { planText, summaryLine } from "./render.js";
+import { planText } from "./render.js";
+import { line, note, report, rest, result, word, type Options } from "./apply-report.js";
+import { boundToFleet, checkSaved, isCurrentFleet } from "./saved-plan.js";
+import { progress, quiet } from "./progress.js";
+import { writeHarnessLog } from "../state/harness-log.js";
+import { nextInventory, type InventoryInput } from "../state/inventory.js";
 import { settleOrphans, type HarnessRunOptions } from "../act/harness.js";
 import type { RolloutReport } from "../act/rollout.js";
-import { pinRecord, rollOut, rolloutJson, rolloutText } from "./apply-rollout.js";
+import { pinRecord, rollOut } from "./apply-rollout.js";
 import { rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
 import {
   acquireLock,
   appliedPlans,
-  journal,
   readInventory,
   recordApplied,
   stateDir,
   writeInventory,
-  type ApplyOutcome,
   type Lock,
   type LockInfo,
 } from "../state/state.js";
 
 export const summary = "execute the plan: converge the fleet to fleet.toml";
 const help =
-  `Usage: po apply [PLANFILE] [--target NAME]… [--yes] [--parallelism N] [--lock-timeout ` +
-  `S] [--offline] [--json]
+  `Usage: po apply [PLANFILE | NAME…] [--exclude NAME]… [--yes] [--parallelism N] [--lock-timeout ` +
+  `S] [--offline] [--json | --json-stream]
 
 Plans (or reads the saved PLANFILE from po plan --out), then executes only those actions:
 projects in parallel, actions in order within a project; a failed action skips the rest of its
@@ -43,15 +46,19 @@ needs none). A saved plan is refused when the world changed since it was made, o
 already applied. One apply runs at a time (.ao-state/apply.lock); the lock of an apply whose
 process died is taken over, after what it left running has finished. Every action is journaled
 as it starts and ends (.ao-state/journal.jsonl; po status shows the last apply).
+On a terminal, an action running for a while is reported every few seconds. What each harness up
+and down printed is kept (the end of it) for po logs NAME --harness.
 Ctrl-C once: no new action starts and the running ones finish; twice: running harness processes
 are stopped too. Either way the lock is released and a summary printed.
 
 Options:
-  --target NAME      apply only this project (repeatable)
+${SELECT_HELP}
   --yes, -y          do not ask for confirmation
   --parallelism N    projects worked on at once (default 4)
   --lock-timeout S   wait up to S seconds for another apply to finish (default 0)
   --offline          resolve refs from local repositories only
+  --json-stream      print one JSON object per line as things happen: the plan, each action's
+                     start and end (as in the journal), then the result
 ${ROLLOUT_HELP}
 ${COMMON_HELP}
 Exit codes: 0 converged, 1 an action failed or the fleet did not converge, 130 interrupted.`;
@@ -61,31 +68,21 @@ function inventoryInput(planned: Planned, after: Planned, results: ActionResult[
   return { projects: planned.fleet.projects, after: after.observation.actual, removed: planned.removed, failed };
 }
 
-function line(r: ActionResult, color: boolean): string {
-  const mark =
-    r.outcome === "ok"
-      ? paint("ok", "green", color)
-      : r.outcome === "failed"
-        ? paint("FAILED", "red", color)
-        : paint("skipped", "yellow", color);
-  const what = r.action.session !== undefined ? `stop orphan session ${r.action.session}` : r.action.kind;
-  return (
-    `${r.action.project}: ${what} ${mark} ` +
-    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}` +
-    (r.then ? `; planned again: ${r.then.length ? r.then.join(", ") : "nothing more to do"}` : "")
-  );
-}
-
-interface Options {
-  json: boolean;
-  yes: boolean;
-  parallelism: number;
-  offline: boolean;
-  fleetFile: string;
-  targets: string[];
-  saved?: SavedPlan;
-  file?: string;
-  values: Record<string, unknown>;
+/**
+ * A positional that names an existing file is a saved plan, and so is one that looks like a path
+ * (a "/" or ".json") and names no project, so that a missing plan file is reported as one.
+ * Otherwise positionals are project names.
+ */
+async function savedPlanFile(positionals: string[], fleetFile: string): Promise<string | undefined> {
+  const [first] = positionals;
+  if (first === undefined) return undefined;
+  const file = existsSync(first)
+    ? statSync(first).isFile()
+    : /\/|\.json$/.test(first) && !(await loadFleet(fleetFile)).fleet?.projects.some((p) => p.name === first);
+  if (!file) return undefined;
+  if (positionals.length > 1)
+    throw new UserError("apply takes one saved plan file, or project names; see po apply --help");
+  return first;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -93,11 +90,12 @@ export async function run(argv: string[]): Promise<number> {
     "apply",
     argv,
     {
-      target: { type: "string", multiple: true },
+      ...SELECT_OPTIONS,
       yes: { type: "boolean", short: "y" },
       parallelism: { type: "string" },
       "lock-timeout": { type: "string" },
       offline: { type: "boolean" },
+      "json-stream": { type: "boolean" },
       ...ROLLOUT_OPTIONS,
     },
     help,
@@ -105,27 +103,39 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const parallelism = wholeNumber("apply", "parallelism", args.values.parallelism, 4);
   const lockTimeout = wholeNumber("apply", "lock-timeout", args.values["lock-timeout"], 0, 0);
-  const file = args.positionals[0];
-  if (args.positionals.length > 1) throw new UserError("apply takes at most one saved plan file; see po apply --help");
+  const file = await savedPlanFile(args.positionals, args.values.fleet);
   const saved = file ? readPlanFile(file) : undefined;
-  if (saved && many(args.values.target).length)
-    throw new UserError("apply: --target cannot be combined with a saved plan (its targets are in the plan)");
-  const targets = saved ? saved.targets : many(args.values.target);
-  const fleetFile = args.values.fleet;
-  if (saved) boundToFleet(saved, file!, fleetFile);
+  const chosen = selection(args.values, file ? [] : args.positionals);
+  if (saved && (chosen.targets.length || chosen.exclude.length))
+    throw new UserError("apply: names cannot be combined with a saved plan (its targets are in the plan)");
+  const stream = Boolean(args.values["json-stream"]);
+  if (saved) boundToFleet(saved, file!, args.values.fleet);
+  rolloutPolicy("apply", args.values);
   const opts: Options = {
-    json: args.values.json,
+    verb: "apply",
+    json: args.values.json || stream,
+    stream,
     yes: Boolean(args.values.yes),
     parallelism,
     offline: Boolean(args.values.offline),
-    fleetFile,
-    targets,
+    fleetFile: args.values.fleet,
+    targets: saved ? saved.targets : chosen.targets,
+    exclude: saved ? [] : chosen.exclude,
+    lockTimeoutMs: lockTimeout * 1000,
     saved,
     file,
     values: args.values,
   };
-  rolloutPolicy("apply", opts.values);
-  const lock = await acquireLock(stateDir(resolve(fleetFile)), lockTimeout * 1000);
+  return applyWith(opts);
+}
+
+/** Takes the lock, plans, asks, executes and reports: what po apply and po restart share. */
+export async function applyWith(opts: Options): Promise<number> {
+  const lock = await acquireLock(stateDir(resolve(opts.fleetFile)), opts.lockTimeoutMs, undefined, (holder) =>
+    process.stderr.write(
+      `po: waiting for another apply to finish (pid ${holder.pid} on ${holder.host}, since ${holder.started})…\n`,
+    ),
+  );
   const interrupt = interrupts();
   try {
     if (lock.tookOver) await takeOver(lock, lock.tookOver, interrupt.soft);
@@ -150,9 +160,9 @@ async function takeOver(lock: Lock, dead: LockInfo, signal: AbortSignal): Promis
   for (const c of children) lock.track(c, false);
 }
 
-function interruptedEarly(json: boolean): number {
-  if (json) printJson({ interrupted: true, results: [] });
-  else process.stdout.write("Apply interrupted before any action; nothing was changed.\n");
+function interruptedEarly(opts: Options): number {
+  if (opts.json) result(opts, { interrupted: true, results: [] });
+  else process.stdout.write(`${word(opts)} interrupted before any action; nothing was changed.\n`);
   return 130;
 }
 
@@ -160,36 +170,38 @@ function interruptedEarly(json: boolean): number {
 async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt): Promise<SavedPlan | undefined> {
   if (opts.saved) checkSaved(opts.saved, planned.plan, appliedPlans(planned.state), opts.file!);
   const plan = opts.saved ?? planned.plan;
+  if (opts.stream) process.stdout.write(`${JSON.stringify({ event: "plan", plan })}\n`);
   if (!opts.json) process.stdout.write(planText(plan, planned.fleet.projects, useColor()));
   if (opts.yes || !plan.actions.length || (opts.saved && isCurrentFleet(opts.fleetFile))) return plan;
   if (!process.stdin.isTTY)
     throw new UserError(
-      "apply: refusing to change the fleet without confirmation: no terminal; pass --yes, or apply " +
-        "a saved plan (po plan --out FILE)",
+      `${opts.verb}: refusing to change the fleet without confirmation: no terminal; pass --yes` +
+        (opts.verb === "apply" ? ", or apply a saved plan (po plan --out FILE)" : ""),
     );
   if (await confirm(interrupt)) return plan;
-  if (!interrupt.soft.aborted) process.stdout.write("Apply cancelled; nothing was changed.\n");
+  if (!interrupt.soft.aborted) process.stdout.write(`${word(opts)} cancelled; nothing was changed.\n`);
   return undefined;
 }
 
 async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<number> {
-  const planned = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline });
-  if (interrupt.soft.aborted) return interruptedEarly(opts.json);
+  const planned = await makePlan(opts);
+  if (opts.rewrite) planned.plan = opts.rewrite(planned);
+  if (interrupt.soft.aborted) return interruptedEarly(opts);
   const plan = await choosePlan(opts, planned, interrupt);
-  if (interrupt.soft.aborted) return interruptedEarly(opts.json);
+  if (interrupt.soft.aborted) return interruptedEarly(opts);
   if (!plan) return 1;
   // Recorded before anything acts, so that not even an interrupted or killed apply can be replayed.
   if (opts.saved || plan.actions.length) recordApplied(planned.state, plan.id);
   if (!plan.actions.length) {
     writeInventory(planned.state, nextInventory(inventoryInput(planned, planned, []), readInventory(planned.state)));
-    if (opts.json) printJson({ plan, results: [], converged: plan.errors.length === 0 });
+    if (opts.json) result(opts, { plan, results: [], converged: plan.errors.length === 0 });
+    else if (plan.targets.length) process.stdout.write(`${(await rest(opts)).trim()}\n`.replace(/^\n$/, ""));
     return plan.errors.length ? 1 : 0;
   }
-  journal(planned.state, { plan: plan.id, event: "apply-start", pid: process.pid, actions: plan.actions.length });
+  const start = { plan: plan.id, pid: process.pid, actions: plan.actions.length, verb: opts.verb };
+  note(opts, planned.state, { ...start, event: "apply-start" });
   const { results, rolled } = await execute(opts, planned, plan, lock, interrupt);
-  const after = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline }).catch(
-    (e: Error) => e,
-  );
+  const after = await makePlan(opts).catch((e: Error) => e);
   // The inventory is written even when observing again fails: a removed project must stay known.
   const seen = inventoryInput(planned, after instanceof Error ? planned : after, results);
   writeInventory(planned.state, nextInventory(seen, readInventory(planned.state)));
@@ -212,12 +224,14 @@ async function execute(
     offline: opts.offline,
     sessions,
     ...harness,
+    record: (project, verb, text, how) =>
+      writeHarnessLog(planned.state, project, verb, text, `# ${opts.verb} ${plan.id}: harness ${verb}, ${how}`),
   });
   const run = (actions: SavedPlan["actions"]) => runActions(opts, planned, plan, actions, ports, interrupt);
   const policy = rolloutPolicy("apply", opts.values, planned.fleet.rollout);
   if (!policy) return { results: await run(plan.actions) };
-  const journalLine = (line: Record<string, unknown>) =>
-    journal(planned.state, { plan: plan.id, ...line } as Parameters<typeof journal>[1]);
+  const journalLine = (entry: Record<string, unknown>) =>
+    note(opts, planned.state, { plan: plan.id, ...entry } as Parameters<typeof note>[2]);
   const rolled = await rollOut(policy, {
     ...{ actions: plan.actions, projects: planned.fleet.projects, yes: opts.yes, json: opts.json },
     ...{ interrupt, harness, run, journal: journalLine },
@@ -225,7 +239,7 @@ async function execute(
   return { results: rolled.results, rolled };
 }
 
-function runActions(
+async function runActions(
   opts: Options,
   planned: Planned,
   plan: SavedPlan,
@@ -234,12 +248,17 @@ function runActions(
   interrupt: Interrupt,
 ): Promise<ActionResult[]> {
   const color = useColor();
-  return applyPlan(actions, ports, {
+  const shown = !opts.json && process.stdout.isTTY ? progress((l) => process.stdout.write(`${l}\n`)) : quiet;
+  const results = await applyPlan(actions, ports, {
     parallelism: opts.parallelism,
     signal: interrupt.soft,
-    onStart: (a) => journal(planned.state, { plan: plan.id, project: a.project, action: a.kind, event: "start" }),
+    onStart: (a) => {
+      shown.start(a);
+      note(opts, planned.state, { plan: plan.id, project: a.project, action: a.kind, event: "start" });
+    },
     onEnd: (r) => {
-      journal(planned.state, {
+      shown.end(r.action);
+      note(opts, planned.state, {
         plan: plan.id,
         project: r.action.project,
         action: r.action.kind,
@@ -252,39 +271,6 @@ function runActions(
       if (!opts.json) process.stdout.write(line(r, color) + "\n");
     },
   });
-}
-
-/** Observes the fleet again, says whether it converged, journals the apply's outcome; the exit code. */
-async function report(
-  opts: Options,
-  after: Planned,
-  planned: Planned,
-  plan: SavedPlan,
-  results: ActionResult[],
-  interrupted: boolean,
-  rolled?: RolloutReport,
-): Promise<number> {
-  const count = (o: ActionResult["outcome"]) => results.filter((r) => r.outcome === o).length;
-  const [ok, failed, skipped] = [count("ok"), count("failed"), count("skipped")];
-  const converged = after.plan.actions.length === 0 && after.plan.errors.length === 0;
-  const outcome: ApplyOutcome = interrupted ? "interrupted" : converged ? "converged" : "not converged";
-  journal(planned.state, { plan: plan.id, event: "apply-end", outcome, ok, failed, skipped });
-  const remaining = { remaining: after.plan.actions, errors: after.plan.errors };
-  if (opts.json) printJson({ plan, results, interrupted, converged, ...remaining, ...rolloutJson(rolled) });
-  else {
-    const color = useColor();
-    process.stdout.write(
-      `\nApply ${interrupted ? "interrupted" : "complete"}: ${ok} succeeded, ${failed} failed, ${skipped} skipped.\n`,
-    );
-    for (const r of results.filter((x) => x.outcome === "failed"))
-      process.stderr.write(`po: ${r.action.project}: ${r.action.kind} failed: ${r.error}\n`);
-    if (rolled) process.stdout.write(rolloutText(rolled));
-    process.stdout.write(
-      converged
-        ? paint("The fleet converged: a new plan has no changes.\n", "green", color)
-        : `The fleet has not converged: ${summaryLine(after.plan)} Run po plan to see why.\n`,
-    );
-  }
-  if (interrupted) return 130;
-  return failed || rolled?.failed.length || !converged || plan.errors.length ? 1 : 0;
+  shown.stop();
+  return results;
 }

@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../common/problems.js";
 import { DEFAULT_FLEET } from "../registry/fleet.js";
+import { didYouMean } from "../common/suggest.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -20,25 +21,44 @@ export const COMMON_HELP = `  --fleet FILE   the fleet registry (default ./${DEF
   --json         print the result as JSON
   -h, --help     show this help`;
 
-/** Parses a verb's argv; returns undefined after printing the help when --help was asked. */
+/** The usage error of parseArgs, with "did you mean" for a mistyped option. */
+function usageError(verb: string, e: Error & { code?: string }, options: Options): UserError {
+  const first = e.message.split("\n")[0].split(/\. /)[0].replace(/\.$/, "");
+  const typed = /'(-[^']*)'/.exec(first)?.[1];
+  const hint =
+    e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && typed?.startsWith("--")
+      ? didYouMean(
+          typed,
+          Object.keys(options).map((o) => `--${o}`),
+        )
+      : "";
+  return new UserError(`${verb}: ${first}${hint}; see po ${verb} --help`);
+}
+
+/**
+ * Parses a verb's argv; returns undefined after printing the help when --help was asked. A verb
+ * that takes at most `maxPositionals` arguments refuses more as a usage error.
+ */
 export function parseVerb<O extends Options>(
   verb: string,
   argv: string[],
   options: O,
   help: string,
+  maxPositionals = Infinity,
 ): { values: Record<string, unknown> & Common; positionals: string[] } | undefined {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
+  const all = { ...COMMON, ...options };
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: all, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UserError(
-      `${verb}: ${(e as Error).message.split("\n")[0].split(/\. /)[0].replace(/\.$/, "")}; see po ${verb} --help`,
-    );
+    throw usageError(verb, e as Error, all);
   }
   if (parsed.values.help) {
     process.stdout.write(help.endsWith("\n") ? help : `${help}\n`);
     return undefined;
   }
+  const extra = parsed.positionals[maxPositionals];
+  if (extra !== undefined) throw new UserError(`${verb}: unexpected argument '${extra}'; see po ${verb} --help`);
   const values = parsed.values;
   return {
     values: {
@@ -63,4 +83,18 @@ export function wholeNumber(verb: string, name: string, value: unknown, fallback
   if (!Number.isInteger(n) || n < min)
     throw new UserError(`${verb}: --${name} must be a whole number of ${min} or more, not '${String(value)}'`);
   return n;
+}
+
+/** The options that choose projects, shared by plan, apply and status (names may also be positional). */
+export const SELECT_OPTIONS = {
+  target: { type: "string", multiple: true },
+  exclude: { type: "string", multiple: true },
+} as const;
+
+export const SELECT_HELP = `  NAME…                only these projects (or --target NAME, repeatable)
+  --exclude NAME       leave this project out (repeatable)`;
+
+/** The projects named as positionals or with --target, and those --exclude leaves out. */
+export function selection(values: Record<string, unknown>, names: string[]): { targets: string[]; exclude: string[] } {
+  return { targets: [...new Set([...names, ...many(values.target)])], exclude: many(values.exclude) };
 }

@@ -24,7 +24,7 @@ export function projectJson(p: DesiredProject) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseVerb("list", argv, {}, help);
+  const args = parseVerb("list", argv, {}, help, 0);
   if (!args) return 0;
   const { fleet } = await requireFleet(args.values.fleet);
   if (args.values.json) printJson(fleet.projects.map(projectJson));

@@ -3,11 +3,7 @@
 import { createRequire } from "node:module";
 import { UserError } from "../common/problems.js";
 import { guardOutput } from "./output.js";
-
-interface Verb {
-  summary: string;
-  run(argv: string[]): Promise<number>;
-}
+import { helpText, usageLine, type Verb } from "./verb-help.js";
 
 const VERBS: Record<string, () => Promise<Verb>> = {
   validate: () => import("./validate.js"),
@@ -24,6 +20,13 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   forget: () => import("./forget.js"),
   outdated: () => import("./outdated.js"),
   agents: () => import("./agents.js"),
+  init: () => import("./init.js"),
+  logs: () => import("./logs.js"),
+  attach: () => import("./attach.js"),
+  restart: () => import("./restart.js"),
+  history: () => import("./history.js"),
+  show: () => import("./show.js"),
+  completion: () => import("./completion.js"),
 };
 
 const HELP = `po — the project orchestrator: GitOps for a fleet of agent projects
@@ -31,15 +34,18 @@ const HELP = `po — the project orchestrator: GitOps for a fleet of agent proje
 Usage: po VERB [options]     (po VERB --help for a verb's options)
 
 Every verb takes --fleet FILE (default ./fleet.toml, or $PO_FLEET) and --json, and respects NO_COLOR.
-Exit codes: 0 success, 1 error (2: changes pending, with plan --detailed-exitcode).
+Exit codes: 0 success, 1 error (2: changes pending or drift, with plan and status --detailed-exitcode).
 
-Verbs:
+Commands:
 `;
 
+/** Each verb's usage line, exactly as its --help has it, and what it does. */
 async function help(): Promise<void> {
-  const rows = await Promise.all(
-    Object.entries(VERBS).map(async ([name, load]) => `  ${name.padEnd(10)}${(await load()).summary}`),
-  );
+  const rows: string[] = [];
+  for (const load of Object.values(VERBS)) {
+    const verb = await load();
+    rows.push(`  po ${usageLine(await helpText(verb))}`, `      ${verb.summary}`);
+  }
   process.stdout.write(`${HELP}${rows.join("\n")}\n`);
 }
 
@@ -61,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     const { didYouMean } = await import("../common/suggest.js");
     throw new UserError(`unknown verb '${verb}'${didYouMean(verb, Object.keys(VERBS))}; po --help lists them`);
   }
-  return (await load()).run(rest);
+  return (await load()).run(rest, VERBS);
 }
 
 /** A system error (ENOSPC, EACCES, EROFS, …) in one line: what po could not do, to which file, and why. */

@@ -22,6 +22,8 @@ export interface Planned {
 export interface PlanOptions {
   fleetFile: string;
   targets: string[];
+  /** projects left out (--exclude) */
+  exclude?: string[];
   offline: boolean;
   /** plan this text of fleet.toml instead of the file's (a preview of an edit not yet written) */
   source?: string;
@@ -38,15 +40,17 @@ async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet): Promise<void> 
 
 export async function makePlan(opts: PlanOptions): Promise<Planned> {
   const { fleet } = await requireFleet(opts.fleetFile, opts.source);
-  const chosen = selectTargets(fleet, opts.targets);
+  const chosen = selectTargets(fleet, opts.targets, opts.exclude);
   const projects = fleet.projects.filter((p) => chosen.has(p.name));
+  // An exclusion names the targets it leaves, so that a saved plan keeps them.
+  const targets = opts.targets.length || opts.exclude?.length ? [...chosen] : [];
   const state = stateDir(fleet.path);
   const known = new Set(fleet.projects.map((p) => p.name));
   const places = new Set(fleet.projects.map((p) => realLocation(p.location)));
   const inventory = readInventory(state);
   // Projects that left fleet.toml are stopped only by an apply of the whole fleet. A key renamed at
   // the same location is the same project: its entry is not a removal.
-  const removed = opts.targets.length
+  const removed = targets.length
     ? []
     : inventory.filter((e) => !known.has(e.name) && !places.has(realLocation(e.location)));
   const observation = await observeFleet(projects, removed, { offline: opts.offline, inventory });
@@ -55,5 +59,5 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
   await nameFromRefs(body, fleet);
   const fleetInfo = { path: fleet.path, sha256: sha256(opts.source ?? readFileSync(fleet.path, "utf8")) };
   const observed = redactDeep(observedRecord([...observation.actual.values(), ...observation.removed.values()]));
-  return { fleet, state, removed, observation, plan: newPlan(fleetInfo, [...opts.targets].sort(), body, observed) };
+  return { fleet, state, removed, observation, plan: newPlan(fleetInfo, targets.sort(), body, observed) };
 }

@@ -2,13 +2,13 @@
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../common/problems.js";
-import { many, parseVerb, COMMON_HELP } from "./args.js";
+import { parseVerb, selection, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
 import { makePlan } from "./make-plan.js";
 import { printJson, useColor } from "./output.js";
 import { planText } from "./render.js";
 
 export const summary = "show what apply would change (reads only)";
-const help = `Usage: po plan [--target NAME]… [--out FILE] [--detailed-exitcode] [--offline] [--json]
+const help = `Usage: po plan [NAME…] [--exclude NAME]… [--out FILE] [--detailed-exitcode] [--offline] [--json]
 
 Compares fleet.toml with the actual state of every project (harness pin in the repository, the
 submodule checkout, live tmux sessions) and prints the actions that would converge them:
@@ -17,7 +17,7 @@ submodule checkout, live tmux sessions) and prints the actions that would conver
 Nothing is changed: no repository, checkout or session of any project moves.
 
 Options:
-  --target NAME        plan only this project (repeatable)
+${SELECT_HELP}
   --out FILE           save the plan for po apply FILE (refused later if the world changed)
   --detailed-exitcode  exit 0 when there is nothing to do, 1 on error, 2 when changes are pending
   --offline            resolve refs from local repositories only (no ls-remote of harness URLs)
@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     "plan",
     argv,
     {
-      target: { type: "string", multiple: true },
+      ...SELECT_OPTIONS,
       out: { type: "string" },
       "detailed-exitcode": { type: "boolean" },
       offline: { type: "boolean" },
@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const { plan, fleet } = await makePlan({
     fleetFile: args.values.fleet,
-    targets: many(args.values.target),
+    ...selection(args.values, args.positionals),
     offline: Boolean(args.values.offline),
   });
   if (args.values.out) savePlan(String(args.values.out), JSON.stringify(plan, null, 2) + "\n");

@@ -13,6 +13,10 @@ function short(sha: string | undefined): string {
 function describe(a: Action, harness: string, restart: boolean): string {
   switch (a.kind) {
     case "pin":
+      if (a.from === a.to)
+        return `pin ${harness} ${a.ref} (${short(a.to)}): only the submodule's checkout differs; check it out${
+          restart ? ", restart" : ""
+        }`;
       return (
         `pin ${harness} ${a.fromRef ?? short(a.from)} → ${a.ref} (${short(a.from)} → ` +
         `${short(a.to)})${restart ? ", restart" : ""}`
@@ -28,35 +32,44 @@ function describe(a: Action, harness: string, restart: boolean): string {
   }
 }
 
-/** Plan lines; the stop/start around a pin fold into the pin line as ", restart". */
+const restarted = (plan: PlanBody, project: string) => plan.actions.some((b) => b.project === project && b.restart);
+const pinned = (plan: PlanBody, project: string) => plan.actions.some((b) => b.project === project && b.kind === "pin");
+
+/**
+ * Plan lines; the stop/start around a pin fold into the pin line as ", restart", and a restart
+ * without a pin (po restart) is one "restart" line.
+ */
 function renderPlan(plan: PlanBody, harnessOf: (project: string) => string, color: boolean): string {
   const width = Math.max(0, ...[...plan.actions, ...plan.errors].map((x) => x.project.length));
   const lines: string[] = [];
+  const line = (a: Action, sign: "+" | "-" | "~", text: string) =>
+    lines.push(`${a.project.padEnd(width)}  ${paint(sign, COLOR[sign], color)} ${text}`);
   for (const a of plan.actions) {
+    if (a.restart && a.kind === "start" && !pinned(plan, a.project)) line(a, "~", `restart (${a.reason})`);
     if (a.restart) continue;
-    const restart = a.kind === "pin" && plan.actions.some((b) => b.project === a.project && b.restart);
-    const sign = SIGN[a.kind];
-    lines.push(
-      `${a.project.padEnd(width)}  ${paint(sign, COLOR[sign], color)} ${describe(a, harnessOf(a.project), restart)}`,
-    );
+    line(a, SIGN[a.kind], describe(a, harnessOf(a.project), a.kind === "pin" && restarted(plan, a.project)));
   }
   for (const e of plan.errors)
     lines.push(`${e.project.padEnd(width)}  ${paint("!", "red", color)} ${paint("error:", "red", color)} ${e.message}`);
   return lines.join("\n");
 }
 
-export function summaryLine(plan: PlanBody): string {
-  const n = summarize(plan);
-  const parts = (["clone", "init", "pin", "start", "stop"] as const)
-    .filter((k) => n[k] > 0)
-    .map((k) => `${n[k]} to ${k}`);
+/** Counts as the lines show them: a stop and start around a pin or by po restart count once, as a restart. */
+export function summaryLine(plan: PlanBody & { targets?: string[] }): string {
+  const n = summarize({ ...plan, actions: plan.actions.filter((a) => !a.restart) });
+  const restarts = new Set(plan.actions.filter((a) => a.restart).map((a) => a.project)).size;
+  const parts = (["clone", "init", "pin", "restart", "start", "stop"] as const)
+    .map((k) => [k, k === "restart" ? restarts : n[k]] as const)
+    .filter(([, count]) => count > 0)
+    .map(([k, count]) => `${count} to ${k}`);
   const errors = n.errors ? ` ${new Set(plan.errors.map((e) => e.project)).size} project(s) cannot be planned.` : "";
-  if (!parts.length) return n.errors ? `No changes can be made.${errors}` : "No changes. The fleet is up to date.";
+  const what = plan.targets?.length ? `The targets (${plan.targets.join(", ")}) are` : "The fleet is";
+  if (!parts.length) return n.errors ? `No changes can be made.${errors}` : `No changes. ${what} up to date.`;
   return `Plan: ${parts.join(", ")}.${errors}`;
 }
 
 /** The plan as the operator reads it: one line per change, then the summary line. */
-export function planText(plan: PlanBody, projects: DesiredProject[], color: boolean): string {
+export function planText(plan: PlanBody & { targets?: string[] }, projects: DesiredProject[], color: boolean): string {
   const harnessOf = (name: string) => projects.find((p) => p.name === name)?.harness.name ?? "";
   const body = renderPlan(plan, harnessOf, color);
   return `${body ? `${body}\n\n` : ""}${summaryLine(plan)}\n`;

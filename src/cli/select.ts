@@ -12,14 +12,15 @@ export function unknownProject(name: string, fleet: DesiredFleet): UserError {
 
 /** The one project named by the positionals of `verb`. */
 export function findProject(fleet: DesiredFleet, positionals: string[], verb: string): DesiredProject {
-  if (positionals.length !== 1) throw new UserError(`po ${verb} takes one project name; see po ${verb} --help`);
+  if (positionals.length !== 1) throw new UserError(`${verb}: takes one project name; see po ${verb} --help`);
   const p = fleet.projects.find((x) => x.name === positionals[0]);
   if (!p) throw unknownProject(positionals[0], fleet);
   return p;
 }
 
-/** The projects named by --target (all when none), refusing unknown names. */
-export function targets(fleet: DesiredFleet, names: string[]): Set<string> {
-  for (const n of names) if (!fleet.projects.some((p) => p.name === n)) throw unknownProject(n, fleet);
-  return new Set(names.length ? names : fleet.projects.map((p) => p.name));
+/** The projects named (all when none), less the excluded ones, refusing unknown names. */
+export function targets(fleet: DesiredFleet, names: string[], exclude: string[] = []): Set<string> {
+  for (const n of [...names, ...exclude]) if (!fleet.projects.some((p) => p.name === n)) throw unknownProject(n, fleet);
+  const chosen = names.length ? names : fleet.projects.map((p) => p.name);
+  return new Set(chosen.filter((n) => !exclude.includes(n)));
 }

@@ -2,23 +2,24 @@
 import { join } from "node:path";
 import type { ActualProject, DesiredProject } from "../../reconcile/model.js";
 import { planProject } from "../../reconcile/plan.js";
-import { many, parseVerb, COMMON_HELP } from "./args.js";
+import { parseVerb, selection, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
 import { tagAt } from "../observe/resolve-ref.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { lockHolder, readJournal } from "../state/state.js";
 
 export const summary = "desired against actual state of every project";
-const help = `Usage: po status [--target NAME]… [--offline] [--json]
+const help = `Usage: po status [NAME…] [--exclude NAME]… [--detailed-exitcode] [--offline] [--json]
 
 Per project: enabled, harness@ref, the pinned commit (with the tag that names it), sessions
-live/expected, and in sync, drift (what would change), missing, or error; a project that left
-fleet.toml while its agents still run shows as removed. Then the outcome of the last apply.
-Reads only.
+live/expected, and in sync, drift (what would change), missing, or error, then the names of its
+tmux sessions; a project that left fleet.toml while its agents still run shows as removed. Then
+the outcome of the last apply. Reads only.
 
 Options:
-  --target NAME   only this project (repeatable)
-  --offline       resolve refs from local repositories only
+${SELECT_HELP}
+  --detailed-exitcode  exit 2 when any project drifts, is missing, has an error or was removed
+  --offline            resolve refs from local repositories only
 ${COMMON_HELP}`;
 
 interface Row {
@@ -28,7 +29,7 @@ interface Row {
   ref: string;
   pinned?: string;
   pinnedTag?: string;
-  sessions: { live: number; expected: number };
+  sessions: { live: number; expected: number; names: string[] };
   state: "in sync" | "drift" | "missing" | "error" | "removed";
   detail: string;
 }
@@ -44,7 +45,7 @@ async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
     enabled: p.enabled,
     harness: p.harness.name,
     ref: p.ref,
-    sessions: { live: a.live.length, expected: a.sessions.length },
+    sessions: { live: a.live.length, expected: a.sessions.length, names: a.sessions },
   };
   const pinnedTag = await tagOf(p, a.pinned);
   const pin = { ...(a.pinned ? { pinned: a.pinned } : {}), ...(pinnedTag ? { pinnedTag } : {}) };
@@ -71,7 +72,7 @@ async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
 
 /** A project that left fleet.toml but still has live sessions: the next apply stops them. */
 function removedRow(a: ActualProject, harness: string): Row {
-  const live = { live: a.live.length, expected: a.sessions.length };
+  const live = { live: a.live.length, expected: a.sessions.length, names: a.live };
   return {
     name: a.name,
     enabled: false,
@@ -146,13 +147,13 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseVerb(
     "status",
     argv,
-    { target: { type: "string", multiple: true }, offline: { type: "boolean" } },
+    { ...SELECT_OPTIONS, "detailed-exitcode": { type: "boolean" }, offline: { type: "boolean" } },
     help,
   );
   if (!args) return 0;
   const { fleet, observation, state, removed } = await makePlan({
     fleetFile: args.values.fleet,
-    targets: many(args.values.target),
+    ...selection(args.values, args.positionals),
     offline: Boolean(args.values.offline),
   });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
@@ -160,9 +161,10 @@ export async function run(argv: string[]): Promise<number> {
   for (const [name, a] of observation.removed)
     if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
   const apply = lastApply(state);
+  const code = args.values["detailed-exitcode"] && rows.some((r) => r.state !== "in sync") ? 2 : 0;
   if (args.values.json) {
     printJson({ projects: rows, lastApply: apply ?? null });
-    return 0;
+    return code;
   }
   const color = useColor();
   const table = rows.map((r) => [
@@ -172,12 +174,13 @@ export async function run(argv: string[]): Promise<number> {
     r.pinned ? `${r.pinned.slice(0, 7)}${r.pinnedTag ? ` (${r.pinnedTag})` : ""}` : "-",
     `${r.sessions.live}/${r.sessions.expected}`,
     `${paint(r.state, STATE_COLOR[r.state], color)}${r.detail ? ` (${r.detail})` : ""}`,
+    r.sessions.names.join(",") || "-",
   ]);
   process.stdout.write(
     rows.length
-      ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE"], ...table]) + "\n"
+      ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE", "TMUX"], ...table]) + "\n"
       : `No projects in ${fleet.path}.\n`,
   );
   if (apply) process.stdout.write(`\n${describeApply(apply)}\n`);
-  return 0;
+  return code;
 }

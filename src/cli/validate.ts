@@ -1,4 +1,5 @@
 // po validate: schema and semantic checks of fleet.toml and agents.toml files, for editors and CI.
+import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { parseVerb, COMMON_HELP } from "./args.js";
 import { loadFleet } from "../registry/fleet.js";
@@ -40,7 +41,17 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseVerb("validate", argv, { deep: { type: "boolean" } }, help);
   if (!args) return 0;
   const files = args.positionals.length ? args.positionals : [args.values.fleet];
-  const reports = await Promise.all(files.map((f) => checkFile(f, Boolean(args.values.deep))));
+  // A FILE named on the command line is missing as named: the hint about --fleet is not for it.
+  const missing = (file: string): FileReport => ({
+    file,
+    kind: basename(file) === "agents.toml" ? "agents" : "fleet",
+    problems: [{ file, message: "file not found" }],
+  });
+  const reports = await Promise.all(
+    files.map((f) =>
+      args.positionals.length && !existsSync(f) ? missing(f) : checkFile(f, Boolean(args.values.deep)),
+    ),
+  );
   const ok = reports.every((r) => r.problems.length === 0);
   if (args.values.json) printJson({ ok, files: reports });
   else

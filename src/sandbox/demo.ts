@@ -94,7 +94,7 @@ say(
     : "Done. The agents were stopped; the sandbox is kept so you can play with it:",
 );
 process.stdout.write(`  cd ${fleetDir}
-  export TMUX_TMPDIR=${env.TMUX_TMPDIR} GIT_CONFIG_GLOBAL=${env.GIT_CONFIG_GLOBAL}
+  unset TMUX; export TMUX_TMPDIR=${env.TMUX_TMPDIR} GIT_CONFIG_GLOBAL=${env.GIT_CONFIG_GLOBAL}
   node ${CLI} plan        # alpha and gamma should run again: po apply starts them
 `);
 process.exitCode = failed ? 1 : 0;

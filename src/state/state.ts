@@ -63,15 +63,16 @@ export interface JournalLine {
   outcome?: "ok" | "failed" | "skipped" | ApplyOutcome;
   ms?: number;
   error?: string;
-  /** apply-start: the apply's process and its number of actions */
+  /** apply-start: the apply's process and its number of actions, and the verb that ran it */
   pid?: number;
   actions?: number;
   /** apply-end: how many actions ended which way */
   ok?: number;
   failed?: number;
   skipped?: number;
-  /** edit: the verb, and each key it changed with the old and new values */
+  /** apply-start: the verb that ran it (apply, restart); edit: the verb that edited fleet.toml */
   verb?: string;
+  /** edit: each key it changed with the old and new values */
   changes?: { project: string; key: string; old?: unknown; new?: unknown }[];
   /** pin (action end, revert): the wanted ref, the commits from and to, the tag that named `from` */
   ref?: string;
@@ -245,15 +246,21 @@ function lockedMessage(file: string, holder: LockInfo): string {
 }
 
 /**
- * Takes the apply lock (or the lock `name`), waiting up to timeoutMs; a lock whose process is dead
- * (on this host) is taken over.
+ * Takes the apply lock (or the lock `name`), waiting up to timeoutMs (telling `waiting` once when it
+ * starts to wait); a lock whose process is dead (on this host) is taken over.
  */
-export async function acquireLock(dir: string, timeoutMs: number, name?: string): Promise<Lock> {
+export async function acquireLock(
+  dir: string,
+  timeoutMs: number,
+  name?: string,
+  waiting?: (holder: LockInfo) => void,
+): Promise<Lock> {
   privateDir(dir);
   const file = lockFile(dir, name);
   const deadline = Date.now() + timeoutMs;
   const me: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   let tookOver: LockInfo | undefined;
+  let told = false;
   for (;;) {
     const holder = tryLock(file, me);
     if (!holder) {
@@ -267,6 +274,8 @@ export async function acquireLock(dir: string, timeoutMs: number, name?: string)
       continue;
     }
     if (Date.now() >= deadline) throw new UserError(lockedMessage(file, holder));
+    if (!told) waiting?.(holder);
+    told = true;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

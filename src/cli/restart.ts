@@ -1,0 +1,87 @@
+// po restart: stop and start the agents of the named projects, through the apply machinery (lock,
+// confirmation, journal), without editing fleet.toml.
+import type { Action } from "../../reconcile/model.js";
+import { parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
+import { applyWith } from "./apply.js";
+import type { Planned } from "./make-plan.js";
+import { UserError } from "../common/problems.js";
+import { newPlan, type SavedPlan } from "../state/plan-file.js";
+
+export const summary = "stop and start the agents of projects (no fleet.toml edit)";
+const help = `Usage: po restart NAME… | --all [--yes] [--parallelism N] [--lock-timeout S] [--json]
+
+Stops and starts the agents of each named project (of every enabled project with --all) with its
+harness down and up, like an apply: one at a time under the apply lock, journaled (po history
+lists it), asking for confirmation on a terminal (without one, --yes is required). fleet.toml is
+not edited. A project whose agents are not running is only started. A disabled project is
+refused (po start NAME enables it), and so is one whose plan has changes pending other than
+starting it: apply those first (po plan NAME shows them).
+
+Options:
+  --all              every enabled project
+  --yes, -y          do not ask for confirmation
+  --parallelism N    projects restarted at once (default 4)
+  --lock-timeout S   wait up to S seconds for another apply to finish (default 0)
+${COMMON_HELP}
+Exit codes: 0 restarted, 1 an action failed, 130 interrupted.`;
+
+/** The restart actions of the chosen projects, refusing those a restart cannot serve. */
+function restartPlan(planned: Planned): SavedPlan {
+  const { plan, observation } = planned;
+  const actions: Action[] = [];
+  const all = !plan.targets.length;
+  for (const p of planned.fleet.projects.filter((x) => observation.actual.has(x.name) && (x.enabled || !all))) {
+    const a = observation.actual.get(p.name)!;
+    const error = plan.errors.find((e) => e.project === p.name);
+    if (error) throw new UserError(`restart: ${p.name} cannot be planned: ${error.message}`);
+    if (!p.enabled) throw new UserError(`restart: ${p.name} is disabled; po start ${p.name} enables and starts it`);
+    const pending = plan.actions.filter((x) => x.project === p.name && x.kind !== "start");
+    if (pending.length)
+      throw new UserError(
+        `restart: ${p.name} has changes pending (${pending.map((x) => x.kind).join(", ")}); apply them ` +
+          `first (po apply ${p.name}), which restarts what needs it`,
+      );
+    if (!a.sessions.length) throw new UserError(`restart: ${p.name} has no agents in its agents.toml`);
+    const counts = `${a.live.length}/${a.sessions.length} sessions live`;
+    if (a.live.length) actions.push({ project: p.name, kind: "stop", reason: `po restart: ${counts}`, restart: true });
+    actions.push({
+      project: p.name,
+      kind: "start",
+      reason: a.live.length ? `po restart: ${counts}` : `po restart: not running (${counts}); start it`,
+      restart: a.live.length > 0,
+    });
+  }
+  return newPlan(plan.fleet, plan.targets, { actions, errors: [] }, plan.observed);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseVerb(
+    "restart",
+    argv,
+    {
+      all: { type: "boolean" },
+      yes: { type: "boolean", short: "y" },
+      parallelism: { type: "string" },
+      "lock-timeout": { type: "string" },
+    },
+    help,
+  );
+  if (!args) return 0;
+  const all = Boolean(args.values.all);
+  if (all === args.positionals.length > 0)
+    throw new UserError("restart: name the projects to restart, or pass --all; see po restart --help");
+  return applyWith({
+    verb: "restart",
+    json: args.values.json,
+    stream: false,
+    yes: Boolean(args.values.yes),
+    parallelism: wholeNumber("restart", "parallelism", args.values.parallelism, 4),
+    offline: false,
+    fleetFile: args.values.fleet,
+    targets: [...new Set(args.positionals)],
+    exclude: [],
+    lockTimeoutMs: wholeNumber("restart", "lock-timeout", args.values["lock-timeout"], 0, 0) * 1000,
+    rewrite: restartPlan,
+    values: args.values,
+  });
+}
