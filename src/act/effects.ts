@@ -8,24 +8,58 @@ import { loadAgents } from "../registry/agents-file.js";
 import { gitMessage, gitRaw } from "../adapters/git.js";
 import { runHarness, waitForSessions, type HarnessRunOptions } from "./harness.js";
 import { observeProject } from "../observe/observe.js";
+import { agentLogTail } from "../agents/session.js";
+import { lastLines } from "../common/tail.js";
 import { checkPinnable, pin } from "./pin.js";
 import { resolver } from "../observe/resolve-ref.js";
-import { listSessions, sessionName } from "../adapters/tmux.js";
+import { killDeadSessions, listSessions, sessionName } from "../adapters/tmux.js";
 
 type Target = Pick<DesiredProject, "name" | "location" | "harness">;
 
-async function expectedSessions(p: Target): Promise<string[]> {
+async function agentSessions(p: Target): Promise<{ agent: string; session: string }[]> {
   const { config } = await loadAgents(p.location);
-  return (config?.agents ?? []).map((a) => sessionName(p.location, a.name, p.harness.session));
+  return (config?.agents ?? []).map((a) => ({
+    agent: a.name,
+    session: sessionName(p.location, a.name, p.harness.session),
+  }));
+}
+
+async function expectedSessions(p: Target): Promise<string[]> {
+  return (await agentSessions(p)).map((a) => a.session);
+}
+
+/**
+ * Why sessions did not come up, where the operator (or an agent) looks first: the last lines of
+ * each missing agent's log (the reference runtime keeps one per agent), else the harness's output.
+ */
+function startCause(p: Target, missing: string[], output: string): string {
+  const logs = missing.map((agent) => [agent, agentLogTail(p.location, agent)] as const);
+  const told = logs.filter(([, lines]) => lines.length);
+  if (told.length) return told.map(([agent, lines]) => `${agent}'s log ends: ${lines.join(" | ")}`).join("; ");
+  const out = lastLines(output, 3);
+  return out.length ? `the harness said: ${out.join(" | ")}` : "no agent log and no harness output tell why";
 }
 
 async function start(p: Target, run: HarnessRunOptions): Promise<void> {
-  await runHarness(p.harness, "up", p.location, run);
-  const want = await expectedSessions(p);
+  const agents = await agentSessions(p);
+  const want = agents.map((a) => a.session);
+  // A session kept open around a dead process would make an idempotent `up` skip that agent.
+  await killDeadSessions(want);
+  const output = await runHarness(p.harness, "up", p.location, run);
   await waitForSessions(
     (live) => want.every((s) => live.has(s)),
     p.harness.timeoutMs,
-    `harness up finished but not every session of ${p.name} came up (${want.join(", ")})`,
+    (live) => {
+      const missing = agents.filter((a) => !live.has(a.session));
+      return (
+        `harness up finished but not every session of ${p.name} came up ` +
+        `(${missing.map((a) => a.session).join(", ")} not live): ${startCause(
+          p,
+          missing.map((a) => a.agent),
+          output,
+        )}`
+      );
+    },
   );
 }
 
@@ -35,7 +69,7 @@ async function stop(p: Target, run: HarnessRunOptions): Promise<void> {
   await waitForSessions(
     (live) => !want.some((s) => live.has(s)),
     p.harness.timeoutMs,
-    `harness down finished but sessions of ${p.name} are still live`,
+    () => `harness down finished but sessions of ${p.name} are still live`,
   );
 }
 

@@ -7,6 +7,7 @@ import type { HarnessSpec } from "../../reconcile/model.js";
 import { alive, type ChildGroup } from "../state/state.js";
 import { pollUntil } from "../common/poll.js";
 import { listSessions } from "../adapters/tmux.js";
+import { lastLines } from "../common/tail.js";
 
 const TERM_GRACE_MS = 2000;
 
@@ -61,11 +62,6 @@ export async function settleOrphans(
   );
 }
 
-function lastLine(text: string): string {
-  const line = text.trim().split("\n").filter(Boolean).pop() ?? "";
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
 export interface HarnessRunOptions {
   /** aborted: stop the harness now (the operator pressed Ctrl-C twice) */
   signal?: AbortSignal;
@@ -78,7 +74,7 @@ export async function runHarness(
   verb: "up" | "down",
   cwd: string,
   opts: HarnessRunOptions = {},
-): Promise<void> {
+): Promise<string> {
   const [cmd, ...args] = harness[verb];
   const what = `harness '${harness.name}' ${verb} (${harness[verb].join(" ")})`;
   if (opts.signal?.aborted) throw new Error(`${what} was not run: interrupted`);
@@ -107,18 +103,20 @@ export async function runHarness(
     );
   if (result.failed) {
     // No output: execa's own first line says why (e.g. "Command failed with ENOENT: …").
-    const detail = lastLine(String(result.all ?? "")) || (result.shortMessage ?? "").split("\n")[0];
+    const detail = lastLines(String(result.all ?? ""), 1).join("") || (result.shortMessage ?? "").split("\n")[0];
     throw new Error(
       `${what} failed${result.exitCode !== undefined ? ` with exit code ${result.exitCode}` : ""}: ${detail}`,
     );
   }
+  return String(result.all ?? "");
 }
 
-/** Waits (polling, bounded) until `done(live)` holds; throws with `what` when it does not in time. */
+/** Waits (polling, bounded) until `done(live)` holds; throws with `what(live)` when it does not in time. */
 export async function waitForSessions(
   done: (live: Set<string>) => boolean,
   timeoutMs: number,
-  what: string,
+  what: (live: Set<string>) => string,
 ): Promise<void> {
-  if (!(await pollUntil(async () => done(await listSessions()), timeoutMs))) throw new Error(what);
+  let live = new Set<string>();
+  if (!(await pollUntil(async () => done((live = await listSessions())), timeoutMs))) throw new Error(what(live));
 }

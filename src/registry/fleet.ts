@@ -27,6 +27,7 @@ export function harnessSpec(name: string, h: Harness): HarnessSpec {
     path: h.path ?? "engine",
     up: h.up,
     down: h.down,
+    ...(h.status ? { status: h.status } : {}),
     session: h.session ?? "{dir}-{agent}",
     timeoutMs: (h.timeout_s ?? 120) * 1000,
   };
@@ -42,7 +43,8 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
     enabled: p.enabled ?? true,
     ...(p.url !== undefined ? { url: p.url } : {}),
   }));
-  return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)) };
+  const notify = raw.notify ? { notify: raw.notify } : {};
+  return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)), ...notify };
 }
 
 function locationProblems(
