@@ -45,7 +45,7 @@ async function start(p: Target, run: HarnessRunOptions): Promise<void> {
   const want = agents.map((a) => a.session);
   // A session kept open around a dead process would make an idempotent `up` skip that agent.
   await killDeadSessions(want);
-  const output = await runHarness(p.harness, "up", p.location, run);
+  const { all: output } = await runHarness(p.harness, "up", p.location, run);
   await waitForSessions(
     (live) => want.every((s) => live.has(s)),
     p.harness.timeoutMs,

@@ -69,14 +69,21 @@ export interface HarnessRunOptions {
   track?(child: ChildGroup, running: boolean): void;
 }
 
+/** What the harness printed: stdout and stderr as they came, and stdout alone. */
+export interface HarnessOutput {
+  all: string;
+  stdout: string;
+}
+
 export async function runHarness(
   harness: HarnessSpec,
-  verb: "up" | "down",
+  verb: "up" | "down" | "status",
   cwd: string,
   opts: HarnessRunOptions = {},
-): Promise<string> {
-  const [cmd, ...args] = harness[verb];
-  const what = `harness '${harness.name}' ${verb} (${harness[verb].join(" ")})`;
+): Promise<HarnessOutput> {
+  const argv = harness[verb] ?? [];
+  const [cmd, ...args] = argv;
+  const what = `harness '${harness.name}' ${verb} (${argv.join(" ")})`;
   if (opts.signal?.aborted) throw new Error(`${what} was not run: interrupted`);
   // detached: its own process group, which a Ctrl-C on po's terminal does not reach and a timeout can kill whole.
   const child = execa(cmd, args, { cwd, detached: true, reject: false, all: true, stdin: "ignore" });
@@ -98,7 +105,7 @@ export async function runHarness(
   if (stopped) throw new Error(`${what} ${stopped.why}`);
   if ((result as { code?: string }).code === "ENOENT")
     throw new Error(
-      `${what} cannot start: program '${harness[verb][0]}' not found in ${cwd} or on PATH; fix ` +
+      `${what} cannot start: program '${cmd}' not found in ${cwd} or on PATH; fix ` +
         `${verb} of [harnesses.${harness.name}] in fleet.toml`,
     );
   if (result.failed) {
@@ -108,7 +115,7 @@ export async function runHarness(
       `${what} failed${result.exitCode !== undefined ? ` with exit code ${result.exitCode}` : ""}: ${detail}`,
     );
   }
-  return String(result.all ?? "");
+  return { all: String(result.all ?? ""), stdout: String(result.stdout ?? "") };
 }
 
 /** Waits (polling, bounded) until `done(live)` holds; throws with `what(live)` when it does not in time. */

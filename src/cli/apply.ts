@@ -1,6 +1,7 @@
 // po apply: execute the plan (fresh, or a saved one), one apply at a time, journaled, then check
 // that the fleet converged.
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { notify, type NotifyEvent } from "../common/notify.js";
 import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
@@ -236,6 +237,30 @@ async function execute(
   });
 }
 
+/**
+ * fleet.toml's notify, once per event: apply.failed for each project whose action failed,
+ * apply.not_converged for each other project a new plan still has work or errors for. A notify
+ * that fails is a warning: it never fails the apply.
+ */
+async function tellNotify(planned: Planned, results: ActionResult[], after: Planned): Promise<void> {
+  const argv = planned.fleet.notify;
+  if (!argv) return;
+  const events: NotifyEvent[] = results
+    .filter((r) => r.outcome === "failed")
+    .map((r) => ({ event: "apply.failed", project: r.action.project, detail: `${r.action.kind}: ${r.error ?? ""}` }));
+  const told = new Set(events.map((e) => e.project));
+  const left = [...after.plan.actions, ...after.plan.errors].filter((x) => !told.has(x.project));
+  for (const name of new Set(left.map((x) => x.project))) {
+    const what = left.filter((x) => x.project === name).map((x) => ("kind" in x ? x.kind : x.message));
+    events.push({ event: "apply.not_converged", project: name, detail: `a new plan still has: ${what.join("; ")}` });
+  }
+  const dir = dirname(planned.fleet.path);
+  for (const e of events) {
+    const problem = await notify(argv, e, dir);
+    if (problem) process.stderr.write(`po: warning: ${problem} (${e.event} of ${e.project})\n`);
+  }
+}
+
 /** Observes the fleet again, says whether it converged, journals the apply's outcome; the exit code. */
 async function report(
   opts: Options,
@@ -250,6 +275,7 @@ async function report(
   const converged = after.plan.actions.length === 0 && after.plan.errors.length === 0;
   const outcome: ApplyOutcome = interrupted ? "interrupted" : converged ? "converged" : "not converged";
   journal(planned.state, { plan: plan.id, event: "apply-end", outcome, ok, failed, skipped });
+  if (!interrupted) await tellNotify(planned, results, after);
   if (opts.json)
     printJson({ plan, results, interrupted, converged, remaining: after.plan.actions, errors: after.plan.errors });
   else {

@@ -7,18 +7,22 @@ import { tagAt } from "../observe/resolve-ref.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { lockHolder, readJournal } from "../state/state.js";
+import { agentStates, agentTrouble, type AgentState } from "../observe/agent-state.js";
 
 export const summary = "desired against actual state of every project";
-const help = `Usage: po status [--target NAME]… [--offline] [--json]
+const help = `Usage: po status [--target NAME]… [--offline] [--no-harness] [--detailed-exitcode] [--json]
 
 Per project: enabled, harness@ref, the pinned commit (with the tag that names it), sessions
 live/expected, and in sync, drift (what would change), missing, or error; a project that left
-fleet.toml while its agents still run shows as removed. Then the outcome of the last apply.
-Reads only.
+fleet.toml while its agents still run shows as removed. Per agent: live or dead (its pane's
+process), silent for how long, and what the harness's status argv says (state, since when,
+restarts). Then the outcome of the last apply. Reads only.
 
 Options:
-  --target NAME   only this project (repeatable)
-  --offline       resolve refs from local repositories only
+  --target NAME         only this project (repeatable)
+  --offline             resolve refs from local repositories only
+  --no-harness          do not run the harnesses' status argv: what tmux knows only
+  --detailed-exitcode   exit 2 on drift, or when an agent of an enabled project is dead or failed
 ${COMMON_HELP}`;
 
 interface Row {
@@ -31,6 +35,8 @@ interface Row {
   sessions: { live: number; expected: number };
   state: "in sync" | "drift" | "missing" | "error" | "removed";
   detail: string;
+  agents?: AgentState[];
+  notes?: string[];
 }
 
 function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
@@ -145,7 +151,12 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseVerb(
     "status",
     argv,
-    { target: { type: "string", multiple: true }, offline: { type: "boolean" } },
+    {
+      target: { type: "string", multiple: true },
+      offline: { type: "boolean" },
+      "no-harness": { type: "boolean" },
+      "detailed-exitcode": { type: "boolean" },
+    },
     help,
   );
   if (!args) return 0;
@@ -156,12 +167,17 @@ export async function run(argv: string[]): Promise<number> {
   });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
   const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!)));
+  const pairs = chosen.map((p) => ({ desired: p, actual: observation.actual.get(p.name)! }));
+  const states = await agentStates(pairs, observation.sessions, { harness: !args.values["no-harness"] });
+  for (const r of rows) Object.assign(r, states.get(r.name));
+  const trouble = rows.some((r) => r.state !== "in sync" || agentTrouble(r.enabled, r.agents ?? []));
+  const code = args.values["detailed-exitcode"] && trouble ? 2 : 0;
   for (const [name, a] of observation.removed)
     if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
   const apply = lastApply(state);
   if (args.values.json) {
     printJson({ projects: rows, lastApply: apply ?? null });
-    return 0;
+    return code;
   }
   const color = useColor();
   const table = rows.map((r) => [
@@ -177,6 +193,33 @@ export async function run(argv: string[]): Promise<number> {
       ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE"], ...table]) + "\n"
       : `No projects in ${fleet.path}.\n`,
   );
+  const agents = agentTable(rows);
+  if (agents) process.stdout.write(`\n${agents}\n`);
+  for (const r of rows) for (const n of r.notes ?? []) process.stderr.write(`po: note: ${r.name}: ${n}\n`);
   if (apply) process.stdout.write(`\n${describeApply(apply)}\n`);
-  return 0;
+  return code;
+}
+
+/** "42s", "5m", "3h", "2d": how long an agent has been silent. */
+function ago(s: number | undefined): string {
+  if (s === undefined) return "-";
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  return s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
+}
+
+function agentTable(rows: Row[]): string | undefined {
+  const lines = rows.flatMap((r) =>
+    (r.agents ?? []).map((a) => [
+      r.name,
+      a.agent,
+      a.live ? "live" : "dead",
+      `${a.state ?? "-"}${a.detail ? ` (${a.detail})` : ""}`,
+      a.since ?? "-",
+      ago(a.silent_s),
+      a.restarts === undefined ? "-" : String(a.restarts),
+    ]),
+  );
+  if (!lines.length) return undefined;
+  return columns([["PROJECT", "AGENT", "LIVE", "STATE", "SINCE", "SILENT", "RESTARTS"], ...lines]);
 }
