@@ -5,6 +5,7 @@
 // the tmux command, which tmux refuses beyond about 16 KB, so a prompt of any size arrives whole.
 import { spawn } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
+import { constants } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { requireAgents, type AgentSpec } from "../registry/agents-file.js";
@@ -31,7 +32,7 @@ async function main(dir: string, name: string): Promise<number> {
   const [cmd, ...args] = promptArgv(agent, (f) => readFileSync(f, "utf8"));
   const child = spawn(cmd, args, { cwd: dir, stdio: "inherit" });
   // The pane's signals reach the agent too (same process group); the launcher outlives it to pass on its status.
-  for (const s of ["SIGINT", "SIGQUIT", "SIGTSTP"] as const) process.on(s, () => {});
+  for (const s of ["SIGINT", "SIGQUIT"] as const) process.on(s, () => {});
   for (const s of ["SIGTERM", "SIGHUP"] as const) process.on(s, () => child.kill(s));
   return new Promise((done) => {
     child.on("error", (e) => {
@@ -39,7 +40,8 @@ async function main(dir: string, name: string): Promise<number> {
       process.stderr.write(`po: ${cmd}: ${missing ? "not found on PATH" : e.message}\n`);
       done(127);
     });
-    child.on("exit", (code, signal) => done(code ?? 128 + (signal === "SIGKILL" ? 9 : 15)));
+    // killed by a signal: the shell's convention, 128 + its number
+    child.on("exit", (code, signal) => done(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
 }
 
