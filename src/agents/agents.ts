@@ -16,7 +16,7 @@ import { delimiter, isAbsolute, join, relative, resolve } from "node:path";
 import { parse } from "smol-toml";
 import { AGENTS_FILE, requireAgents, type AgentsConfig } from "../registry/agents-file.js";
 import { problemsError, UserError } from "../common/problems.js";
-import { killSession, listSessions, sessionName } from "../adapters/tmux.js";
+import { killSession, listSessions, sessionInfo, sessionName } from "../adapters/tmux.js";
 import { recordUp, startAgent } from "./session.js";
 import { takesPrompt } from "./launch.js";
 import { ensureWatchdog, stopWatchdog } from "./watchdog-process.js";
@@ -130,11 +130,12 @@ export async function down(dir: string): Promise<DownResult> {
   const { names, warning } = await agentNamesForDown(dir);
   if (warning)
     process.stderr.write(`po agents down: agents.toml has problems, stopping its agents anyway:\n${warning}\n`);
-  const live = await listSessions();
+  // every session of an agent goes, also one kept open around a dead process
+  const open = await sessionInfo();
   const stopped = [];
   for (const name of names) {
     const session = sessionName(dir, name);
-    if (!live.has(session)) continue;
+    if (!open.has(session)) continue;
     await killSession(session);
     stopped.push(session);
   }
