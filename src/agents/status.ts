@@ -54,7 +54,7 @@ function stateOf(dir: string, name: string, s: SessionInfo | undefined, rec: Rec
   // a report from before this session started is about an earlier run (tmux counts whole seconds)
   if (report && Date.parse(report.since) >= s.created - 1000)
     return { state: report.state, since: report.since, ...(report.detail ? { detail: report.detail } : {}) };
-  return { state: "running", since: iso(s.created), detail: "live; it has not reported a state (po agents report)" };
+  return { state: "running", since: iso(s.created), detail: "no report yet" };
 }
 
 export async function status(dir: string): Promise<StatusResult> {
