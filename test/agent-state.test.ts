@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { onDead, onStarted, type HealRecord } from "../src/agents/heal.js";
 import { parseStatusLines } from "../src/observe/agent-state.js";
+import { notify } from "../src/common/notify.js";
 import { makeProject, makeWorld, panePid, until, writeFleet, type World } from "./support/world.js";
 
 describe("the give-up rule (pure)", () => {
@@ -67,13 +68,17 @@ function agentLines(w: World, dir: string): Record<string, any>[] {
     .map((l) => JSON.parse(l));
 }
 
-const events = (file: string) =>
-  existsSync(file)
-    ? readFileSync(file, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-    : [];
+/** The notify events in `file` so far; a line still being written is not one yet. */
+function events(file: string): Record<string, any>[] {
+  const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
+  return lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l)];
+    } catch {
+      return [];
+    }
+  });
+}
 const lineCount = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
 const checks = (dir: string) => {
   try {
@@ -107,7 +112,8 @@ describe("po agents: the watchdog gives up, agents report", () => {
   });
 
   it("marks a crash-looping agent failed with its exit status and log, tells notify once, restarts it no more", async () => {
-    assert.equal(w.po(["agents", "up", "--dir", dir]).code, 0);
+    const up = w.po(["agents", "up", "--dir", dir]);
+    assert.equal(up.code, 0, up.stderr);
     await until(() => agentLines(w, dir)[0].state === "failed", 30_000, "crash to be failed");
     const [crash] = agentLines(w, dir);
     assert.equal(crash.agent, "crash");
@@ -127,7 +133,10 @@ describe("po agents: the watchdog gives up, agents report", () => {
   it("po agents up resets it: it is started again", async () => {
     assert.equal(w.po(["agents", "up", "--dir", dir]).code, 0);
     await until(() => lineCount(starts) >= 4, 10_000, "crash to start again");
-    assert.notEqual(agentLines(w, dir)[0].state, "failed");
+    // it loops again and is given up on again: a second event, for a second failure
+    await until(() => agentLines(w, dir)[0].state === "failed", 30_000, "crash to be failed again");
+    await until(() => events(ev).length === 2, 10_000, "the second agent.failed");
+    assert.equal(lineCount(starts), 6);
   });
 
   it("po agents report main waiting: status shows it, notify gets agent.waiting", () => {
@@ -254,5 +263,30 @@ describe("po status and plan: the harness's status, dead panes, the cause of a f
       [["apply.failed", "alpha"]],
     );
     assert.equal(told[0].detail, `start: ${result.error}`);
+  });
+});
+
+describe("the notify runner", () => {
+  let w: World;
+  before(() => (w = makeWorld("po-notify-")));
+  after(() => w?.cleanup());
+  const event = { event: "agent.failed" as const, project: "p", agent: "a", time: "T", detail: "d" };
+  it("gives the event as one JSON line on stdin", async () => {
+    const out = join(w.root, "got");
+    assert.equal(await notify(["sh", "-c", `cat >'${out}'`], event, w.root), undefined);
+    assert.equal(
+      readFileSync(out, "utf8"),
+      '{"event":"agent.failed","project":"p","agent":"a","time":"T","detail":"d"}\n',
+    );
+  });
+  it("a failing or missing notify is a message, never an exception", async () => {
+    assert.equal(
+      await notify(["sh", "-c", "echo no route >&2; exit 6"], event, w.root),
+      "notify sh -c echo no route >&2; exit 6 failed (exit 6): no route",
+    );
+    assert.match(
+      (await notify(["no-such-notifier-xyz"], event, w.root))!,
+      /^notify no-such-notifier-xyz could not run: .*ENOENT/,
+    );
   });
 });

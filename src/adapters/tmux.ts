@@ -159,6 +159,9 @@ export async function newSession(
     args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, `cat >> ${shellQuote(logFile).replace(/#/g, "##")}`);
   const r = await tmux(args);
   if (r.ok) return true;
+  // The first session of a new server whose command exits at once takes the server with it (it
+  // has no session left) before the chained commands run: the agent did start, and ended.
+  if (/server exited unexpectedly/i.test(r.stderr)) return true;
   if (!/duplicate session/i.test(r.stderr)) throw failure(args, r);
   if (!(await killDeadSessions([name])).length) return false;
   return newSession(name, cwd, argv, env, logFile, exitFile);

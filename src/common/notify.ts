@@ -18,8 +18,17 @@ export function notify(argv: string[], event: NotifyEvent, cwd: string): Promise
   const body = `${JSON.stringify({ ...event, time: event.time ?? new Date().toISOString() })}\n`;
   return new Promise((done) => {
     let stderr = "";
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (why: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done(why === undefined ? undefined : `notify ${argv.join(" ")} ${why}`);
+    };
+    // its own process group, so that the timeout ends whatever it started too
     const child = spawn(argv[0], argv.slice(1), { cwd, detached: true, stdio: ["pipe", "ignore", "pipe"] });
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       finish(`did not finish within ${NOTIFY_TIMEOUT_MS / 1000} s; its process group was killed`);
       try {
         process.kill(-child.pid!, "SIGKILL");
@@ -27,13 +36,6 @@ export function notify(argv: string[], event: NotifyEvent, cwd: string): Promise
         // already gone
       }
     }, NOTIFY_TIMEOUT_MS);
-    let settled = false;
-    const finish = (why: string | undefined) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      done(why === undefined ? undefined : `notify ${argv.join(" ")} ${why}`);
-    };
     child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-500)));
     child.on("error", (e) => finish(`could not run: ${e.message}`));
     child.on("close", (code, signal) =>
