@@ -8,6 +8,7 @@
 // Targets are written `=NAME`: without the `=`, tmux falls back to prefix matching, and asking for
 // `crew-a` would find `crew-ab`.
 import { execFile } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { UserError } from "../common/problems.js";
 import { alive } from "../state/state.js";
@@ -157,14 +158,20 @@ export async function newSession(
   args.push(";", "set-option", "-w", "-t", `=${name}:`, "remain-on-exit", "off");
   if (logFile)
     args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, `cat >> ${shellQuote(logFile).replace(/#/g, "##")}`);
-  const r = await tmux(args);
-  if (r.ok) return true;
-  // The first session of a new server whose command exits at once takes the server with it (it
-  // has no session left) before the chained commands run: the agent did start, and ended.
-  if (/server exited unexpectedly/i.test(r.stderr)) return true;
-  if (!/duplicate session/i.test(r.stderr)) throw failure(args, r);
-  if (!(await killDeadSessions([name])).length) return false;
-  return newSession(name, cwd, argv, env, logFile, exitFile);
+  for (let attempt = 1; ; attempt++) {
+    if (exitFile) rmSync(exitFile, { force: true });
+    const r = await tmux(args);
+    if (r.ok) return true;
+    if (/server exited unexpectedly/i.test(r.stderr) && exitFile && attempt < 3) {
+      // The only session of a server ended (the server with it) before our chained commands ran:
+      // either ours, whose command exited at once (it wrote its exit status: it did start), or
+      // another one's, while we connected to that dying server (then we start again).
+      if (existsSync(exitFile)) return true;
+      continue;
+    }
+    if (!/duplicate session/i.test(r.stderr)) throw failure(args, r);
+    if (attempt >= 3 || !(await killDeadSessions([name])).length) return false;
+  }
 }
 
 /** Kills the session; a session (or server) that is already gone is fine. */
