@@ -7,6 +7,8 @@ export interface HarnessSpec {
   path: string;
   up: string[];
   down: string[];
+  /** optional: prints one JSON line per agent (agent, state, since, detail) */
+  status?: string[];
   /** tmux session template: {dir} and {agent} */
   session: string;
   timeoutMs: number;
@@ -26,6 +28,8 @@ export interface DesiredFleet {
   /** absolute path of fleet.toml */
   path: string;
   projects: DesiredProject[];
+  /** optional: run once per event of po, the event as JSON on stdin */
+  notify?: string[];
   /** [rollout]: defaults for waves, the health gate and revert */
   rollout?: RolloutDefaults;
 }

@@ -90,7 +90,7 @@ describe("saved plans: applied once, refused when stale or replayed", () => {
     writeFileSync(join(w.root, "edited.json"), JSON.stringify(plan));
     const r = w.po(["apply", "edited.json"]);
     assert.equal(r.code, 1);
-    assert.match(oneLine(r.stderr), /edited\.json: its actions are not the ones this fleet and world give/);
+    assert.match(oneLine(r.stderr), /edited\.json: .*\(was the file edited\?\)/);
   });
 
   it("a malformed or missing plan file is one clear line", () => {
@@ -289,7 +289,7 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
     // A failing commit hook: the pin is rolled back and the agents run again on the old harness.
     assert.match(
       r.stdout,
-      /hooky: pin FAILED .*: pin of hooky failed and was rolled back \(gitlink unstaged, engine back on [0-9a-f]{7}\): pre-commit: commits are frozen today; its agents were started again on the old harness/,
+      /hooky: pin FAILED .*: pin of hooky failed and was rolled back \(gitlink unstaged, engine back on [0-9a-f]{7}\): git commit of the pin in .*hooky failed: pre-commit: commits are frozen today; its agents were started again on the old harness/,
     );
     assert.equal(rev(w, dirs.hooky), hooky.head, "HEAD unchanged");
     assert.equal(w.git(dirs.hooky, "ls-files", "--stage"), hooky.stage, "gitlink not staged");

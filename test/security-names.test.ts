@@ -49,9 +49,9 @@ test("constructor, valueof, tostring and hasownproperty are ordinary names", () 
     "valueof-constructor",
     "valueof-hasownproperty",
   ]);
-  const status = JSON.parse(w.po(["agents", "status", "--json", "--dir", join(w.root, "constructor")]).stdout);
+  const status = agentLines(join(w.root, "constructor"));
   assert.deepEqual(
-    status.agents.map((a: { name: string; live: boolean; restarts: number }) => [a.name, a.live, a.restarts]),
+    status.map((a) => [a.agent, a.live, a.restarts]),
     [
       ["constructor", true, 0],
       ["hasownproperty", true, 0],
@@ -65,12 +65,18 @@ test("the watchdog heals an agent named constructor like any other, counting its
   const before = panePid(w, "constructor-constructor");
   w.tmux("kill-session", "-t", "=constructor-constructor");
   await until(() => !["", before].includes(panePid(w, "constructor-constructor")), 20_000, "the watchdog's restart");
-  const restarts = () =>
-    JSON.parse(w.po(["agents", "status", "--json", "--dir", dir]).stdout).agents.map(
-      (a: { name: string; restarts: number }) => [a.name, a.restarts],
-    );
+  const restarts = () => agentLines(dir).map((a) => [a.agent, a.restarts]);
   await until(() => JSON.stringify(restarts()) === '[["constructor",1],["hasownproperty",0]]', 10_000, "restarts 1");
 });
+
+/** po agents status --json: one JSON line per agent, in the harness status format. */
+function agentLines(dir: string): { agent: string; live: boolean; restarts: number }[] {
+  const out = w.po(["agents", "status", "--json", "--dir", dir]).stdout;
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
 
 test("__proto__ as a project, harness or agent name is refused in one line", () => {
   const file = join(w.root, "proto.toml");

@@ -38,9 +38,14 @@ for (const name of ["p#(touch MARK)", "q#{session_name}#(touch MARK)", "r##(touc
     assert.equal(up.code, 0, up.stderr);
     assert.equal(up.stdout.split("\n")[0], `started ${name}-a`);
     assert.deepEqual(sessionPaths(), [`${name}-a|${dir}`]);
-    const status = JSON.parse(w.po(["agents", "status", "--json"], { cwd: dir }).stdout);
+    // one JSON line per agent, in the harness status format
+    const status = w
+      .po(["agents", "status", "--json"], { cwd: dir })
+      .stdout.split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { session: string; live: boolean });
     assert.deepEqual(
-      status.agents.map((a: { session: string; live: boolean }) => [a.session, a.live]),
+      status.map((a) => [a.session, a.live]),
       [[`${name}-a`, true]],
     );
     const down = w.po(["agents", "down"], { cwd: dir });

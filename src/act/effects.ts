@@ -10,14 +10,35 @@ import { runHarness, waitForSessions, type HarnessRunOptions } from "./harness.j
 import { observeProject } from "../observe/observe.js";
 import { checkPinnable, pin } from "./pin.js";
 import { resolver } from "../observe/resolve-ref.js";
-import { killSession, listSessions, sessionName } from "../adapters/tmux.js";
+import { killDeadSessions, killSession, listSessions, sessionName } from "../adapters/tmux.js";
+import { agentLogTail } from "../agents/session.js";
+import { lastLines } from "../common/tail.js";
 import { pollUntil } from "../common/poll.js";
 
 type Target = Pick<DesiredProject, "name" | "location" | "harness">;
 
-export async function expectedSessions(p: Target): Promise<string[]> {
+async function agentSessions(p: Target): Promise<{ agent: string; session: string }[]> {
   const { config } = await loadAgents(p.location).catch(() => ({ config: undefined }));
-  return (config?.agents ?? []).map((a) => sessionName(p.location, a.name, p.harness.session));
+  return (config?.agents ?? []).map((a) => ({
+    agent: a.name,
+    session: sessionName(p.location, a.name, p.harness.session),
+  }));
+}
+
+export async function expectedSessions(p: Target): Promise<string[]> {
+  return (await agentSessions(p)).map((a) => a.session);
+}
+
+/**
+ * Why sessions did not come up, where the operator (or an agent) looks first: the last lines of
+ * each missing agent's log (the reference runtime keeps one per agent), else the harness's output.
+ */
+function startCause(p: Target, missing: string[], output: string): string {
+  const logs = missing.map((agent) => [agent, agentLogTail(p.location, agent)] as const);
+  const told = logs.filter(([, lines]) => lines.length);
+  if (told.length) return told.map(([agent, lines]) => `${agent}'s log ends: ${lines.join(" | ")}`).join("; ");
+  const out = lastLines(output, 3);
+  return out.length ? `the harness said: ${out.join(" | ")}` : "no agent log and no harness output tell why";
 }
 
 /** How a start or stop runs the harness: as any harness run, and its output kept by `record`. */
@@ -31,12 +52,26 @@ function runOf(p: Target, verb: "up" | "down", run: StartStopRun): HarnessRunOpt
 /** A failed start is undone with the harness `down`, so no session or harness process lingers. */
 export async function start(p: Target, run: StartStopRun): Promise<void> {
   try {
-    await runHarness(p.harness, "up", p.location, runOf(p, "up", run));
-    const want = await expectedSessions(p);
+    const agents = await agentSessions(p);
+    const want = agents.map((a) => a.session);
+    // A session kept open around a dead process would make an idempotent `up` skip that agent.
+    await killDeadSessions(want);
+    const { all: output } = await runHarness(p.harness, "up", p.location, runOf(p, "up", run));
     await waitForSessions(
       (live) => want.every((s) => live.has(s)),
       p.harness.timeoutMs,
-      `harness up finished but not every session of ${p.name} came up (${want.join(", ")})`,
+      (live) => {
+        const missing = agents.filter((a) => !live.has(a.session));
+        const cause = startCause(
+          p,
+          missing.map((a) => a.agent),
+          output,
+        );
+        return (
+          `harness up finished but not every session of ${p.name} came up ` +
+          `(${missing.map((a) => a.session).join(", ")} not live): ${cause}`
+        );
+      },
     );
   } catch (e) {
     const undo = await runHarness(p.harness, "down", p.location, runOf(p, "down", run)).then(
@@ -68,13 +103,17 @@ export async function stop(p: Target, known: string[], run: StartStopRun): Promi
     process.stderr.write(
       `po: warning: ${p.name}: ${down}; stopped its sessions by name: ${left.join(", ") || "none"}\n`,
     );
-  await waitForSessions(gone, p.harness.timeoutMs, `sessions of ${p.name} are still live after stopping`);
+  await waitForSessions(gone, p.harness.timeoutMs, () => `sessions of ${p.name} are still live after stopping`);
 }
 
 /** One orphan session (its agent left agents.toml): exactly that session, nothing else. */
 async function stopOrphan(session: string): Promise<void> {
   await killSession(session);
-  await waitForSessions((live) => !live.has(session), 10_000, `session ${session} is still live after kill-session`);
+  await waitForSessions(
+    (live) => !live.has(session),
+    10_000,
+    () => `session ${session} is still live after kill-session`,
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import type { HarnessSpec } from "../../reconcile/model.js";
 import type { ChildGroup } from "../state/state.js";
 import { groupAlive, groupGone, stopGroup } from "../adapters/process-group.js";
 import { pollUntil } from "../common/poll.js";
-import { Tail } from "../common/tail.js";
+import { lastLines, Tail } from "../common/tail.js";
 import { listSessions } from "../adapters/tmux.js";
 
 /**
@@ -59,8 +59,9 @@ interface Exit {
  * close: a daemon it leaves behind may hold stdout for ever. Output is kept as a bounded tail.
  * (execa waits for the pipes too, which is why the harness runs under node's own spawn.)
  */
-function spawnGroup(argv: string[], cwd: string, out: Tail): { pid?: number; exited: Promise<Exit> } {
+function spawnGroup(argv: string[], cwd: string, out: Tail, stdout: Tail): { pid?: number; exited: Promise<Exit> } {
   const child = spawn(argv[0], argv.slice(1), { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (c: Buffer) => stdout.push(c));
   const closed = Promise.all(
     [child.stdout, child.stderr].map(
       (s) =>
@@ -85,24 +86,26 @@ function spawnGroup(argv: string[], cwd: string, out: Tail): { pid?: number; exi
   return { pid: child.pid, exited };
 }
 
-/** The harness's output, its last lines, for an error message. */
-export function lastLines(text: string, n = 5): string {
-  const lines = text.trim().split("\n").filter(Boolean).slice(-n);
-  return lines.map((l) => (l.length > 200 ? `${l.slice(0, 200)}…` : l)).join(" | ");
+/** What the harness printed: stdout and stderr as they came, and stdout alone (bounded tails). */
+export interface HarnessOutput {
+  all: string;
+  stdout: string;
 }
 
-/** Runs the harness's `up` or `down`; its output (a bounded tail) on success, an Error naming why otherwise. */
+/** Runs the harness's `up`, `down` or `status`; its output on success, an Error naming why otherwise. */
 export async function runHarness(
   harness: HarnessSpec,
-  verb: "up" | "down",
+  verb: "up" | "down" | "status",
   cwd: string,
   opts: HarnessRunOptions = {},
-): Promise<string> {
-  const what = `harness '${harness.name}' ${verb} (${harness[verb].join(" ")})`;
+): Promise<HarnessOutput> {
+  const argv = harness[verb] ?? [];
+  const what = `harness '${harness.name}' ${verb} (${argv.join(" ")})`;
   if (opts.signal?.aborted) throw new Error(`${what} was not run: interrupted`);
   const out = new Tail();
+  const stdout = new Tail();
   // detached: its own process group, which a Ctrl-C on po's terminal does not reach and a timeout can kill whole.
-  const child = spawnGroup(harness[verb], cwd, out);
+  const child = spawnGroup(argv, cwd, out, stdout);
   const group = child.pid ? { pgid: child.pid, deadline: Date.now() + harness.timeoutMs } : undefined;
   if (group) opts.track?.(group, true);
   let stopped: { why: string; done: Promise<void> } | undefined;
@@ -123,22 +126,23 @@ export async function runHarness(
   if (stopped) throw new Error(`${what} ${stopped.why}`);
   if (exit.error?.code === "ENOENT" || exit.error?.code === "EACCES")
     throw new Error(
-      `${what} cannot start: program '${harness[verb][0]}' not found or not executable in ${cwd} or on PATH; fix ` +
+      `${what} cannot start: program '${argv[0]}' not found or not executable in ${cwd} or on PATH; fix ` +
         `${verb} of [harnesses.${harness.name}] in fleet.toml`,
     );
   if (exit.error) throw new Error(`${what} could not run: ${exit.error.message}`);
   if (exit.code !== 0) {
     const how = exit.signal ? `was killed by ${exit.signal}` : `failed with exit code ${exit.code}`;
-    throw new Error(`${what} ${how}${text.trim() ? `: ${lastLines(text)}` : ""}`);
+    throw new Error(`${what} ${how}${text.trim() ? `: ${lastLines(text, 5).join(" | ")}` : ""}`);
   }
-  return text;
+  return { all: text, stdout: stdout.text() };
 }
 
-/** Waits (polling, bounded) until `done(live)` holds; throws with `what` when it does not in time. */
+/** Waits (polling, bounded) until `done(live)` holds; throws with `what(live)` when it does not in time. */
 export async function waitForSessions(
   done: (live: Set<string>) => boolean,
   timeoutMs: number,
-  what: string,
+  what: (live: Set<string>) => string,
 ): Promise<void> {
-  if (!(await pollUntil(async () => done(await listSessions()), timeoutMs))) throw new Error(what);
+  let live = new Set<string>();
+  if (!(await pollUntil(async () => done((live = await listSessions())), timeoutMs))) throw new Error(what(live));
 }

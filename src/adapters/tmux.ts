@@ -8,9 +8,10 @@
 // Targets are written `=NAME`: without the `=`, tmux falls back to prefix matching, and asking for
 // `crew-a` would find `crew-ab`.
 import { execFile } from "node:child_process";
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { UserError } from "../common/problems.js";
+import { alive } from "../state/state.js";
 
 export const TMUX_TIMEOUT_MS = 10_000;
 
@@ -94,18 +95,46 @@ async function listFormat(format: string): Promise<string[]> {
   return r.stdout.split("\n").filter((l) => l !== "");
 }
 
-/** Names of the live sessions, in one tmux call. */
-export async function listSessions(): Promise<Set<string>> {
-  return new Set(await listFormat("#{session_name}"));
+/** One session as tmux reports it (its active pane's process), with times in ms since the epoch. */
+export interface SessionInfo {
+  /** its pane's process is alive: a session kept open (remain-on-exit) around a dead process is not */
+  live: boolean;
+  pid: number;
+  created: number;
+  /** the last output or input in the session */
+  activity: number;
 }
 
-/** Live sessions with their creation time, in one tmux call. */
-export async function listSessionsCreated(): Promise<Map<string, Date>> {
-  const rows = (await listFormat("#{session_created} #{session_name}")).map((line) => {
-    const space = line.indexOf(" ");
-    return [line.slice(space + 1), new Date(Number(line.slice(0, space)) * 1000)] as const;
+/**
+ * Every session with its pane's process, whether that pane is dead, and its creation and last
+ * activity, in one tmux call. A pane tmux still calls alive is checked too: its process must exist.
+ */
+export async function sessionInfo(): Promise<Map<string, SessionInfo>> {
+  const lines = await listFormat("#{pane_pid} #{pane_dead} #{session_created} #{session_activity} #{session_name}");
+  const rows = lines.map((line) => {
+    const [pid, dead, created, activity] = line.split(" ", 4).map(Number);
+    const name = line.split(" ").slice(4).join(" ");
+    const live = dead !== 1 && pid > 0 && alive(pid);
+    return [name, { live, pid, created: created * 1000, activity: activity * 1000 }] as const;
   });
   return new Map(rows);
+}
+
+/** Names of the live sessions (their pane's process is alive), in one tmux call. */
+export async function listSessions(): Promise<Set<string>> {
+  return liveOf(await sessionInfo());
+}
+
+export function liveOf(info: Map<string, SessionInfo>): Set<string> {
+  return new Set([...info].filter(([, s]) => s.live).map(([name]) => name));
+}
+
+/** Kills those of `names` whose session is open around a dead process, so that `up` starts them anew. */
+export async function killDeadSessions(names: string[]): Promise<string[]> {
+  const info = await sessionInfo();
+  const dead = names.filter((n) => info.has(n) && !info.get(n)!.live);
+  for (const n of dead) await killSession(n);
+  return dead;
 }
 
 /**
@@ -123,7 +152,10 @@ export async function listSessionsCreated(): Promise<Map<string, Date>> {
  * exits at once, and a user config with remain-on-exit cannot keep a dead agent's session around.
  * pipe-pane's command is expanded as a tmux format, hence '#' doubled.
  *
- * Returns false, changing nothing, when a session of that name already exists.
+ * With `exitFile`, the shell stays as the pane's process and writes the agent's exit status there.
+ *
+ * Returns false, changing nothing, when a live session of that name already exists; a session of
+ * that name kept open around a dead process is replaced.
  */
 export async function newSession(
   name: string,
@@ -131,6 +163,7 @@ export async function newSession(
   argv: string[],
   env: Record<string, string>,
   logFile?: string,
+  exitFile?: string,
 ): Promise<boolean> {
   if (safeSessionName(name) !== name)
     throw new UserError(`tmux session name '${name}' contains '.' or ':'; use safeSessionName`);
@@ -142,14 +175,25 @@ export async function newSession(
     );
   if (!argv.length) throw new UserError(`tmux session '${name}': empty command`);
   const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  const command = `exec ${argv.map(shellQuote).join(" ")}`;
+  const words = argv.map(shellQuote).join(" ");
+  const command = exitFile ? `${words}; echo $? >${shellQuote(exitFile)}` : `exec ${words}`;
   const args = ["new-session", "-d", "-s", formatLiteral(name), "-c", formatLiteral(cwd), ...envArgs, command];
   args.push(";", "set-option", "-w", "-t", `=${name}:`, "remain-on-exit", "off");
   if (logFile) args.push(";", "pipe-pane", "-o", "-t", `=${name}:`, formatLiteral(`cat >> ${shellQuote(logFile)}`));
-  const r = await tmux(args);
-  if (r.ok) return true;
-  if (/duplicate session/i.test(r.stderr)) return false;
-  throw failure(args, r);
+  for (let attempt = 1; ; attempt++) {
+    if (exitFile) rmSync(exitFile, { force: true });
+    const r = await tmux(args);
+    if (r.ok) return true;
+    if (/server exited unexpectedly/i.test(r.stderr) && exitFile && attempt < 3) {
+      // The only session of a server ended (the server with it) before our chained commands ran:
+      // either ours, whose command exited at once (it wrote its exit status: it did start), or
+      // another one's, while we connected to that dying server (then we start again).
+      if (existsSync(exitFile)) return true;
+      continue;
+    }
+    if (!/duplicate session/i.test(r.stderr)) throw failure(args, r);
+    if (attempt >= 3 || !(await killDeadSessions([name])).length) return false;
+  }
 }
 
 /**

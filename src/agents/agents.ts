@@ -1,23 +1,25 @@
-// po agents up | down | status: runs the agents of one directory's agents.toml as tmux sessions,
-// plus the heal watchdog (src/agents/watchdog.ts) when an agent has watch = "heal". This is the reference
-// implementation of the harness contract (docs/harness-contract.md).
+// po agents up | down: runs the agents of one directory's agents.toml as tmux sessions, plus the
+// heal watchdog (src/agents/watchdog.ts) when an agent has watch = "heal". This is the reference
+// implementation of the harness contract (docs/harness-contract.md); status is in status.ts.
 //
 // What an agent gets: its `command` runs in tmux session `{dir}-{agent}` ({dir} is the directory's
-// base name; '.' and ':' become '_', as tmux requires) with the directory as working directory and
-// two environment variables:
+// base name; '.' and ':' become '_', as tmux requires) with the directory as working directory,
+// {prompt} and {prompt_text} in its argv replaced by its prompt file's path and text (through the
+// launcher, src/agents/launch.ts), and in its environment:
 //   PO_AGENT        the agent's name
 //   PO_PROMPT_FILE  the absolute path of its `prompt` file (only when it has one)
+//   PATH            po's own, which its program was checked against
 // Everything the agent prints is appended to DIR/.ao-state/logs/AGENT.log.
+import { accessSync, constants } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { delimiter, isAbsolute, join, relative, resolve } from "node:path";
 import { parse } from "smol-toml";
 import { AGENTS_FILE, requireAgents, type AgentsConfig } from "../registry/agents-file.js";
-import { readJson } from "../state/state.js";
 import { problemsError, UserError } from "../common/problems.js";
-import { killSession, listSessionsCreated, liveSessionsOf, sessionName } from "../adapters/tmux.js";
-import type { WatchdogState } from "./heal.js";
-import { statePaths, startAgent } from "./session.js";
-import { ensureWatchdog, isOurWatchdog, readPid, stopWatchdog } from "./watchdog-process.js";
+import { killSession, liveSessionsOf, sessionInfo, sessionName } from "../adapters/tmux.js";
+import { recordUp, startAgent } from "./session.js";
+import { takesPrompt } from "./launch.js";
+import { ensureWatchdog, stopWatchdog } from "./watchdog-process.js";
 
 async function checkPrompts(config: AgentsConfig): Promise<void> {
   const problems = [];
@@ -34,20 +36,64 @@ async function checkPrompts(config: AgentsConfig): Promise<void> {
   if (problems.length) throw problemsError(problems);
 }
 
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Each agent's program must exist (a path, from the folder) or be on PATH, before anything starts. */
+function checkPrograms(dir: string, config: AgentsConfig): void {
+  const path = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
+  const missing = new Set<string>();
+  for (const [program] of config.agents.map((a) => a.command)) {
+    const found = program.includes("/")
+      ? executable(resolve(dir, program))
+      : path.some((d) => isAbsolute(d) && executable(join(d, program)));
+    if (!found) missing.add(program);
+  }
+  if (missing.size)
+    throw new UserError(
+      [...missing]
+        .map(
+          (p) =>
+            `${p}: not found ${p.includes("/") ? `in ${dir}` : "on PATH"}; install it, or set command in agents.toml`,
+        )
+        .join("\n"),
+    );
+}
+
+/** An agent with a prompt its command never takes starts without its role: say so. */
+function promptWarnings(dir: string, config: AgentsConfig): string[] {
+  return config.agents
+    .filter((a) => a.prompt && !takesPrompt(a))
+    .map(
+      (a) =>
+        `agent ${a.name}: its command never receives its prompt ${relative(dir, a.prompt!)} (only PO_PROMPT_FILE ` +
+        `in its environment); put {prompt_text} or {prompt} in command`,
+    );
+}
+
 export interface UpResult {
   started: string[];
   running: string[];
   watchdog: { pid: number; started: boolean } | null;
+  warnings: string[];
 }
 
 export async function up(dir: string): Promise<UpResult> {
   const config = await requireAgents(dir); // refuses `wake` (and every other problem) before anything starts
   await checkPrompts(config);
+  checkPrograms(dir, config);
+  recordUp(dir); // an agent the watchdog gave up on may be restarted again
   const live = await liveSessionsOf(
     dir,
     config.agents.map((a) => sessionName(dir, a.name)),
   );
-  const result: UpResult = { started: [], running: [], watchdog: null };
+  const result: UpResult = { started: [], running: [], watchdog: null, warnings: promptWarnings(dir, config) };
   for (const agent of config.agents) {
     const session = sessionName(dir, agent.name);
     const fresh = !live.has(session) && (await startAgent(dir, agent, "po agents up"));
@@ -87,64 +133,19 @@ export async function down(dir: string): Promise<DownResult> {
   const { names, warning } = await agentNamesForDown(dir);
   if (warning)
     process.stderr.write(`po agents down: agents.toml has problems, stopping its agents anyway:\n${warning}\n`);
-  const live = await liveSessionsOf(
+  // refuses, changing nothing, when a session of these names belongs to another folder
+  await liveSessionsOf(
     dir,
     names.map((n) => sessionName(dir, n)),
   );
+  // every session of an agent goes, also one kept open around a dead process
+  const open = await sessionInfo();
   const stopped = [];
   for (const name of names) {
     const session = sessionName(dir, name);
-    if (!live.has(session)) continue;
+    if (!open.has(session)) continue;
     await killSession(session);
     stopped.push(session);
   }
   return { stopped, watchdog };
 }
-
-export function readState(dir: string): WatchdogState | undefined {
-  return readJson<WatchdogState | undefined>(statePaths(dir).stateFile, undefined);
-}
-
-export interface AgentStatus {
-  name: string;
-  session: string;
-  watch: "heal" | "none";
-  live: boolean;
-  /** live: when its session was created; dead: when the watchdog first saw it dead, if it did */
-  since: string | null;
-  restarts: number;
-  /** a crash-looping agent's next restart attempt */
-  backoffUntil: string | null;
-}
-
-export interface StatusResult {
-  dir: string;
-  agents: AgentStatus[];
-  watchdog: { pid: number | null; alive: boolean; lastCheck: string | null };
-}
-
-export async function status(dir: string): Promise<StatusResult> {
-  const config = await requireAgents(dir);
-  const created = await listSessionsCreated();
-  const state = readState(dir);
-  const agents = config.agents.map((a): AgentStatus => {
-    const session = sessionName(dir, a.name);
-    const rec = state?.agents[a.name];
-    const since = created.get(session)?.toISOString() ?? rec?.deadSince ?? null;
-    const live = created.has(session);
-    return {
-      name: a.name,
-      session,
-      watch: a.watch,
-      live,
-      since,
-      restarts: rec?.restarts ?? 0,
-      backoffUntil: live ? null : (rec?.nextAttempt ?? null),
-    };
-  });
-  const pid = readPid(statePaths(dir).pidFile) ?? null;
-  const alive = pid !== null && isOurWatchdog(pid, dir);
-  return { dir, agents, watchdog: { pid, alive, lastCheck: alive ? (state?.lastCheck ?? null) : null } };
-}
-
-// ---- printing ----

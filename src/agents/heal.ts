@@ -20,9 +20,20 @@ export interface HealRecord {
   quickDeaths: number;
   nextAttempt?: number;
   deadSince?: number;
+  /** when the watchdog restarted it, within the restart window */
+  recent?: number[];
+  /** since when the watchdog has given up on it */
+  failedSince?: number;
+}
+
+/** Like systemd's start limit: this many restarts within the window, and a death after them is the last. */
+export interface RestartLimit {
+  maxRestarts: number;
+  windowMs: number;
 }
 
 export type Step =
+  | { action: "fail"; reason: string; rec: HealRecord }
   | { action: "start"; reason: string; rec: HealRecord }
   | { action: "backoff"; reason: string; delayMs: number; rec: HealRecord }
   | { action: "wait"; rec: HealRecord };
@@ -30,9 +41,18 @@ export type Step =
 export const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 const quickText = (n: number) => `${n} quick death${n === 1 ? "" : "s"} in a row`;
 
-/** The agent's session is dead at `now`: restart it now, start backing off, or keep waiting. */
-export function onDead(rec: HealRecord, now: number, intervalMs: number): Step {
-  const seen = { ...rec, deadSince: rec.deadSince ?? now };
+/**
+ * The agent's session is dead at `now`: restart it now, start backing off, keep waiting, or give
+ * up (fail) when it already had `limit.maxRestarts` restarts within the window.
+ */
+export function onDead(rec: HealRecord, now: number, intervalMs: number, limit?: RestartLimit): Step {
+  const recent = (rec.recent ?? []).filter((t) => limit && now - t < limit.windowMs);
+  const seen = { ...rec, deadSince: rec.deadSince ?? now, recent };
+  if (rec.failedSince !== undefined) return { action: "wait", rec: seen };
+  if (limit && recent.length >= limit.maxRestarts) {
+    const reason = `died again after ${recent.length} restarts within ${secs(limit.windowMs)}`;
+    return { action: "fail", reason, rec: { ...seen, nextAttempt: undefined, failedSince: now } };
+  }
   if (rec.nextAttempt !== undefined) {
     if (now < rec.nextAttempt) return { action: "wait", rec: seen };
     return {
@@ -55,11 +75,18 @@ export function onDead(rec: HealRecord, now: number, intervalMs: number): Step {
 /** The agent is live at `now`: once it has outlived the quick window, its crash loop is over. */
 export function onAlive(rec: HealRecord, now: number, intervalMs: number): HealRecord {
   const stable = rec.lastStart === undefined || now - rec.lastStart > quickWindowMs(intervalMs);
-  return { ...rec, deadSince: undefined, nextAttempt: undefined, quickDeaths: stable ? 0 : rec.quickDeaths };
+  const quickDeaths = stable ? 0 : rec.quickDeaths;
+  return { ...rec, deadSince: undefined, nextAttempt: undefined, failedSince: undefined, quickDeaths };
 }
 
 export function onStarted(rec: HealRecord, now: number): HealRecord {
-  return { ...rec, restarts: rec.restarts + 1, lastStart: now, deadSince: undefined };
+  return {
+    ...rec,
+    restarts: rec.restarts + 1,
+    lastStart: now,
+    deadSince: undefined,
+    recent: [...(rec.recent ?? []), now],
+  };
 }
 
 // ---- the state file read by `po agents status` ----
@@ -78,6 +105,8 @@ export interface WatchdogState {
       quickDeaths: number;
       nextAttempt: string | null;
       deadSince: string | null;
+      /** the watchdog gave up on it: when, its last exit status, the last lines of its log */
+      failed?: { since: string; exitStatus: number | null; lastLines: string[] } | null;
     }
   >;
 }

@@ -8,14 +8,16 @@
 // is gone or has no heal agent left, on SIGTERM (`po agents down`), or when its pid file names
 // another process. Log: DIR/.ao-state/logs/watchdog.log; restart counts: DIR/.ao-state/agents.json.
 import { appendFileSync, existsSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENTS_FILE, loadAgents, type AgentsConfig, type AgentSpec } from "../registry/agents-file.js";
 import { formatProblem } from "../common/problems.js";
 import { writePrivate } from "../state/private.js";
+import { readJson } from "../state/state.js";
+import { notify } from "../common/notify.js";
 import { listSessions, sessionName } from "../adapters/tmux.js";
 import { onAlive, onDead, onStarted, quickWindowMs, secs, type HealRecord, type WatchdogState } from "./heal.js";
-import { startAgent, statePaths } from "./session.js";
+import { agentLogTail, exitFile, lastUp, startAgent, statePaths } from "./session.js";
 import { isOurWatchdog, readPid } from "./watchdog-process.js";
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -25,6 +27,8 @@ interface Ctx {
   paths: ReturnType<typeof statePaths>;
   config?: AgentsConfig;
   records: Record<string, HealRecord>;
+  /** the agents it gave up on: their last exit status and log lines */
+  failed: Record<string, { exitStatus: number | null; lastLines: string[] }>;
   started: number;
   lastCheck?: number;
   checks: number;
@@ -47,6 +51,7 @@ function saveState(ctx: Ctx): void {
         quickDeaths: r.quickDeaths,
         nextAttempt: iso(r.nextAttempt),
         deadSince: iso(r.deadSince),
+        failed: r.failedSince === undefined ? null : { since: iso(r.failedSince)!, ...ctx.failed[name] },
       },
     ]),
   );
@@ -77,10 +82,12 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
     ctx.records[agent.name] = next;
     return;
   }
-  const step = onDead(rec, now, intervalMs);
+  const { maxRestarts, restartWindowS } = ctx.config!;
+  const step = onDead(rec, now, intervalMs, { maxRestarts, windowMs: restartWindowS * 1000 });
   ctx.records[agent.name] = step.rec;
   if (step.action === "wait") return;
   const session = sessionName(ctx.dir, agent.name);
+  if (step.action === "fail") return giveUp(ctx, agent.name, step.reason);
   if (step.action === "backoff") {
     log(
       ctx,
@@ -101,6 +108,34 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
     );
   } catch (e) {
     log(ctx, `error restarting ${agent.name} (session ${session}): ${(e as Error).message}; will retry`);
+  }
+}
+
+/** Marks the agent failed, with why, and tells notify once; po agents up (or a start by apply) resets it. */
+async function giveUp(ctx: Ctx, name: string, reason: string): Promise<void> {
+  // the exit status its session's shell wrote ("3\n" reads as JSON)
+  const status = readJson<unknown>(exitFile(ctx.dir, name), null);
+  const exitStatus = typeof status === "number" ? status : null;
+  const failed = { exitStatus, lastLines: agentLogTail(ctx.dir, name) };
+  ctx.failed[name] = failed;
+  const exit = failed.exitStatus === null ? "" : `; last exit status ${failed.exitStatus}`;
+  const detail = `${reason}${exit}; its log ends: ${failed.lastLines.join(" | ") || "(empty)"}`;
+  log(ctx, `give up ${name}: ${detail}; not restarted until po agents up`);
+  saveState(ctx);
+  if (!ctx.config?.notify) return;
+  const event = { event: "agent.failed" as const, project: basename(ctx.dir), agent: name, detail };
+  const problem = await notify(ctx.config.notify, event, ctx.dir);
+  if (problem) log(ctx, `${problem} (agent.failed of ${name})`);
+}
+
+/** po agents up ran since the watchdog gave up on an agent: it may be restarted again, from a clean slate. */
+function resetAfterUp(ctx: Ctx): void {
+  const upAt = lastUp(ctx.dir);
+  for (const [name, rec] of Object.entries(ctx.records)) {
+    if (rec.failedSince === undefined || !(upAt > rec.failedSince)) continue;
+    ctx.records[name] = { restarts: rec.restarts, quickDeaths: 0 };
+    delete ctx.failed[name];
+    log(ctx, `reset ${name}: po agents up ran since it was given up on`);
   }
 }
 
@@ -127,6 +162,7 @@ async function check(ctx: Ctx): Promise<string | undefined> {
   const end = await reload(ctx);
   if (end) return end;
   const intervalMs = ctx.config!.intervalS * 1000;
+  resetAfterUp(ctx);
   let live: Set<string>;
   try {
     live = await listSessions();
@@ -173,7 +209,7 @@ function sleep(ctx: Ctx, ms: number): Promise<void> {
 }
 
 export async function main(dir: string): Promise<number> {
-  const ctx: Ctx = { dir, paths: statePaths(dir), records: {}, started: Date.now(), checks: 0 };
+  const ctx: Ctx = { dir, paths: statePaths(dir), records: {}, failed: {}, started: Date.now(), checks: 0 };
   if (!claimPidFile(ctx)) {
     log(
       ctx,

@@ -1,5 +1,6 @@
 // What po apply (and po restart) tells the operator: the options they share, one line per action,
 // JSON documents or a stream of lines, and the closing report of whether the fleet converged.
+import { dirname } from "node:path";
 import type { ActionResult } from "../../reconcile/apply.js";
 import type { Planned } from "./make-plan.js";
 import { makePlan } from "./make-plan.js";
@@ -8,6 +9,7 @@ import { summaryLine } from "./render.js";
 import type { SavedPlan } from "../state/plan-file.js";
 import type { RolloutReport } from "../act/rollout.js";
 import { rolloutJson, rolloutText } from "./apply-rollout.js";
+import { notify, type NotifyEvent } from "../common/notify.js";
 import { journal, type ApplyOutcome, type JournalLine } from "../state/state.js";
 
 export interface Options {
@@ -29,6 +31,8 @@ export interface Options {
   rewrite?(planned: Planned): SavedPlan;
   /** the parsed options, for the rollout policy (--wave, --settle, …) */
   values: Record<string, unknown>;
+  /** show the plan and stop: nothing is run or recorded */
+  dryRun?: boolean;
 }
 
 export const word = (opts: Options) => (opts.verb === "restart" ? "Restart" : "Apply");
@@ -82,6 +86,7 @@ export async function report(
   const converged = after.plan.actions.length === 0 && after.plan.errors.length === 0;
   const outcome: ApplyOutcome = interrupted ? "interrupted" : converged ? "converged" : "not converged";
   note(opts, planned.state, { plan: plan.id, event: "apply-end", outcome, ok, failed, skipped });
+  if (!interrupted) await tellNotify(planned, results, after);
   const remaining = { remaining: after.plan.actions, errors: after.plan.errors };
   if (opts.json) result(opts, { plan, results, interrupted, converged, ...remaining, ...rolloutJson(rolled) });
   else {
@@ -105,4 +110,28 @@ export async function report(
   }
   if (interrupted) return 130;
   return failed || rolled?.failed.length || !converged || plan.errors.length ? 1 : 0;
+}
+
+/**
+ * fleet.toml's notify, once per event: apply.failed for each project whose action failed,
+ * apply.not_converged for each other project a new plan still has work or errors for. A notify
+ * that fails is a warning: it never fails the apply.
+ */
+async function tellNotify(planned: Planned, results: ActionResult[], after: Planned): Promise<void> {
+  const argv = planned.fleet.notify;
+  if (!argv) return;
+  const events: NotifyEvent[] = results
+    .filter((r) => r.outcome === "failed")
+    .map((r) => ({ event: "apply.failed", project: r.action.project, detail: `${r.action.kind}: ${r.error ?? ""}` }));
+  const told = new Set(events.map((e) => e.project));
+  const left = [...after.plan.actions, ...after.plan.errors].filter((x) => !told.has(x.project));
+  for (const name of new Set(left.map((x) => x.project))) {
+    const what = left.filter((x) => x.project === name).map((x) => ("kind" in x ? x.kind : x.message));
+    events.push({ event: "apply.not_converged", project: name, detail: `a new plan still has: ${what.join("; ")}` });
+  }
+  const dir = dirname(planned.fleet.path);
+  for (const e of events) {
+    const problem = await notify(argv, e, dir);
+    if (problem) process.stderr.write(`po: warning: ${problem} (${e.event} of ${e.project})\n`);
+  }
 }

@@ -166,6 +166,14 @@ function interruptedEarly(opts: Options): number {
   return 130;
 }
 
+/** --dry-run: the plan shown, nothing run or recorded; 2 with --detailed-exitcode when it would act. */
+function dryRun(opts: Options, planned: Planned): number {
+  if (opts.json) result(opts, { plan: planned.plan, dryRun: true });
+  else process.stdout.write(planText(planned.plan, planned.fleet.projects, useColor()));
+  if (planned.plan.errors.length) return 1;
+  return opts.values["detailed-exitcode"] && planned.plan.actions.length ? 2 : 0;
+}
+
 /** The saved plan checked against a fresh one, or the fresh one; undefined when the operator said no. */
 async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt): Promise<SavedPlan | undefined> {
   if (opts.saved) checkSaved(opts.saved, planned.plan, appliedPlans(planned.state), opts.file!);
@@ -187,6 +195,7 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
   const planned = await makePlan(opts);
   if (opts.rewrite) planned.plan = opts.rewrite(planned);
   if (interrupt.soft.aborted) return interruptedEarly(opts);
+  if (opts.dryRun) return dryRun(opts, planned);
   const plan = await choosePlan(opts, planned, interrupt);
   if (interrupt.soft.aborted) return interruptedEarly(opts);
   if (!plan) return 1;

@@ -61,7 +61,7 @@ function files(name: string, h: HarnessSpec): Record<string, string> {
     "agents.toml": `# The agents of ${name}. Each runs in its own tmux session, started by the harness at ${h.path}/.
 
 [agents.main]
-command = ["claude"]
+command = ["claude", "--append-system-prompt", "{prompt_text}"]   # {prompt_text}: the text of prompt
 prompt = "prompts/main.md"
 watch = "heal"   # restarted if its session dies; never woken on a timer
 `,

@@ -8,7 +8,9 @@ import { UserError } from "../common/problems.js";
 import { newPlan, type SavedPlan } from "../state/plan-file.js";
 
 export const summary = "stop and start the agents of projects (no fleet.toml edit)";
-const help = `Usage: po restart NAME… | --all [--yes] [--parallelism N] [--lock-timeout S] [--json]
+const help =
+  "Usage: po restart NAME… | --all [--yes] [--dry-run [--detailed-exitcode]] [--parallelism N] " +
+  `[--lock-timeout S] [--json]
 
 Stops and starts the agents of each named project (of every enabled project with --all) with its
 harness down and up, like an apply: one at a time under the apply lock, journaled (po history
@@ -20,6 +22,8 @@ starting it: apply those first (po plan NAME shows them).
 Options:
   --all              every enabled project
   --yes, -y          do not ask for confirmation
+  --dry-run          show the restart's plan, run nothing
+  --detailed-exitcode  with --dry-run: exit 2 when something would be restarted
   --parallelism N    projects restarted at once (default 4)
   --lock-timeout S   wait up to S seconds for another apply to finish (default 0)
 ${COMMON_HELP}
@@ -61,6 +65,8 @@ export async function run(argv: string[]): Promise<number> {
     {
       all: { type: "boolean" },
       yes: { type: "boolean", short: "y" },
+      "dry-run": { type: "boolean" },
+      "detailed-exitcode": { type: "boolean" },
       parallelism: { type: "string" },
       "lock-timeout": { type: "string" },
     },
@@ -83,5 +89,6 @@ export async function run(argv: string[]): Promise<number> {
     lockTimeoutMs: wholeNumber("restart", "lock-timeout", args.values["lock-timeout"], 0, 0) * 1000,
     rewrite: restartPlan,
     values: args.values,
+    dryRun: Boolean(args.values["dry-run"]),
   });
 }

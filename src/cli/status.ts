@@ -7,19 +7,24 @@ import { tagAt } from "../observe/resolve-ref.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { lockHolder, readJournal } from "../state/state.js";
+import { agentStates, agentTrouble, type AgentState } from "../observe/agent-state.js";
 
 export const summary = "desired against actual state of every project";
-const help = `Usage: po status [NAME…] [--exclude NAME]… [--detailed-exitcode] [--offline] [--json]
+const help = `Usage: po status [NAME…] [--exclude NAME]… [--detailed-exitcode] [--offline] [--no-harness] [--json]
 
 Per project: enabled, harness@ref, the pinned commit (with the tag that names it), sessions
 live/expected, and in sync, drift (what would change), missing, or error, then the names of its
-tmux sessions; a project that left fleet.toml while its agents still run shows as removed. Then
-the outcome of the last apply. Reads only.
+tmux sessions; a project that left fleet.toml while its agents still run shows as removed. Per
+agent: live or dead (its pane's process), silent for how long, and what the harness's status argv
+says (state, since when, restarts). Then the outcome of the last apply. Reads only, and runs
+nothing but the harnesses' declared status argv.
 
 Options:
 ${SELECT_HELP}
-  --detailed-exitcode  exit 2 when any project drifts, is missing, has an error or was removed
+  --detailed-exitcode  exit 2 when any project drifts, is missing, has an error or was removed,
+                       or an agent of an enabled project is dead or failed
   --offline            resolve refs from local repositories only
+  --no-harness         do not run the harnesses' status argv: what tmux knows only
 ${COMMON_HELP}`;
 
 interface Row {
@@ -32,6 +37,8 @@ interface Row {
   sessions: { live: number; expected: number; names: string[] };
   state: "in sync" | "drift" | "missing" | "error" | "removed";
   detail: string;
+  agents?: AgentState[];
+  notes?: string[];
 }
 
 function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
@@ -147,7 +154,12 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseVerb(
     "status",
     argv,
-    { ...SELECT_OPTIONS, "detailed-exitcode": { type: "boolean" }, offline: { type: "boolean" } },
+    {
+      ...SELECT_OPTIONS,
+      "detailed-exitcode": { type: "boolean" },
+      offline: { type: "boolean" },
+      "no-harness": { type: "boolean" },
+    },
     help,
   );
   if (!args) return 0;
@@ -158,10 +170,14 @@ export async function run(argv: string[]): Promise<number> {
   });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
   const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!)));
+  const pairs = chosen.map((p) => ({ desired: p, actual: observation.actual.get(p.name)! }));
+  const states = await agentStates(pairs, observation.sessions, { harness: !args.values["no-harness"] });
+  for (const r of rows) Object.assign(r, states.get(r.name));
   for (const [name, a] of observation.removed)
     if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
+  const trouble = rows.some((r) => r.state !== "in sync" || agentTrouble(r.enabled, r.agents ?? []));
+  const code = args.values["detailed-exitcode"] && trouble ? 2 : 0;
   const apply = lastApply(state);
-  const code = args.values["detailed-exitcode"] && rows.some((r) => r.state !== "in sync") ? 2 : 0;
   if (args.values.json) {
     printJson({ projects: rows, lastApply: apply ?? null });
     return code;
@@ -181,6 +197,32 @@ export async function run(argv: string[]): Promise<number> {
       ? columns([["PROJECT", "ENABLED", "HARNESS", "PINNED", "SESSIONS", "STATE", "TMUX"], ...table]) + "\n"
       : `No projects in ${fleet.path}.\n`,
   );
+  const agents = agentTable(rows);
+  if (agents) process.stdout.write(`\n${agents}\n`);
+  for (const r of rows) for (const n of r.notes ?? []) process.stderr.write(`po: note: ${r.name}: ${n}\n`);
   if (apply) process.stdout.write(`\n${describeApply(apply)}\n`);
   return code;
+}
+/** "42s", "5m", "3h", "2d": how long an agent has been silent. */
+function ago(s: number | undefined): string {
+  if (s === undefined) return "-";
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  return s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
+}
+
+function agentTable(rows: Row[]): string | undefined {
+  const lines = rows.flatMap((r) =>
+    (r.agents ?? []).map((a) => [
+      r.name,
+      a.agent,
+      a.live ? "live" : "dead",
+      `${a.state ?? "-"}${a.detail ? ` (${a.detail})` : ""}`,
+      a.since ?? "-",
+      ago(a.silent_s),
+      a.restarts === undefined ? "-" : String(a.restarts),
+    ]),
+  );
+  if (!lines.length) return undefined;
+  return columns([["PROJECT", "AGENT", "LIVE", "STATE", "SINCE", "SILENT", "RESTARTS"], ...lines]);
 }

@@ -13,7 +13,7 @@ import { knownEntry } from "../state/inventory.js";
 import { Repo, tryFast } from "./git-files.js";
 import { gitMessage, gitRaw } from "../adapters/git.js";
 import { resolver, type Resolver } from "./resolve-ref.js";
-import { listSessions, sessionName } from "../adapters/tmux.js";
+import { liveOf, sessionInfo, sessionName, type SessionInfo } from "../adapters/tmux.js";
 
 export interface ObserveOptions {
   offline?: boolean;
@@ -222,6 +222,8 @@ async function observeRemoved(entry: InventoryEntry, live: Set<string>): Promise
 export interface Observation {
   actual: Map<string, ActualProject>;
   removed: Map<string, ActualProject>;
+  /** every tmux session, from the one call */
+  sessions: Map<string, SessionInfo>;
 }
 
 export async function observeFleet(
@@ -229,12 +231,17 @@ export async function observeFleet(
   removed: InventoryEntry[],
   opts: ObserveOptions = {},
 ): Promise<Observation> {
-  const live = listSessions();
+  const info = sessionInfo();
+  const live = info.then(liveOf);
   live.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection
   const refs = resolver(Boolean(opts.offline));
   const limit = opts.concurrency ?? 8;
   const inventory = opts.inventory ?? [];
   const actual = await mapLimit(projects, limit, (p) => observeProject(p, live, refs, knownEntry(inventory, p)));
   const gone = await mapLimit(removed, limit, async (e) => observeRemoved(e, await live));
-  return { actual: new Map(actual.map((a) => [a.name, a])), removed: new Map(gone.map((a) => [a.name, a])) };
+  return {
+    actual: new Map(actual.map((a) => [a.name, a])),
+    removed: new Map(gone.map((a) => [a.name, a])),
+    sessions: await info,
+  };
 }

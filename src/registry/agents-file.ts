@@ -17,6 +17,11 @@ export interface AgentSpec {
 export interface AgentsConfig {
   file: string;
   intervalS: number;
+  /** the watchdog gives up on an agent that dies again after this many restarts within the window */
+  maxRestarts: number;
+  restartWindowS: number;
+  /** argv run once per event (agent.failed, agent.waiting), the event as JSON on stdin */
+  notify?: string[];
   agents: AgentSpec[];
 }
 
@@ -27,7 +32,15 @@ export function normalizeAgents(raw: Agents, file: string, dir: string): AgentsC
     ...(a.prompt !== undefined ? { prompt: resolve(dir, a.prompt) } : {}),
     watch: a.watch ?? "none",
   }));
-  return { file, intervalS: raw.watchdog?.interval_s ?? 30, agents };
+  const w = raw.watchdog;
+  return {
+    file,
+    intervalS: w?.interval_s ?? 30,
+    maxRestarts: w?.max_restarts ?? 5,
+    restartWindowS: w?.restart_window_s ?? 600,
+    ...(w?.notify ? { notify: w.notify } : {}),
+    agents,
+  };
 }
 
 /** The agents of the project in `dir`, or its problems. A missing file is a problem. */

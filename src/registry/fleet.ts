@@ -29,6 +29,7 @@ export function harnessSpec(name: string, h: Harness): HarnessSpec {
     path: h.path ?? "engine",
     up: h.up,
     down: h.down,
+    ...(h.status ? { status: h.status } : {}),
     session: h.session ?? "{dir}-{agent}",
     timeoutMs: (h.timeout_s ?? 120) * 1000,
   };
@@ -45,8 +46,9 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
     ...(p.url !== undefined ? { url: p.url } : {}),
   }));
   const sorted = projects.sort((a, b) => a.name.localeCompare(b.name));
+  const notify = raw.notify ? { notify: raw.notify } : {};
   const r = raw.rollout;
-  if (!r) return { path, projects: sorted };
+  if (!r) return { path, projects: sorted, ...notify };
   const rollout = {
     wave: r.wave,
     canary: r.canary,
@@ -54,7 +56,7 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
     maxFailures: r.max_failures,
     revert: r.revert,
   };
-  return { path, projects: sorted, rollout };
+  return { path, projects: sorted, rollout, ...notify };
 }
 
 /** A location with its symlinks resolved as far as it exists (the part that does not exist is kept). */

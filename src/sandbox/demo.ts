@@ -32,7 +32,8 @@ function po(args: string[], expect: number[] = [0]): string {
 /** The scaffolded agent runs `claude`; in the sandbox a `sleep` stands in for it. */
 function standInAgent(project: string): void {
   const file = join(root, project, "agents.toml");
-  writeFileSync(file, readFileSync(file, "utf8").replace('command = ["claude"]', 'command = ["sleep", "86400"]'));
+  const claude = 'command = ["claude", "--append-system-prompt", "{prompt_text}"]';
+  writeFileSync(file, readFileSync(file, "utf8").replace(claude, 'command = ["sleep", "86400"]'));
   git(join(root, project), "commit", "-qam", "Use a stand-in agent for the sandbox");
 }
 

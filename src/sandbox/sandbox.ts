@@ -34,13 +34,15 @@ export function gitIn(env: NodeJS.ProcessEnv): (cwd: string, ...args: string[]) 
     });
 }
 
-// `node engine/harness.mjs up|down`, run in a project: the reference runtime, `po agents`, does the work.
+// `node engine/harness.mjs up|down|status`, run in a project: the reference runtime, `po agents`,
+// does the work (status: its JSON lines are the harness status format).
 const entry = (
   cli: string,
-) => `// A tiny agent harness obeying po's harness contract: up and down delegate to \`po agents\`.
+) => `// A tiny agent harness obeying po's harness contract: up, down and status delegate to \`po agents\`.
 import { spawnSync } from "node:child_process";
 const cli = process.env.PO_CLI || ${JSON.stringify(cli)};
-const r = spawnSync(process.execPath, [cli, "agents", process.argv[2]], { stdio: "inherit" });
+const verb = process.argv[2] === "status" ? ["status", "--json"] : [process.argv[2]];
+const r = spawnSync(process.execPath, [cli, "agents", ...verb], { stdio: "inherit" });
 process.exit(r.status ?? 1);
 `;
 
@@ -69,6 +71,7 @@ export function harnessToml(name: string, url: string, extra = ""): string {
 url = ${JSON.stringify(url)}
 up = ["node", "engine/harness.mjs", "up"]
 down = ["node", "engine/harness.mjs", "down"]
+status = ["node", "engine/harness.mjs", "status"]
 timeout_s = 30
 ${extra}`;
 }

@@ -1,7 +1,7 @@
 // .ao-state/harness/: what the last harness up and down of each project printed, for po logs --harness.
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { writeAtomic } from "./state.js";
+import { writePrivate } from "./private.js";
 
 /** Only the end of a long output is kept: that is where a harness says why it failed. */
 export const HARNESS_LOG_BYTES = 64 * 1024;
@@ -14,7 +14,7 @@ export function writeHarnessLog(dir: string, project: string, verb: "up" | "down
   const bytes = Buffer.from(text);
   const kept = bytes.length > HARNESS_LOG_BYTES ? bytes.subarray(bytes.length - HARNESS_LOG_BYTES) : bytes;
   const cut = kept.length < bytes.length ? `(the first ${bytes.length - kept.length} bytes are not kept)\n` : "";
-  writeAtomic(logFile(dir, project, verb), `${header}\n${cut}${kept.toString()}`);
+  writePrivate(logFile(dir, project, verb), `${header}\n${cut}${kept.toString()}`);
 }
 
 export interface HarnessLog {

@@ -1,6 +1,6 @@
 // .ao-state/ beside fleet.toml: the apply lock, the journal, the inventory of the last applied
 // fleet and the ids of applied plans. Small files, each written atomically.
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, uptime } from "node:os";
 import { dirname, join } from "node:path";
 import type { InventoryEntry } from "../../reconcile/model.js";
@@ -10,13 +10,6 @@ import { appendPrivate, privateDir, writePrivate } from "./private.js";
 
 export function stateDir(fleetPath: string): string {
   return join(dirname(fleetPath), ".ao-state");
-}
-
-export function writeAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }
 
 export function readJson<T>(file: string, fallback: T): T {

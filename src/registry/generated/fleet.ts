@@ -21,6 +21,12 @@ export interface Fleet {
     [k: string]: Project;
   };
   rollout?: Rollout;
+  /**
+   * argv run once per event of po (apply.failed, apply.not_converged), with the event as one JSON object on stdin. No shell; bounded by a timeout; its failure is logged and never fails the apply.
+   *
+   * @minItems 1
+   */
+  notify?: [string, ...string[]];
 }
 /**
  * An agent harness: a git repository that starts and stops a project's agents.
@@ -46,6 +52,12 @@ export interface Harness {
    * @minItems 1
    */
   down: [string, ...string[]];
+  /**
+   * Optional argv run in the project root (bounded by timeout_s) that prints one JSON object per agent and line: agent, state (starting, working, waiting, idle, failed, stopped), since, detail. po status shows it.
+   *
+   * @minItems 1
+   */
+  status?: [string, ...string[]];
   /**
    * tmux session name of one agent: {dir} is the project directory's base name, {agent} the agent's name.
    */
