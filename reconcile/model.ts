@@ -20,12 +20,22 @@ export interface DesiredProject {
   ref: string;
   enabled: boolean;
   url?: string;
+  /** the host it lives on ([hosts.NAME]); absent: this machine. `location` is then that host's path, as written */
+  host?: string;
+}
+
+/** Another machine: reached with `ssh`, where `po` (argv) observes and acts. */
+export interface HostSpec {
+  name: string;
+  ssh: string;
+  po: string[];
 }
 
 export interface DesiredFleet {
   /** absolute path of fleet.toml */
   path: string;
   projects: DesiredProject[];
+  hosts?: HostSpec[];
 }
 
 /** What po recorded of a project at the last apply, so that a project removed from fleet.toml can be stopped. */
@@ -33,6 +43,7 @@ export interface InventoryEntry {
   name: string;
   location: string;
   harness: HarnessSpec;
+  host?: string;
 }
 
 export interface ActualProject {
@@ -83,6 +94,8 @@ export interface Action {
   restart?: boolean;
   /** stop: the project left fleet.toml; act with the inventory's harness */
   removed?: boolean;
+  /** the host whose po runs this action; absent: this machine */
+  host?: string;
 }
 
 export interface PlanError {

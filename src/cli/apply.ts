@@ -4,9 +4,11 @@ import { resolve } from "node:path";
 import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
-import type { InventoryEntry } from "../../reconcile/model.js";
+import type { Action, InventoryEntry } from "../../reconcile/model.js";
 import { many, parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { effects } from "../act/effects.js";
+import { applyEverywhere } from "../remote/apply-hosts.js";
+import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import { makePlan, type Planned } from "./make-plan.js";
 import { paint, printJson, useColor } from "./output.js";
 import { observedChanges, readPlanFile, type SavedPlan } from "../state/plan-file.js";
@@ -47,6 +49,7 @@ Options:
   --yes, -y          do not ask for confirmation
   --parallelism N    projects worked on at once (default 4)
   --lock-timeout S   wait up to S seconds for another apply to finish (default 0)
+  --hosts-parallelism N  other hosts worked on at once (default 8)
   --offline          resolve refs from local repositories only
 ${COMMON_HELP}
 Exit codes: 0 converged, 1 an action failed or the fleet did not converge, 130 interrupted.`;
@@ -71,7 +74,12 @@ function checkSaved(saved: SavedPlan, fresh: SavedPlan, applied: Set<string>, fi
 }
 
 function nextInventory(planned: Planned, results: ActionResult[], previous: InventoryEntry[]): InventoryEntry[] {
-  const current = planned.fleet.projects.map((p) => ({ name: p.name, location: p.location, harness: p.harness }));
+  const current = planned.fleet.projects.map((p) => ({
+    name: p.name,
+    location: p.location,
+    harness: p.harness,
+    ...(p.host ? { host: p.host } : {}),
+  }));
   const names = new Set(current.map((e) => e.name));
   // A removed project stays known until a stop of it succeeded, or nothing of it was live.
   const stillRunning = new Set(
@@ -99,6 +107,8 @@ interface Options {
   json: boolean;
   yes: boolean;
   parallelism: number;
+  hostsParallelism: number;
+  lockTimeout: number;
   offline: boolean;
   fleetFile: string;
   targets: string[];
@@ -115,6 +125,7 @@ export async function run(argv: string[]): Promise<number> {
       yes: { type: "boolean", short: "y" },
       parallelism: { type: "string" },
       "lock-timeout": { type: "string" },
+      "hosts-parallelism": { type: "string" },
       offline: { type: "boolean" },
     },
     help,
@@ -133,6 +144,8 @@ export async function run(argv: string[]): Promise<number> {
     json: args.values.json,
     yes: Boolean(args.values.yes),
     parallelism,
+    hostsParallelism: wholeNumber("apply", "hosts-parallelism", args.values["hosts-parallelism"], HOSTS_PARALLELISM),
+    lockTimeout,
     offline: Boolean(args.values.offline),
     fleetFile,
     targets,
@@ -187,7 +200,7 @@ async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt)
 }
 
 async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<number> {
-  const planned = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline });
+  const planned = await makePlan(opts);
   if (interrupt.soft.aborted) return interruptedEarly(opts.json);
   const plan = await choosePlan(opts, planned, interrupt);
   if (interrupt.soft.aborted) return interruptedEarly(opts.json);
@@ -217,14 +230,15 @@ async function execute(
     signal: interrupt.hard,
     track: (c, running) => lock.track(c, running),
   });
-  return applyPlan(plan.actions, ports, {
-    parallelism: opts.parallelism,
-    signal: interrupt.soft,
-    onStart: (a) => journal(planned.state, { plan: plan.id, project: a.project, action: a.kind, event: "start" }),
-    onEnd: (r) => {
+  const at = (a: { host?: string }) => (a.host ? { host: a.host } : {});
+  const hooks = {
+    onStart: (a: Action) =>
+      journal(planned.state, { plan: plan.id, project: a.project, ...at(a), action: a.kind, event: "start" }),
+    onEnd: (r: ActionResult) => {
       journal(planned.state, {
         plan: plan.id,
         project: r.action.project,
+        ...at(r.action),
         action: r.action.kind,
         event: "end",
         outcome: r.outcome,
@@ -233,6 +247,16 @@ async function execute(
       });
       if (!opts.json) process.stdout.write(line(r, color) + "\n");
     },
+  };
+  const local = (actions: Action[]) =>
+    applyPlan(actions, ports, { parallelism: opts.parallelism, signal: interrupt.soft, ...hooks });
+  return applyEverywhere(planned.fleet, planned.removed, plan.actions, local, {
+    ...opts,
+    ...hooks,
+    planId: plan.id,
+    lockTimeoutMs: opts.lockTimeout * 1000,
+    soft: interrupt.soft,
+    hard: interrupt.hard,
   });
 }
 
@@ -244,7 +268,7 @@ async function report(
   results: ActionResult[],
   interrupted: boolean,
 ): Promise<number> {
-  const after = await makePlan({ fleetFile: opts.fleetFile, targets: opts.targets, offline: opts.offline });
+  const after = await makePlan(opts);
   const count = (o: ActionResult["outcome"]) => results.filter((r) => r.outcome === o).length;
   const [ok, failed, skipped] = [count("ok"), count("failed"), count("skipped")];
   const converged = after.plan.actions.length === 0 && after.plan.errors.length === 0;

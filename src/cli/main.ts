@@ -20,6 +20,8 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   stop: () => import("./stop.js"),
   update: () => import("./update.js"),
   agents: () => import("./agents.js"),
+  hosts: () => import("./hosts.js"),
+  remote: () => import("./remote.js"),
 };
 
 const HELP = `po — the project orchestrator: GitOps for a fleet of agent projects

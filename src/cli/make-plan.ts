@@ -5,7 +5,7 @@ import type { DesiredFleet, InventoryEntry, PlanBody } from "../../reconcile/mod
 import { planFleet } from "../../reconcile/plan.js";
 import { requireFleet } from "../registry/fleet.js";
 import { tagAt } from "../observe/resolve-ref.js";
-import { observeFleet, type Observation } from "../observe/observe.js";
+import { HOSTS_PARALLELISM, observeEverywhere, placePlan, type FleetObservation } from "../remote/observe-hosts.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "../state/plan-file.js";
 import { targets as selectTargets } from "./select.js";
 import { readInventory, stateDir } from "../state/state.js";
@@ -14,7 +14,7 @@ export interface Planned {
   fleet: DesiredFleet;
   state: string;
   removed: InventoryEntry[];
-  observation: Observation;
+  observation: FleetObservation;
   plan: SavedPlan;
 }
 
@@ -22,11 +22,14 @@ export interface PlanOptions {
   fleetFile: string;
   targets: string[];
   offline: boolean;
+  /** other hosts observed at once (default 8) */
+  hostsParallelism?: number;
 }
 
 /** A tag naming the pinned commit, for display ("v0.1.0" rather than a sha). */
 async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet): Promise<void> {
-  for (const a of plan.actions.filter((x) => x.kind === "pin" && x.from)) {
+  // a remote project's harness checkout is on its host, not here
+  for (const a of plan.actions.filter((x) => x.kind === "pin" && x.from && !x.host)) {
     const p = fleet.projects.find((x) => x.name === a.project)!;
     const tag = await tagAt(join(p.location, p.harness.path), a.from!);
     if (tag) a.fromRef = tag;
@@ -41,8 +44,18 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
   const known = new Set(fleet.projects.map((p) => p.name));
   // Projects that left fleet.toml are stopped only by an apply of the whole fleet.
   const removed = opts.targets.length ? [] : readInventory(state).filter((e) => !known.has(e.name));
-  const observation = await observeFleet(projects, removed, { offline: opts.offline });
-  const body = planFleet(projects, observation.actual, removed, observation.removed);
+  const observation = await observeEverywhere(fleet, projects, removed, {
+    offline: opts.offline,
+    hostsParallelism: opts.hostsParallelism ?? HOSTS_PARALLELISM,
+  });
+  // the projects of a host that could not be observed are errors of the plan, not guesses
+  const seen = projects.filter((p) => observation.actual.has(p.name));
+  const body = placePlan(
+    planFleet(seen, observation.actual, removed, observation.removed),
+    observation,
+    projects,
+    removed,
+  );
   await nameFromRefs(body, fleet);
   const fleetInfo = { path: fleet.path, sha256: sha256(readFileSync(fleet.path, "utf8")) };
   const observed = observedRecord([...observation.actual.values(), ...observation.removed.values()]);

@@ -1,6 +1,7 @@
 // po plan: what apply would change, and nothing else. Reads only.
 import { writeFileSync } from "node:fs";
-import { many, parseVerb, COMMON_HELP } from "./args.js";
+import { many, parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
+import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import { makePlan } from "./make-plan.js";
 import { printJson, useColor } from "./output.js";
 import { planText } from "./render.js";
@@ -18,6 +19,7 @@ Options:
   --target NAME        plan only this project (repeatable)
   --out FILE           save the plan for po apply FILE (refused later if the world changed)
   --detailed-exitcode  exit 0 when there is nothing to do, 1 on error, 2 when changes are pending
+  --hosts-parallelism N  other hosts observed at once (default 8)
   --offline            resolve refs from local repositories only (no ls-remote of harness URLs)
 ${COMMON_HELP}`;
 
@@ -30,6 +32,7 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: "string" },
       "detailed-exitcode": { type: "boolean" },
       offline: { type: "boolean" },
+      "hosts-parallelism": { type: "string" },
     },
     help,
   );
@@ -38,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     fleetFile: args.values.fleet,
     targets: many(args.values.target),
     offline: Boolean(args.values.offline),
+    hostsParallelism: wholeNumber("plan", "hosts-parallelism", args.values["hosts-parallelism"], HOSTS_PARALLELISM),
   });
   if (args.values.out) writeFileSync(String(args.values.out), JSON.stringify(plan, null, 2) + "\n");
   if (args.values.json) printJson(plan);

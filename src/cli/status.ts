@@ -2,8 +2,9 @@
 import { join } from "node:path";
 import type { ActualProject, DesiredProject } from "../../reconcile/model.js";
 import { planProject } from "../../reconcile/plan.js";
-import { many, parseVerb, COMMON_HELP } from "./args.js";
+import { many, parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { tagAt } from "../observe/resolve-ref.js";
+import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { lockHolder, readJournal } from "../state/state.js";
@@ -18,11 +19,13 @@ Reads only.
 
 Options:
   --target NAME   only this project (repeatable)
+  --hosts-parallelism N  other hosts observed at once (default 8)
   --offline       resolve refs from local repositories only
 ${COMMON_HELP}`;
 
 interface Row {
   name: string;
+  host?: string;
   enabled: boolean;
   harness: string;
   ref: string;
@@ -34,13 +37,15 @@ interface Row {
 }
 
 function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
-  return commit ? tagAt(join(p.location, p.harness.path), commit) : Promise.resolve(undefined);
+  // a remote project's harness checkout is on its host
+  return commit && !p.host ? tagAt(join(p.location, p.harness.path), commit) : Promise.resolve(undefined);
 }
 
 async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
   const body = planProject(p, a);
   const base = {
     name: p.name,
+    ...(p.host ? { host: p.host } : {}),
     enabled: p.enabled,
     harness: p.harness.name,
     ref: p.ref,
@@ -66,6 +71,18 @@ async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
       .filter((x) => !x.restart || x.kind === "stop")
       .map((x) => (x.restart ? "restart" : x.kind))
       .join(", "),
+  };
+}
+
+/** A project whose host could not be asked: what it should be, and why its state is unknown. */
+function unobservedRow(p: DesiredProject, why: string): Row {
+  const base = { name: p.name, enabled: p.enabled, harness: p.harness.name, ref: p.ref };
+  return {
+    ...base,
+    ...(p.host ? { host: p.host } : {}),
+    sessions: { live: 0, expected: 0 },
+    state: "error",
+    detail: why,
   };
 }
 
@@ -145,7 +162,11 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseVerb(
     "status",
     argv,
-    { target: { type: "string", multiple: true }, offline: { type: "boolean" } },
+    {
+      target: { type: "string", multiple: true },
+      offline: { type: "boolean" },
+      "hosts-parallelism": { type: "string" },
+    },
     help,
   );
   if (!args) return 0;
@@ -153,9 +174,14 @@ export async function run(argv: string[]): Promise<number> {
     fleetFile: args.values.fleet,
     targets: many(args.values.target),
     offline: Boolean(args.values.offline),
+    hostsParallelism: wholeNumber("status", "hosts-parallelism", args.values["hosts-parallelism"], HOSTS_PARALLELISM),
   });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
   const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!)));
+  for (const e of observation.errors) {
+    const p = fleet.projects.find((x) => x.name === e.project);
+    if (p) rows.push(unobservedRow(p, e.message));
+  }
   for (const [name, a] of observation.removed)
     if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
   const apply = lastApply(state);
@@ -165,7 +191,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const color = useColor();
   const table = rows.map((r) => [
-    r.name,
+    r.host ? `${r.name}@${r.host}` : r.name,
     r.enabled ? "enabled" : "disabled",
     `${r.harness}@${r.ref}`,
     r.pinned ? `${r.pinned.slice(0, 7)}${r.pinnedTag ? ` (${r.pinnedTag})` : ""}` : "-",

@@ -7,6 +7,7 @@ import { loadToml, type LoadedToml } from "./load-toml.js";
 import { problemsError, type Problem } from "../common/problems.js";
 import { refProblem } from "./gitref.js";
 import { didYouMean } from "../common/suggest.js";
+import { byHost, hostProblems, hostSpecs, remoteLocation, type Located } from "./fleet-hosts.js";
 
 export const DEFAULT_FLEET = "fleet.toml";
 
@@ -36,13 +37,16 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
   const harnesses = new Map(Object.entries(raw.harnesses ?? {}).map(([n, h]) => [n, harnessSpec(n, h)]));
   const projects: DesiredProject[] = Object.entries(raw.projects ?? {}).map(([name, p]) => ({
     name,
-    location: expandLocation(p.location, dirname(path)),
+    // a remote location is that host's path: not resolved here, where it means nothing
+    location: p.host ? remoteLocation(p.location) : expandLocation(p.location, dirname(path)),
     harness: harnesses.get(p.harness)!,
     ref: p.ref,
     enabled: p.enabled ?? true,
     ...(p.url !== undefined ? { url: p.url } : {}),
+    ...(p.host ? { host: p.host } : {}),
   }));
-  return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)) };
+  const hosts = hostSpecs(raw);
+  return { path, projects: projects.sort((a, b) => a.name.localeCompare(b.name)), ...(hosts.length ? { hosts } : {}) };
 }
 
 function locationProblems(
@@ -90,12 +94,17 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
   });
   const harnesses = Object.keys(isTable(raw.harnesses) ? raw.harnesses : {});
   const out: Problem[] = [];
-  const located: { name: string; location: string }[] = [];
+  const located: Located[] = [];
   // Checked even when the schema failed elsewhere, so that every problem is reported at once.
   for (const [name, p] of Object.entries(isTable(raw.projects) ? raw.projects : {})) {
     if (!isTable(p)) continue;
-    if (typeof p.location === "string" && p.location !== "")
-      located.push({ name, location: expandLocation(p.location, dirname(loaded.file)) });
+    if (typeof p.location === "string" && p.location !== "") {
+      const host = typeof p.host === "string" ? p.host : undefined;
+      const location = host ? remoteLocation(p.location) : expandLocation(p.location, dirname(loaded.file));
+      const h = isTable(raw.harnesses) && typeof p.harness === "string" ? raw.harnesses[p.harness] : undefined;
+      const session = isTable(h) && typeof h.session === "string" ? h.session : "{dir}-{agent}";
+      located.push({ name, location, session, ...(host ? { host } : {}) });
+    }
     // the schema reports a [harnesses] that is not a table and a harness that is not a valid name
     const harnessesOk = raw.harnesses === undefined || isTable(raw.harnesses);
     if (harnessesOk && typeof p.harness === "string" && VALID_NAME.test(p.harness) && !harnesses.includes(p.harness)) {
@@ -105,12 +114,12 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
     const bad = typeof p.ref === "string" ? refProblem(p.ref) : undefined;
     if (bad) out.push(problem(name, "ref", `invalid ref '${p.ref}': ${bad}`));
   }
+  located.sort((a, b) => a.name.localeCompare(b.name));
+  // locations and session names are compared among the projects of one host only
   return [
     ...out,
-    ...locationProblems(
-      located.sort((a, b) => a.name.localeCompare(b.name)),
-      problem,
-    ),
+    ...byHost(located).flatMap((group) => locationProblems(group, problem)),
+    ...hostProblems(raw, located, problem),
   ];
 }
 

@@ -67,6 +67,8 @@ export interface JournalLine {
   plan: string;
   event: "start" | "end" | "apply-start" | "apply-end";
   project?: string;
+  /** the host the action ran on (its po's own journal there has the details); absent: this machine */
+  host?: string;
   action?: string;
   outcome?: "ok" | "failed" | "skipped" | ApplyOutcome;
   ms?: number;
