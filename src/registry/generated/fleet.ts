@@ -65,7 +65,7 @@ export interface Harness {
  */
 export interface Host {
   /**
-   * The OpenSSH destination: user@host, host, or an alias of the operator's ssh config (which may set port, key and jump host).
+   * The OpenSSH destination: user@host, host, or an alias of the operator's ssh config (which may set port, key and jump host); no spaces, and not starting with '-'.
    */
   ssh: string;
   /**
