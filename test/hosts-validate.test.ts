@@ -70,11 +70,7 @@ describe("fleet.toml with hosts", () => {
     [
       "two projects at one location of one host",
       project("a", `host = "gpu"\nlocation = "/srv/x"`) + project("b", `host = "gpu"\nlocation = "/srv/x/"`),
-      [
-        "projects.b.location: same location as project 'a' (/srv/x); each project needs its own folder",
-        "projects.b.location: its tmux sessions (x-{agent}) would be project 'a's on host gpu; give one of them " +
-          "another folder name or its harness another session template",
-      ],
+      ["projects.b.location: same location as project 'a' (/srv/x); each project needs its own folder"],
     ],
     [
       "session names that collide on one host",

@@ -38,23 +38,23 @@ export function byHost<T extends { host?: string }>(items: T[]): T[][] {
 
 function sessionProblems(group: Located[], problem: (name: string, key: string, msg: string) => Problem): Problem[] {
   // {dir}-{agent}: two projects whose folders share a base name get the same session for every agent
-  const owner = new Map<string, string>();
+  const owner = new Map<string, Located>();
   const out: Problem[] = [];
   for (const p of group) {
     if (!p.session.includes("{agent}")) continue;
     const key = p.session.replaceAll("{dir}", basename(p.location));
     const other = owner.get(key);
-    const where = p.host ? `host ${p.host}` : "this machine";
-    if (other)
+    if (!other) owner.set(key, p);
+    // one location shared is reported as such, not a second time as its sessions
+    else if (other.location !== p.location)
       out.push(
         problem(
           p.name,
           "location",
-          `its tmux sessions (${key}) would be project '${other}'s on ${where}; give one of them ` +
-            `another folder name or its harness another session template`,
+          `its tmux sessions (${key}) would be project '${other.name}'s on ${p.host ? `host ${p.host}` : "this machine"}; ` +
+            `give one of them another folder name or its harness another session template`,
         ),
       );
-    else owner.set(key, p.name);
   }
   return out;
 }
