@@ -47,6 +47,7 @@ export async function serveApply(req: Request, interrupts: Interrupts, emit: (e:
   const actions = req.actions ?? [];
   const state = hostStateDir();
   const lock = await acquireLock(state, req.lockTimeoutMs ?? 0);
+  let stopJournaling = () => {};
   try {
     if (lock.tookOver) await settleOrphans(lock.tookOver.children ?? [], () => {}, interrupts.soft.signal);
     emit({ event: "locked", protocol: PROTOCOL, po: poVersion() });
@@ -59,6 +60,10 @@ export async function serveApply(req: Request, interrupts: Interrupts, emit: (e:
       throw new UserError(`the plan is stale for this host: its projects changed since they were planned; plan again`);
     const plan = req.plan ?? "remote";
     journal(state, { plan, event: "apply-start", pid: process.pid, actions: actions.length });
+    const interrupted = () => journal(state, { plan, event: "interrupted" });
+    if (interrupts.soft.signal.aborted) interrupted();
+    else interrupts.soft.signal.addEventListener("abort", interrupted, { once: true });
+    stopJournaling = () => interrupts.soft.signal.removeEventListener("abort", interrupted);
     const ports = effects(projects, removed, actions, {
       offline: req.offline,
       signal: interrupts.hard.signal,
@@ -93,6 +98,7 @@ export async function serveApply(req: Request, interrupts: Interrupts, emit: (e:
     });
     emit({ event: "done" });
   } finally {
+    stopJournaling();
     lock.release();
   }
 }

@@ -86,7 +86,8 @@ export function callHost(
   onLine: (line: string) => void,
   timeoutMs: number,
 ): SshCall {
-  const child = spawn("ssh", sshArgs(host, [...host.po, ...args]), { stdio: ["pipe", "pipe", "pipe"] });
+  // detached: a Ctrl-C at po's terminal must reach po alone, which tells the host (a killed ssh could not)
+  const child = spawn("ssh", sshArgs(host, [...host.po, ...args]), { stdio: ["pipe", "pipe", "pipe"], detached: true });
   let stderr = "";
   let timedOut = false;
   child.stderr.setEncoding("utf8");

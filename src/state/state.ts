@@ -65,7 +65,8 @@ export function recordApplied(dir: string, id: string): void {
 export interface JournalLine {
   time: string;
   plan: string;
-  event: "start" | "end" | "apply-start" | "apply-end";
+  /** "interrupted": on a host, the apply's caller said Ctrl-C, or went away */
+  event: "start" | "end" | "apply-start" | "apply-end" | "interrupted";
   project?: string;
   /** the host the action ran on (its po's own journal there has the details); absent: this machine */
   host?: string;

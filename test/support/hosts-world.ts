@@ -22,7 +22,8 @@ export interface HostsWorld {
   dir(name: string): string;
   /** makes the project's repository (pinning `ref`) where `placed` says */
   make(name: string, host: string | undefined, ref: string): string;
-  writeFleet(projects: Record<string, Placed>): string;
+  /** fleet.toml of these projects, all pinning harness h (whose `up` is `up` when given) */
+  writeFleet(projects: Record<string, Placed>, up?: string[]): string;
   /** live tmux sessions of `host` ("" for this machine), sorted */
   sessions(host: string): string[];
   dispose(): Promise<void>;
@@ -54,14 +55,17 @@ export async function hostsWorld(prefix: string, names = ["h1", "h2"]): Promise<
       mkdirSync(join(w.root, host ?? "here"), { recursive: true });
       return makeProject(w, join(host ?? "here", name), ref);
     },
-    writeFleet(projects) {
+    writeFleet(projects, up) {
       const hostTables = names.map((n) => `[hosts.${n}]\nssh = "${n}"\npo = ${JSON.stringify(po[n])}\n`);
       const body = Object.entries(projects).map(([n, p]) => {
         const at = p.host ? `host = "${p.host}"\nlocation = "${dir(n)}"` : `location = "here/${n}"`;
         return `[projects.${n}]\n${at}\nharness = "h"\nref = "${p.ref}"\nenabled = ${p.enabled}\n`;
       });
       const file = join(w.root, "fleet.toml");
-      writeFileSync(file, ["version = 1\n", ...hostTables, harnessToml("h", w.harnessUrl), ...body].join("\n"));
+      const harness = harnessToml("h", w.harnessUrl).replace(/^up = .*$/m, (line) =>
+        up ? `up = ${JSON.stringify(up)}` : line,
+      );
+      writeFileSync(file, ["version = 1\n", ...hostTables, harness, ...body].join("\n"));
       return file;
     },
     sessions(host) {
