@@ -27,7 +27,7 @@ describe("host locks and protocol versions over OpenSSH", { skip: sshdSkip(), ti
   const po = (...args: string[]) => x.w.po(args, { timeoutMs: 120_000 });
   const lockFile = () => join(x.w.root, "state-h1", "po", "apply.lock");
 
-  it("a host whose lock another apply holds: its actions fail naming the host and the holder, nothing runs there", () => {
+  it("a host's lock held by another apply: its actions fail naming the host and holder, nothing runs there", () => {
     x.writeFleet({
       gamma: { host: "h1", ref: "v0.1.0", enabled: true },
       delta: { host: "h2", ref: "v0.1.0", enabled: true },
@@ -58,7 +58,8 @@ describe("host locks and protocol versions over OpenSSH", { skip: sshdSkip(), ti
     assert.match(
       r.stderr,
       new RegExp(
-        `^po: gamma: start failed: host h1 \\(ssh h1\\): po: another apply holds the lock ${lockFile()} \\(pid ${process.pid} on `,
+        `^po: gamma: start failed: host h1 \\(ssh h1\\): po: another apply holds the lock ${lockFile()} ` +
+          `\\(pid ${process.pid} on `,
         "m",
       ),
     );
@@ -153,11 +154,17 @@ describe("host locks and protocol versions over OpenSSH", { skip: sshdSkip(), ti
     assert.equal(plan.errors[2]!.message, plan.errors[1]!.message);
     assert.match(
       plan.errors[1]!.message,
-      /^host h1 \(ssh h1\): po: remote: protocol 1 was asked, but this po \(\S+\) speaks protocol 2; install the same po on both machines$/,
+      new RegExp(
+        "^host h1 \\(ssh h1\\): po: remote: protocol 1 was asked, but this po \\(\\S+\\) speaks protocol 2; " +
+          "install the same po on both machines$",
+      ),
     );
     assert.match(
       plan.errors[0]!.message,
-      /^host h2 \(ssh h2\): its po \(\S+no-such-po\) does not run there: .*No such file or directory.*; install po there, or set po = \[\.\.\.\] in \[hosts\.h2\]$/,
+      new RegExp(
+        "^host h2 \\(ssh h2\\): its po \\(\\S+no-such-po\\) does not run there: .*No such file or directory.*; " +
+          "install po there, or set po = \\[\\.\\.\\.\\] in \\[hosts\\.h2\\]$",
+      ),
     );
     assert.deepEqual([x.sessions("h1"), x.sessions("h2")], [["gamma-a", "kappa-a"], ["delta-a"]]);
 

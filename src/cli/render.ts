@@ -24,18 +24,23 @@ function describe(a: Action, harness: string, restart: boolean): string {
 
 /** Plan lines; the stop/start around a pin fold into the pin line as ", restart". */
 function renderPlan(plan: PlanBody, harnessOf: (project: string) => string, color: boolean): string {
-  const width = Math.max(0, ...[...plan.actions, ...plan.errors].map((x) => x.project.length));
+  // a project on another host reads NAME@HOST
+  const at = new Map(plan.actions.filter((a) => a.host).map((a) => [a.project, `${a.project}@${a.host}`]));
+  const label = (project: string) => at.get(project) ?? project;
+  const width = Math.max(0, ...[...plan.actions, ...plan.errors].map((x) => label(x.project).length));
   const lines: string[] = [];
   for (const a of plan.actions) {
     if (a.restart) continue;
     const restart = a.kind === "pin" && plan.actions.some((b) => b.project === a.project && b.restart);
     const sign = SIGN[a.kind];
     lines.push(
-      `${a.project.padEnd(width)}  ${paint(sign, COLOR[sign], color)} ${describe(a, harnessOf(a.project), restart)}`,
+      `${label(a.project).padEnd(width)}  ${paint(sign, COLOR[sign], color)} ${describe(a, harnessOf(a.project), restart)}`,
     );
   }
   for (const e of plan.errors)
-    lines.push(`${e.project.padEnd(width)}  ${paint("!", "red", color)} ${paint("error:", "red", color)} ${e.message}`);
+    lines.push(
+      `${label(e.project).padEnd(width)}  ${paint("!", "red", color)} ${paint("error:", "red", color)} ${e.message}`,
+    );
   return lines.join("\n");
 }
 

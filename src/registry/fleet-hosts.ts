@@ -41,6 +41,7 @@ function sessionProblems(group: Located[], problem: (name: string, key: string, 
   const owner = new Map<string, Located>();
   const out: Problem[] = [];
   for (const p of group) {
+    const where = p.host ? `host ${p.host}` : "this machine";
     if (!p.session.includes("{agent}")) continue;
     const key = p.session.replaceAll("{dir}", basename(p.location));
     const other = owner.get(key);
@@ -51,7 +52,7 @@ function sessionProblems(group: Located[], problem: (name: string, key: string, 
         problem(
           p.name,
           "location",
-          `its tmux sessions (${key}) would be project '${other.name}'s on ${p.host ? `host ${p.host}` : "this machine"}; ` +
+          `its tmux sessions (${key}) would be project '${other.name}'s on ${where}; ` +
             `give one of them another folder name or its harness another session template`,
         ),
       );

@@ -63,7 +63,10 @@ async function observeHost(w: HostWork, offline: boolean): Promise<ObserveReply 
   try {
     const reply = JSON.parse(out) as ObserveReply;
     if (reply.protocol !== PROTOCOL)
-      return `host ${w.host.name}: its po (${reply.po}) answered in protocol ${reply.protocol}, this po speaks ${PROTOCOL}`;
+      return (
+        `host ${w.host.name}: its po (${reply.po}) answered in protocol ${reply.protocol}, ` +
+        `this po speaks ${PROTOCOL}`
+      );
     return reply;
   } catch {
     return `host ${w.host.name}: its po answered something that is not protocol ${PROTOCOL} JSON: ${out.slice(0, 100)}`;
