@@ -3,7 +3,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadFleet } from "../src/registry/fleet.js";
+import { deepProblems } from "../src/registry/validate-deep.js";
 import { formatProblem } from "../src/common/problems.js";
 import { remoteCommand, sshArgs } from "../src/remote/ssh.js";
 
@@ -101,6 +105,28 @@ describe("fleet.toml with hosts", () => {
       project("b", `host = "edge"\nlocation = "/srv/x"`) +
       project("c", `location = "/srv/x"`);
     assert.deepEqual(await problems(body), []);
+  });
+});
+
+describe("po validate --deep and hosts", () => {
+  it("looks only at this machine's projects: a remote location names a folder on its host", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "po-hosts-deep-"));
+    try {
+      const notRepo = join(dir, "plain");
+      const file = join(dir, "fleet.toml");
+      const body = project("there", `host = "gpu"\nlocation = "${dir}"`) + project("here", `location = "${notRepo}"`);
+      writeFileSync(file, HEAD + body);
+      const { fleet } = await loadFleet(file);
+      // the local folder exists and is no repository; the remote one's path exists here too, and is not looked at
+      writeFileSync(notRepo, "");
+      const found = await deepProblems(fleet!);
+      assert.deepEqual(
+        found.map((p) => `${p.path}: ${p.message}`),
+        [`projects.here: ${notRepo} is not a git repository`],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
