@@ -49,10 +49,7 @@ describe("a fleet across machines over OpenSSH", { skip: sshdSkip(), timeout: 24
     assert.deepEqual(kinds(plan), ["alpha:start", "delta@h2:start", "gamma@h1:pin", "gamma@h1:start"]);
     assert.deepEqual(plan.errors, []);
     // the pin's commit is named by its sha: the tag lookup would need h1's checkout
-    assert.match(
-      po("plan").stdout,
-      /^gamma@h1 +~ pin h [0-9a-f]{7} → v0\.2\.0 \([0-9a-f]{7} → [0-9a-f]{7}\)$/m,
-    );
+    assert.match(po("plan").stdout, /^gamma@h1 +~ pin h [0-9a-f]{7} → v0\.2\.0 \([0-9a-f]{7} → [0-9a-f]{7}\)$/m);
     assert.deepEqual([x.sessions(""), x.sessions("h1"), x.sessions("h2")], [[], [], []]);
     assert.equal(pinOf("gamma"), tagCommit("v0.1.0"));
   });
@@ -128,6 +125,18 @@ describe("a fleet across machines over OpenSSH", { skip: sshdSkip(), timeout: 24
     assert.deepEqual(x.sessions("h1"), ["gamma-a"]);
     assert.equal(pinOf("gamma"), tagCommit("v0.1.0"));
     assert.deepEqual(x.sessions("h2"), ["delta-a"], "h2's session was left alone");
+
+    const hosts = po("hosts", "--json");
+    assert.equal(hosts.code, 1, hosts.stderr);
+    const rows = (JSON.parse(hosts.stdout) as { hosts: { name: string; reachable: boolean; error?: string }[] }).hosts;
+    assert.deepEqual(
+      rows.map((h) => [h.name, h.reachable]),
+      [
+        ["h1", true],
+        ["h2", false],
+      ],
+    );
+    assert.match(rows[1]!.error!, /^host h2 \(ssh h2\) cannot be reached: .*Connection refused/);
 
     await x.hosts.start("h2");
     const back = po("apply", "--yes");
