@@ -27,7 +27,8 @@ export function remoteLocation(location: string): string {
   return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
 }
 
-const isRemotePath = (l: string) => l.startsWith("/") || l === "~" || l.startsWith("~/");
+/** Whether a location means the same folder wherever it is read on its host: absolute or ~/…. */
+export const isRemotePath = (l: string) => l.startsWith("/") || l === "~" || l.startsWith("~/");
 
 /** The projects of each host (this machine's under ""), each group in the given order. */
 export function byHost<T extends { host?: string }>(items: T[]): T[][] {

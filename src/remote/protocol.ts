@@ -11,8 +11,6 @@ import { UserError } from "../common/problems.js";
 
 export const PROTOCOL = 1;
 
-export type RemoteVerb = "observe" | "apply" | "info";
-
 /** The first line of the remote po's stdin. */
 export interface Request {
   protocol: number;

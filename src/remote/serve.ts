@@ -8,17 +8,18 @@ import { applyPlan } from "../../reconcile/apply.js";
 import type { Action, DesiredProject, InventoryEntry } from "../../reconcile/model.js";
 import { planFleet } from "../../reconcile/plan.js";
 import { expandLocation } from "../registry/fleet.js";
+import { isRemotePath } from "../registry/fleet-hosts.js";
 import { observeFleet } from "../observe/observe.js";
 import { effects } from "../act/effects.js";
 import { settleOrphans } from "../act/harness.js";
 import { acquireLock, journal, lockHolder } from "../state/state.js";
 import { UserError } from "../common/problems.js";
-import { PROTOCOL, hostStateDir, poVersion, type ApplyEvent, type InfoReply, type Request } from "./protocol.js";
-import type { ObserveReply } from "./protocol.js";
+import { PROTOCOL, hostStateDir, poVersion, type ApplyEvent, type InfoReply } from "./protocol.js";
+import type { ObserveReply, Request } from "./protocol.js";
 
 /** A location as written in fleet.toml for this host: ~/… is this host's home; relative means nothing here. */
 function here<T extends { name: string; location: string }>(p: T): T {
-  if (!p.location.startsWith("/") && p.location !== "~" && !p.location.startsWith("~/"))
+  if (!isRemotePath(p.location))
     throw new UserError(`project ${p.name}: location '${p.location}' is neither absolute nor ~/… on this host`);
   return { ...p, location: expandLocation(p.location, homedir()) };
 }

@@ -9,7 +9,7 @@ import { createInterface } from "node:readline";
 import type { HostSpec } from "../../reconcile/model.js";
 import { shellQuote } from "../adapters/tmux.js";
 
-export const CONNECT_TIMEOUT_S = 10;
+const CONNECT_TIMEOUT_S = 10;
 const STDERR_CAP = 64 * 1024;
 
 /** A folder only we can enter, short enough for a socket path (about 104 bytes); undefined if none is. */
