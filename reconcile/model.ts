@@ -22,12 +22,22 @@ export interface DesiredProject {
   ref: string;
   enabled: boolean;
   url?: string;
+  /** the host it lives on ([hosts.NAME]); absent: this machine. `location` is then that host's path, as written */
+  host?: string;
+}
+
+/** Another machine: reached with `ssh`, where `po` (argv) observes and acts. */
+export interface HostSpec {
+  name: string;
+  ssh: string;
+  po: string[];
 }
 
 export interface DesiredFleet {
   /** absolute path of fleet.toml */
   path: string;
   projects: DesiredProject[];
+  hosts?: HostSpec[];
   /** optional: run once per event of po, the event as JSON on stdin */
   notify?: string[];
   /** [rollout]: defaults for waves, the health gate and revert */
@@ -50,6 +60,7 @@ export interface InventoryEntry {
   harness: HarnessSpec;
   /** the tmux session names of its agents at that apply: what stop falls back on, and how orphans are known */
   sessions?: string[];
+  host?: string;
 }
 
 export interface ActualProject {
@@ -110,6 +121,8 @@ export interface Action {
   removed?: boolean;
   /** stop: only this orphan session (its agent left agents.toml) */
   session?: string;
+  /** the host whose po runs this action; absent: this machine */
+  host?: string;
 }
 
 export interface PlanError {

@@ -20,6 +20,8 @@ export interface Options {
   stream: boolean;
   yes: boolean;
   parallelism: number;
+  /** other hosts worked on at once */
+  hostsParallelism: number;
   offline: boolean;
   fleetFile: string;
   targets: string[];

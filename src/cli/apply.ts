@@ -1,20 +1,19 @@
 // po apply: execute the plan (fresh, or a saved one), one apply at a time, journaled, then check
 // that the fleet converged.
-import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
+import type { Action } from "../../reconcile/model.js";
 import { applyPlan } from "../../reconcile/apply.js";
 import { parseVerb, selection, wholeNumber, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
 import { effects } from "../act/effects.js";
 import { makePlan, type Planned } from "./make-plan.js";
-import { loadFleet } from "../registry/fleet.js";
 import { useColor } from "./output.js";
 import { readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
 import { planText } from "./render.js";
 import { line, note, report, rest, result, word, type Options } from "./apply-report.js";
-import { boundToFleet, checkSaved, isCurrentFleet } from "./saved-plan.js";
+import { boundToFleet, checkSaved, isCurrentFleet, savedPlanFile } from "./saved-plan.js";
 import { progress, quiet } from "./progress.js";
 import { writeHarnessLog } from "../state/harness-log.js";
 import { nextInventory, type InventoryInput } from "../state/inventory.js";
@@ -22,6 +21,8 @@ import { settleOrphans, type HarnessRunOptions } from "../act/harness.js";
 import type { RolloutReport } from "../act/rollout.js";
 import { pinRecord, rollOut } from "./apply-rollout.js";
 import { rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
+import { applyEverywhere } from "../remote/apply-hosts.js";
+import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import {
   acquireLock,
   appliedPlans,
@@ -59,6 +60,7 @@ ${SELECT_HELP}
   --offline          resolve refs from local repositories only
   --json-stream      print one JSON object per line as things happen: the plan, each action's
                      start and end (as in the journal), then the result
+  --hosts-parallelism N  other hosts worked on at once (default 8)
 ${ROLLOUT_HELP}
 ${COMMON_HELP}
 Exit codes: 0 converged, 1 an action failed or the fleet did not converge, 130 interrupted.`;
@@ -66,23 +68,6 @@ Exit codes: 0 converged, 1 an action failed or the fleet did not converge, 130 i
 function inventoryInput(planned: Planned, after: Planned, results: ActionResult[]): InventoryInput {
   const failed = results.filter((r) => r.action.removed && r.outcome !== "ok").map((r) => r.action.project);
   return { projects: planned.fleet.projects, after: after.observation.actual, removed: planned.removed, failed };
-}
-
-/**
- * A positional that names an existing file is a saved plan, and so is one that looks like a path
- * (a "/" or ".json") and names no project, so that a missing plan file is reported as one.
- * Otherwise positionals are project names.
- */
-async function savedPlanFile(positionals: string[], fleetFile: string): Promise<string | undefined> {
-  const [first] = positionals;
-  if (first === undefined) return undefined;
-  const file = existsSync(first)
-    ? statSync(first).isFile()
-    : /\/|\.json$/.test(first) && !(await loadFleet(fleetFile)).fleet?.projects.some((p) => p.name === first);
-  if (!file) return undefined;
-  if (positionals.length > 1)
-    throw new UserError("apply takes one saved plan file, or project names; see po apply --help");
-  return first;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -96,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       "lock-timeout": { type: "string" },
       offline: { type: "boolean" },
       "json-stream": { type: "boolean" },
+      "hosts-parallelism": { type: "string" },
       ...ROLLOUT_OPTIONS,
     },
     help,
@@ -117,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     stream,
     yes: Boolean(args.values.yes),
     parallelism,
+    hostsParallelism: wholeNumber("apply", "hosts-parallelism", args.values["hosts-parallelism"], HOSTS_PARALLELISM),
     offline: Boolean(args.values.offline),
     fleetFile: args.values.fleet,
     targets: saved ? saved.targets : chosen.targets,
@@ -258,18 +245,18 @@ async function runActions(
 ): Promise<ActionResult[]> {
   const color = useColor();
   const shown = !opts.json && process.stdout.isTTY ? progress((l) => process.stdout.write(`${l}\n`)) : quiet;
-  const results = await applyPlan(actions, ports, {
-    parallelism: opts.parallelism,
-    signal: interrupt.soft,
-    onStart: (a) => {
+  const at = (a: { host?: string }) => (a.host ? { host: a.host } : {});
+  const hooks = {
+    onStart: (a: Action) => {
       shown.start(a);
-      note(opts, planned.state, { plan: plan.id, project: a.project, action: a.kind, event: "start" });
+      note(opts, planned.state, { plan: plan.id, project: a.project, ...at(a), action: a.kind, event: "start" });
     },
-    onEnd: (r) => {
+    onEnd: (r: ActionResult) => {
       shown.end(r.action);
       note(opts, planned.state, {
         plan: plan.id,
         project: r.action.project,
+        ...at(r.action),
         action: r.action.kind,
         event: "end",
         outcome: r.outcome,
@@ -279,6 +266,16 @@ async function runActions(
       });
       if (!opts.json) process.stdout.write(line(r, color) + "\n");
     },
+  };
+  // this machine's actions here, each host's on that host by its own po
+  const local = (mine: Action[]) =>
+    applyPlan(mine, ports, { parallelism: opts.parallelism, signal: interrupt.soft, ...hooks });
+  const results = await applyEverywhere(planned.fleet, planned.removed, actions, local, {
+    ...opts,
+    ...hooks,
+    planId: plan.id,
+    soft: interrupt.soft,
+    hard: interrupt.hard,
   });
   shown.stop();
   return results;

@@ -27,6 +27,8 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   history: () => import("./history.js"),
   show: () => import("./show.js"),
   completion: () => import("./completion.js"),
+  hosts: () => import("./hosts.js"),
+  remote: () => import("./remote.js"),
 };
 
 const HELP = `po — the project orchestrator: GitOps for a fleet of agent projects

@@ -5,7 +5,7 @@ import type { DesiredFleet, InventoryEntry, PlanBody } from "../../reconcile/mod
 import { planFleet } from "../../reconcile/plan.js";
 import { realLocation, requireFleet } from "../registry/fleet.js";
 import { tagAt } from "../observe/resolve-ref.js";
-import { observeFleet, type Observation } from "../observe/observe.js";
+import { HOSTS_PARALLELISM, observeEverywhere, placePlan, type FleetObservation } from "../remote/observe-hosts.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "../state/plan-file.js";
 import { targets as selectTargets } from "./select.js";
 import { readInventory, stateDir } from "../state/state.js";
@@ -15,7 +15,7 @@ export interface Planned {
   fleet: DesiredFleet;
   state: string;
   removed: InventoryEntry[];
-  observation: Observation;
+  observation: FleetObservation;
   plan: SavedPlan;
 }
 
@@ -27,11 +27,14 @@ export interface PlanOptions {
   offline: boolean;
   /** plan this text of fleet.toml instead of the file's (a preview of an edit not yet written) */
   source?: string;
+  /** other hosts observed at once (default 8) */
+  hostsParallelism?: number;
 }
 
 /** A tag naming the pinned commit, for display ("v0.1.0" rather than a sha). */
 async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet): Promise<void> {
-  for (const a of plan.actions.filter((x) => x.kind === "pin" && x.from)) {
+  // a remote project's harness checkout is on its host, not here
+  for (const a of plan.actions.filter((x) => x.kind === "pin" && x.from && !x.host)) {
     const p = fleet.projects.find((x) => x.name === a.project)!;
     const tag = await tagAt(join(p.location, p.harness.path), a.from!);
     if (tag) a.fromRef = tag;
@@ -53,9 +56,17 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
   const removed = targets.length
     ? []
     : inventory.filter((e) => !known.has(e.name) && !places.has(realLocation(e.location)));
-  const observation = await observeFleet(projects, removed, { offline: opts.offline, inventory });
+  const observation = await observeEverywhere(fleet, projects, removed, {
+    offline: opts.offline,
+    hostsParallelism: opts.hostsParallelism ?? HOSTS_PARALLELISM,
+    inventory,
+  });
+  // the projects of a host that could not be observed are errors of the plan, not guesses
+  const seen = projects.filter((p) => observation.actual.has(p.name));
   // A plan is printed and saved: the credentials of a url in a reason or an error stay in fleet.toml.
-  const body = redactDeep(planFleet(projects, observation.actual, removed, observation.removed));
+  const body = redactDeep(
+    placePlan(planFleet(seen, observation.actual, removed, observation.removed), observation, projects, removed),
+  );
   await nameFromRefs(body, fleet);
   const fleetInfo = { path: fleet.path, sha256: sha256(opts.source ?? readFileSync(fleet.path, "utf8")) };
   const observed = redactDeep(observedRecord([...observation.actual.values(), ...observation.removed.values()]));

@@ -2,7 +2,8 @@
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../common/problems.js";
-import { parseVerb, selection, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
+import { parseVerb, selection, wholeNumber, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
+import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import { makePlan } from "./make-plan.js";
 import { printJson, useColor } from "./output.js";
 import { planText } from "./render.js";
@@ -20,6 +21,7 @@ Options:
 ${SELECT_HELP}
   --out FILE           save the plan for po apply FILE (refused later if the world changed)
   --detailed-exitcode  exit 0 when there is nothing to do, 1 on error, 2 when changes are pending
+  --hosts-parallelism N  other hosts observed at once (default 8)
   --offline            resolve refs from local repositories only (no ls-remote of harness URLs)
 ${COMMON_HELP}`;
 
@@ -39,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: "string" },
       "detailed-exitcode": { type: "boolean" },
       offline: { type: "boolean" },
+      "hosts-parallelism": { type: "string" },
     },
     help,
   );
@@ -47,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     fleetFile: args.values.fleet,
     ...selection(args.values, args.positionals),
     offline: Boolean(args.values.offline),
+    hostsParallelism: wholeNumber("plan", "hosts-parallelism", args.values["hosts-parallelism"], HOSTS_PARALLELISM),
   });
   if (args.values.out) savePlan(String(args.values.out), JSON.stringify(plan, null, 2) + "\n");
   if (args.values.json) printJson(plan);

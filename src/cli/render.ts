@@ -40,17 +40,22 @@ const pinned = (plan: PlanBody, project: string) => plan.actions.some((b) => b.p
  * without a pin (po restart) is one "restart" line.
  */
 function renderPlan(plan: PlanBody, harnessOf: (project: string) => string, color: boolean): string {
-  const width = Math.max(0, ...[...plan.actions, ...plan.errors].map((x) => x.project.length));
+  // a project on another host reads NAME@HOST
+  const at = new Map(plan.actions.filter((a) => a.host).map((a) => [a.project, `${a.project}@${a.host}`]));
+  const label = (project: string) => at.get(project) ?? project;
+  const width = Math.max(0, ...[...plan.actions, ...plan.errors].map((x) => label(x.project).length));
   const lines: string[] = [];
   const line = (a: Action, sign: "+" | "-" | "~", text: string) =>
-    lines.push(`${a.project.padEnd(width)}  ${paint(sign, COLOR[sign], color)} ${text}`);
+    lines.push(`${label(a.project).padEnd(width)}  ${paint(sign, COLOR[sign], color)} ${text}`);
   for (const a of plan.actions) {
     if (a.restart && a.kind === "start" && !pinned(plan, a.project)) line(a, "~", `restart (${a.reason})`);
     if (a.restart) continue;
     line(a, SIGN[a.kind], describe(a, harnessOf(a.project), a.kind === "pin" && restarted(plan, a.project)));
   }
   for (const e of plan.errors)
-    lines.push(`${e.project.padEnd(width)}  ${paint("!", "red", color)} ${paint("error:", "red", color)} ${e.message}`);
+    lines.push(
+      `${label(e.project).padEnd(width)}  ${paint("!", "red", color)} ${paint("error:", "red", color)} ${e.message}`,
+    );
   return lines.join("\n");
 }
 

@@ -3,6 +3,7 @@
 import type { Action } from "../../reconcile/model.js";
 import { parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { applyWith } from "./apply.js";
+import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import type { Planned } from "./make-plan.js";
 import { UserError } from "../common/problems.js";
 import { newPlan, type SavedPlan } from "../state/plan-file.js";
@@ -82,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     stream: false,
     yes: Boolean(args.values.yes),
     parallelism: wholeNumber("restart", "parallelism", args.values.parallelism, 4),
+    hostsParallelism: HOSTS_PARALLELISM,
     offline: false,
     fleetFile: args.values.fleet,
     targets: [...new Set(args.positionals)],

@@ -1,9 +1,9 @@
 // What a saved plan must be before po apply runs it: not replayed, not stale, not edited, and made
 // for the fleet the operator points at.
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError } from "../common/problems.js";
-import { DEFAULT_FLEET } from "../registry/fleet.js";
+import { DEFAULT_FLEET, loadFleet } from "../registry/fleet.js";
 import { observedChanges, type SavedPlan } from "../state/plan-file.js";
 
 export function checkSaved(saved: SavedPlan, fresh: SavedPlan, applied: Set<string>, file: string): void {
@@ -39,4 +39,21 @@ export function boundToFleet(saved: SavedPlan, file: string, fleetFile: string):
 /** The fleet the operator works in (./fleet.toml or $PO_FLEET): a saved plan of another one still asks. */
 export function isCurrentFleet(fleetFile: string): boolean {
   return realOr(fleetFile) === realOr(process.env.PO_FLEET ?? DEFAULT_FLEET);
+}
+
+/**
+ * A positional that names an existing file is a saved plan, and so is one that looks like a path
+ * (a "/" or ".json") and names no project, so that a missing plan file is reported as one.
+ * Otherwise positionals are project names.
+ */
+export async function savedPlanFile(positionals: string[], fleetFile: string): Promise<string | undefined> {
+  const [first] = positionals;
+  if (first === undefined) return undefined;
+  const file = existsSync(first)
+    ? statSync(first).isFile()
+    : /\/|\.json$/.test(first) && !(await loadFleet(fleetFile)).fleet?.projects.some((p) => p.name === first);
+  if (!file) return undefined;
+  if (positionals.length > 1)
+    throw new UserError("apply takes one saved plan file, or project names; see po apply --help");
+  return first;
 }

@@ -2,8 +2,9 @@
 import { join } from "node:path";
 import type { ActualProject, DesiredProject } from "../../reconcile/model.js";
 import { planProject } from "../../reconcile/plan.js";
-import { parseVerb, selection, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
+import { parseVerb, selection, wholeNumber, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
 import { tagAt } from "../observe/resolve-ref.js";
+import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { lockHolder, readJournal } from "../state/state.js";
@@ -25,10 +26,12 @@ ${SELECT_HELP}
                        or an agent of an enabled project is dead or failed
   --offline            resolve refs from local repositories only
   --no-harness         do not run the harnesses' status argv: what tmux knows only
+  --hosts-parallelism N  other hosts observed at once (default 8)
 ${COMMON_HELP}`;
 
 interface Row {
   name: string;
+  host?: string;
   enabled: boolean;
   harness: string;
   ref: string;
@@ -42,13 +45,15 @@ interface Row {
 }
 
 function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
-  return commit ? tagAt(join(p.location, p.harness.path), commit) : Promise.resolve(undefined);
+  // a remote project's harness checkout is on its host
+  return commit && !p.host ? tagAt(join(p.location, p.harness.path), commit) : Promise.resolve(undefined);
 }
 
 async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
   const body = planProject(p, a);
   const base = {
     name: p.name,
+    ...(p.host ? { host: p.host } : {}),
     enabled: p.enabled,
     harness: p.harness.name,
     ref: p.ref,
@@ -74,6 +79,18 @@ async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
       .filter((x) => !x.restart || x.kind === "stop")
       .map((x) => (x.restart ? "restart" : x.kind))
       .join(", "),
+  };
+}
+
+/** A project whose host could not be asked: what it should be, and why its state is unknown. */
+function unobservedRow(p: DesiredProject, why: string): Row {
+  const base = { name: p.name, enabled: p.enabled, harness: p.harness.name, ref: p.ref };
+  return {
+    ...base,
+    ...(p.host ? { host: p.host } : {}),
+    sessions: { live: 0, expected: 0, names: [] },
+    state: "error",
+    detail: why,
   };
 }
 
@@ -159,6 +176,7 @@ export async function run(argv: string[]): Promise<number> {
       "detailed-exitcode": { type: "boolean" },
       offline: { type: "boolean" },
       "no-harness": { type: "boolean" },
+      "hosts-parallelism": { type: "string" },
     },
     help,
   );
@@ -167,12 +185,17 @@ export async function run(argv: string[]): Promise<number> {
     fleetFile: args.values.fleet,
     ...selection(args.values, args.positionals),
     offline: Boolean(args.values.offline),
+    hostsParallelism: wholeNumber("status", "hosts-parallelism", args.values["hosts-parallelism"], HOSTS_PARALLELISM),
   });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
   const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!)));
   const pairs = chosen.map((p) => ({ desired: p, actual: observation.actual.get(p.name)! }));
   const states = await agentStates(pairs, observation.sessions, { harness: !args.values["no-harness"] });
   for (const r of rows) Object.assign(r, states.get(r.name));
+  for (const e of observation.errors) {
+    const p = fleet.projects.find((x) => x.name === e.project);
+    if (p) rows.push(unobservedRow(p, e.message));
+  }
   for (const [name, a] of observation.removed)
     if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
   const trouble = rows.some((r) => r.state !== "in sync" || agentTrouble(r.enabled, r.agents ?? []));
@@ -184,7 +207,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const color = useColor();
   const table = rows.map((r) => [
-    r.name,
+    r.host ? `${r.name}@${r.host}` : r.name,
     r.enabled ? "enabled" : "disabled",
     `${r.harness}@${r.ref}`,
     r.pinned ? `${r.pinned.slice(0, 7)}${r.pinnedTag ? ` (${r.pinnedTag})` : ""}` : "-",

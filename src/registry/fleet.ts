@@ -9,6 +9,7 @@ import { problemsError, type Problem } from "../common/problems.js";
 import { refProblem } from "./gitref.js";
 import { didYouMean } from "../common/suggest.js";
 import { sessionName } from "../adapters/tmux.js";
+import { byHost, hostProblems, hostSpecs, remoteLocation, type Located } from "./fleet-hosts.js";
 
 export const DEFAULT_FLEET = "fleet.toml";
 
@@ -39,16 +40,20 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
   const harnesses = new Map(Object.entries(raw.harnesses ?? {}).map(([n, h]) => [n, harnessSpec(n, h)]));
   const projects: DesiredProject[] = Object.entries(raw.projects ?? {}).map(([name, p]) => ({
     name,
-    location: expandLocation(p.location, dirname(path)),
+    // a remote location is that host's path: not resolved here, where it means nothing
+    location: p.host ? remoteLocation(p.location) : expandLocation(p.location, dirname(path)),
     harness: harnesses.get(p.harness)!,
     ref: p.ref,
     enabled: p.enabled ?? true,
     ...(p.url !== undefined ? { url: p.url } : {}),
+    ...(p.host ? { host: p.host } : {}),
   }));
   const sorted = projects.sort((a, b) => a.name.localeCompare(b.name));
   const notify = raw.notify ? { notify: raw.notify } : {};
+  const found = hostSpecs(raw);
+  const hosts = found.length ? { hosts: found } : {};
   const r = raw.rollout;
-  if (!r) return { path, projects: sorted, ...notify };
+  if (!r) return { path, projects: sorted, ...notify, ...hosts };
   const rollout = {
     wave: r.wave,
     canary: r.canary,
@@ -56,7 +61,7 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
     maxFailures: r.max_failures,
     revert: r.revert,
   };
-  return { path, projects: sorted, rollout, ...notify };
+  return { path, projects: sorted, rollout, ...notify, ...hosts };
 }
 
 /** A location with its symlinks resolved as far as it exists (the part that does not exist is kept). */
@@ -70,13 +75,6 @@ export function realLocation(location: string): string {
       rest.unshift(basename(at));
     }
   }
-}
-
-interface Located {
-  name: string;
-  location: string;
-  /** the harness's session template, when the project's harness is declared */
-  session?: string;
 }
 
 /**
@@ -173,10 +171,13 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
   // Checked even when the schema failed elsewhere, so that every problem is reported at once.
   for (const [name, p] of Object.entries(isTable(raw.projects) ? raw.projects : {})) {
     if (!isTable(p)) continue;
-    const h = isTable(raw.harnesses) && typeof p.harness === "string" ? raw.harnesses[p.harness] : undefined;
-    const session = isTable(h) ? (typeof h.session === "string" ? h.session : "{dir}-{agent}") : undefined;
-    if (typeof p.location === "string" && p.location !== "")
-      located.push({ name, location: expandLocation(p.location, dirname(loaded.file)), session });
+    if (typeof p.location === "string" && p.location !== "") {
+      const host = typeof p.host === "string" ? p.host : undefined;
+      const location = host ? remoteLocation(p.location) : expandLocation(p.location, dirname(loaded.file));
+      const h = isTable(raw.harnesses) && typeof p.harness === "string" ? raw.harnesses[p.harness] : undefined;
+      const session = isTable(h) ? (typeof h.session === "string" ? h.session : "{dir}-{agent}") : undefined;
+      located.push({ name, location, session, ...(host ? { host } : {}) });
+    }
     // the schema reports a [harnesses] that is not a table and a harness that is not a valid name
     const harnessesOk = raw.harnesses === undefined || isTable(raw.harnesses);
     if (harnessesOk && typeof p.harness === "string" && VALID_NAME.test(p.harness) && !harnesses.includes(p.harness)) {
@@ -186,12 +187,12 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
     const bad = typeof p.ref === "string" ? refProblem(p.ref) : undefined;
     if (bad) out.push(problem(name, "ref", `invalid ref '${p.ref}': ${bad}`));
   }
+  located.sort((a, b) => a.name.localeCompare(b.name));
+  // locations and session names are compared among the projects of one host only
   return [
     ...out,
-    ...locationProblems(
-      located.sort((a, b) => a.name.localeCompare(b.name)),
-      problem,
-    ),
+    ...byHost(located).flatMap((group) => locationProblems(group, problem)),
+    ...hostProblems(raw, located, problem),
   ];
 }
 

@@ -45,7 +45,9 @@ async function projectProblems(p: DesiredProject): Promise<string[]> {
 
 export async function deepProblems(fleet: DesiredFleet): Promise<Problem[]> {
   const locate = locator(readFileSync(fleet.path, "utf8"));
-  const all = await Promise.all(fleet.projects.map(async (p) => ({ p, problems: await projectProblems(p) })));
+  // a project on another host is not here to look at: its location names a folder there
+  const here = fleet.projects.filter((p) => !p.host);
+  const all = await Promise.all(here.map(async (p) => ({ p, problems: await projectProblems(p) })));
   return all.flatMap(({ p, problems }) =>
     problems.map((message) => ({
       file: fleet.path,

@@ -29,7 +29,7 @@ export function nextInventory(input: InventoryInput, previous: InventoryEntry[])
   const current = input.projects.map((p): InventoryEntry => {
     const a = input.after.get(p.name);
     const sessions = a ? [...a.sessions, ...(a.orphans ?? [])] : (knownEntry(previous, p)?.sessions ?? []);
-    return { name: p.name, location: p.location, harness: p.harness, sessions };
+    return { name: p.name, location: p.location, harness: p.harness, sessions, ...(p.host ? { host: p.host } : {}) };
   });
   const names = new Set(current.map((e) => e.name));
   const places = new Set(current.map((e) => realLocation(e.location)));

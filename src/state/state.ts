@@ -50,8 +50,11 @@ export function recordApplied(dir: string, id: string): void {
 export interface JournalLine {
   time: string;
   plan: string;
-  event: "start" | "end" | "apply-start" | "apply-end" | "edit" | "create" | "gate" | "revert" | "held";
+  /** "interrupted": on a host, the apply's caller said Ctrl-C, or went away */
+  event: "start" | "end" | "apply-start" | "apply-end" | "edit" | "create" | "gate" | "revert" | "held" | "interrupted";
   project?: string;
+  /** the host the action ran on (its po's own journal there has the details); absent: this machine */
+  host?: string;
   action?: string;
   outcome?: "ok" | "failed" | "skipped" | ApplyOutcome;
   ms?: number;

@@ -15,6 +15,12 @@ export interface Fleet {
     [k: string]: Harness;
   };
   /**
+   * Other machines that run projects of this fleet, by name. po reaches each over OpenSSH and runs po there (docs/hosts.md).
+   */
+  hosts?: {
+    [k: string]: Host;
+  };
+  /**
    * The projects of the fleet, by name. A project is its own git repository; only this file knows it belongs to the fleet.
    */
   projects?: {
@@ -68,13 +74,32 @@ export interface Harness {
   timeout_s?: number;
 }
 /**
+ * Another machine, reached over OpenSSH, whose po observes and changes the projects that live there.
+ */
+export interface Host {
+  /**
+   * The OpenSSH destination: user@host, host, or an alias of the operator's ssh config (which may set port, key and jump host); no spaces, and not starting with '-'.
+   */
+  ssh: string;
+  /**
+   * argv of po on that host, run through ssh (each word quoted for the remote shell).
+   *
+   * @minItems 1
+   */
+  po?: [string, ...string[]];
+}
+/**
  * One project of the fleet.
  */
 export interface Project {
   /**
-   * Where the project repository lives: absolute, ~/..., or relative to the folder holding fleet.toml.
+   * Where the project repository lives: absolute, ~/..., or relative to the folder holding fleet.toml. On another host: absolute or ~/... on that host.
    */
   location: string;
+  /**
+   * A name: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.
+   */
+  host?: string;
   /**
    * A name: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.
    */

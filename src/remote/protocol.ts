@@ -1,0 +1,74 @@
+// The protocol between po here and po on another host (docs/hosts.md): one JSON request line on
+// the remote po's stdin, JSON back on its stdout. Versioned, so that a po too old or too new for
+// this one says so in one line instead of misreading what it gets.
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { ActionResult } from "../../reconcile/apply.js";
+import type { Action, ActualProject, DesiredProject, InventoryEntry } from "../../reconcile/model.js";
+import type { LockInfo } from "../state/state.js";
+import { UserError } from "../common/problems.js";
+
+export const PROTOCOL = 1;
+
+/** The first line of the remote po's stdin. */
+export interface Request {
+  protocol: number;
+  projects: DesiredProject[];
+  /** projects of this host that left fleet.toml (the inventory's entries) */
+  removed: InventoryEntry[];
+  offline: boolean;
+  /** apply: the plan's id, this host's actions and how many projects at once */
+  plan?: string;
+  actions?: Action[];
+  parallelism?: number;
+  /** apply: how long to wait for this host's apply lock (the caller's --lock-timeout) */
+  lockTimeoutMs?: number;
+}
+
+/** Later lines of an apply's stdin: Ctrl-C once (soft) or twice (hard) on the operator's side. */
+export interface Interrupt {
+  interrupt: "soft" | "hard";
+}
+
+export interface ObserveReply {
+  protocol: number;
+  po: string;
+  actual: ActualProject[];
+  removed: ActualProject[];
+}
+
+/** One line of an apply's stdout. */
+export type ApplyEvent =
+  | { event: "locked"; protocol: number; po: string }
+  | { event: "start"; action: Action }
+  | { event: "end"; result: ActionResult }
+  | { event: "done" };
+
+export interface InfoReply {
+  protocol: number;
+  po: string;
+  tmux: string;
+  /** the apply holding this host's lock, if any */
+  lock: LockInfo | null;
+  state: string;
+}
+
+export function poVersion(): string {
+  return (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
+}
+
+/** Where po keeps its own state on a host: the apply lock and journal of the applies it ran there. */
+export function hostStateDir(): string {
+  const base = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+  return join(base, "po");
+}
+
+/** Refuses a protocol other than this po's, naming both. */
+export function checkProtocol(asked: number, side: string): void {
+  if (asked === PROTOCOL) return;
+  throw new UserError(
+    `${side} protocol ${asked} was asked, but this po (${poVersion()}) speaks protocol ${PROTOCOL}; ` +
+      `install the same po on both machines`,
+  );
+}

@@ -1,0 +1,118 @@
+// The remote end of the protocol: what `po remote observe|apply|info` does on a host for the po
+// that called it over ssh. The same observation, planner and effects as a local plan and apply;
+// an apply runs under this host's own apply lock and re-checks its plan under it.
+import { execFile } from "node:child_process";
+import { homedir } from "node:os";
+import type { ActionResult } from "../../reconcile/apply.js";
+import { applyPlan } from "../../reconcile/apply.js";
+import type { Action, DesiredProject, InventoryEntry } from "../../reconcile/model.js";
+import { planFleet } from "../../reconcile/plan.js";
+import { expandLocation } from "../registry/fleet.js";
+import { isRemotePath } from "../registry/fleet-hosts.js";
+import { observeFleet } from "../observe/observe.js";
+import { effects } from "../act/effects.js";
+import { settleOrphans } from "../act/harness.js";
+import { acquireLock, journal, lockHolder } from "../state/state.js";
+import { UserError } from "../common/problems.js";
+import { PROTOCOL, hostStateDir, poVersion, type ApplyEvent, type InfoReply } from "./protocol.js";
+import type { ObserveReply, Request } from "./protocol.js";
+
+/** A location as written in fleet.toml for this host: ~/… is this host's home; relative means nothing here. */
+function here<T extends { name: string; location: string }>(p: T): T {
+  if (!isRemotePath(p.location))
+    throw new UserError(`project ${p.name}: location '${p.location}' is neither absolute nor ~/… on this host`);
+  return { ...p, location: expandLocation(p.location, homedir()) };
+}
+
+function localized(req: Request): { projects: DesiredProject[]; removed: InventoryEntry[] } {
+  return { projects: req.projects.map(here), removed: req.removed.map(here) };
+}
+
+export async function serveObserve(req: Request): Promise<ObserveReply> {
+  const { projects, removed } = localized(req);
+  const obs = await observeFleet(projects, removed, { offline: req.offline });
+  return { protocol: PROTOCOL, po: poVersion(), actual: [...obs.actual.values()], removed: [...obs.removed.values()] };
+}
+
+/** What an action does, without what only explains it (reason, the display name of a commit, its host). */
+const essence = (a: Action) => JSON.stringify([a.project, a.kind, a.from, a.to, a.restart, a.removed]);
+
+/** Interrupts from the caller; its stdin ending (the caller died or lost the connection) is a soft one. */
+export interface Interrupts {
+  soft: AbortController;
+  hard: AbortController;
+}
+
+export async function serveApply(req: Request, interrupts: Interrupts, emit: (e: ApplyEvent) => void): Promise<void> {
+  const { projects, removed } = localized(req);
+  const actions = req.actions ?? [];
+  const state = hostStateDir();
+  const lock = await acquireLock(state, req.lockTimeoutMs ?? 0);
+  let stopJournaling = () => {};
+  try {
+    if (lock.tookOver) await settleOrphans(lock.tookOver.children ?? [], () => {}, interrupts.soft.signal);
+    emit({ event: "locked", protocol: PROTOCOL, po: poVersion() });
+    // Under the lock, the world must still be what the plan was made from: another po may have acted since.
+    const obs = await observeFleet(projects, removed, { offline: req.offline });
+    const fresh = planFleet(projects, obs.actual, removed, obs.removed);
+    const mine = new Set(actions.map((a) => a.project));
+    const now = fresh.actions.filter((a) => mine.has(a.project)).map(essence);
+    if (JSON.stringify(now) !== JSON.stringify(actions.map(essence)))
+      throw new UserError(`the plan is stale for this host: its projects changed since they were planned; plan again`);
+    const plan = req.plan ?? "remote";
+    journal(state, { plan, event: "apply-start", pid: process.pid, actions: actions.length });
+    const interrupted = () => journal(state, { plan, event: "interrupted" });
+    if (interrupts.soft.signal.aborted) interrupted();
+    else interrupts.soft.signal.addEventListener("abort", interrupted, { once: true });
+    stopJournaling = () => interrupts.soft.signal.removeEventListener("abort", interrupted);
+    const ports = effects(projects, removed, actions, {
+      offline: req.offline,
+      signal: interrupts.hard.signal,
+      track: (c, running) => lock.track(c, running),
+    });
+    const results: ActionResult[] = await applyPlan(actions, ports, {
+      parallelism: req.parallelism ?? 4,
+      signal: interrupts.soft.signal,
+      onStart: (action) => {
+        journal(state, { plan, project: action.project, action: action.kind, event: "start" });
+        emit({ event: "start", action });
+      },
+      onEnd: (result) => {
+        const { action, outcome, ms, error } = result;
+        journal(state, { plan, project: action.project, action: action.kind, event: "end", outcome, ms, error });
+        emit({ event: "end", result });
+      },
+    });
+    const count = (o: ActionResult["outcome"]) => results.filter((r) => r.outcome === o).length;
+    const outcome = interrupts.soft.signal.aborted
+      ? "interrupted"
+      : count("ok") === actions.length
+        ? "converged"
+        : "not converged";
+    journal(state, {
+      plan,
+      event: "apply-end",
+      outcome,
+      ok: count("ok"),
+      failed: count("failed"),
+      skipped: count("skipped"),
+    });
+    emit({ event: "done" });
+  } finally {
+    stopJournaling();
+    lock.release();
+  }
+}
+
+function tmuxVersion(): Promise<string> {
+  return new Promise((resolve) =>
+    execFile("tmux", ["-V"], { timeout: 10_000, encoding: "utf8" }, (e, out) =>
+      resolve(e ? "not installed" : out.trim().replace(/^tmux /, "")),
+    ),
+  );
+}
+
+export async function serveInfo(): Promise<InfoReply> {
+  const state = hostStateDir();
+  return { protocol: PROTOCOL, po: poVersion(), tmux: await tmuxVersion(), lock: lockHolder(state) ?? null, state };
+}
