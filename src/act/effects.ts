@@ -84,6 +84,8 @@ export interface Effects extends ApplyPorts {
 
 export interface EffectsOptions extends HarnessRunOptions {
   offline: boolean;
+  /** .ao-state: the harness mirrors that resolve refs, as for the plan */
+  stateDir?: string;
 }
 
 export function effects(
@@ -120,7 +122,7 @@ export function effects(
     },
     async replan(project) {
       const p = byName.get(project)!;
-      const actual = await observeProject(p, await listSessions(), resolver(opts.offline));
+      const actual = await observeProject(p, await listSessions(), resolver(opts.offline, opts.stateDir));
       const body = planProject(p, actual);
       if (body.errors.length) throw new Error(body.errors.map((e) => e.message).join("; "));
       pins.delete(project);

@@ -71,7 +71,7 @@ export async function checkPinnable(p: DesiredProject, action: Action): Promise<
   if (!gitDir || !subGitDir)
     throw new Error(`${p.location} or its ${p.harness.path}/ is no longer a git repository; plan again`);
   // Checked again right before acting: the plan may be minutes old.
-  const blocked = blockedOf(undefined, gitDir);
+  const blocked = blockedOf(gitDir);
   if (blocked)
     throw new Error(`cannot commit a new pin of ${p.harness.path} in ${p.location}: ${blocked} (nothing was changed)`);
   await indexLockFree(gitDir, p.location);

@@ -261,6 +261,7 @@ async function execute(
   const color = useColor();
   const ports = effects(planned.fleet.projects, planned.removed, plan.actions, {
     offline: opts.offline,
+    stateDir: planned.state,
     signal: interrupt.hard,
     track: (c, running) => lock.track(c, running),
   });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { ActualProject, DesiredProject } from "../../reconcile/model.js";
 import { planProject } from "../../reconcile/plan.js";
 import { many, parseVerb, COMMON_HELP } from "./args.js";
-import { tagAt } from "../observe/resolve-ref.js";
+import type { Resolver } from "../observe/resolve-ref.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { lockHolder, readJournal } from "../state/state.js";
@@ -33,11 +33,11 @@ interface Row {
   detail: string;
 }
 
-function tagOf(p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
-  return commit ? tagAt(join(p.location, p.harness.path), commit) : Promise.resolve(undefined);
+function tagOf(refs: Resolver, p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
+  return commit ? refs.tagOf(p.harness, commit, join(p.location, p.harness.path)) : Promise.resolve(undefined);
 }
 
-async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
+async function row(p: DesiredProject, a: ActualProject, refs: Resolver): Promise<Row> {
   const body = planProject(p, a);
   const base = {
     name: p.name,
@@ -46,7 +46,7 @@ async function row(p: DesiredProject, a: ActualProject): Promise<Row> {
     ref: p.ref,
     sessions: { live: a.live.length, expected: a.sessions.length },
   };
-  const pinnedTag = await tagOf(p, a.pinned);
+  const pinnedTag = await tagOf(refs, p, a.pinned);
   const pin = { ...(a.pinned ? { pinned: a.pinned } : {}), ...(pinnedTag ? { pinnedTag } : {}) };
   if (!a.exists)
     return {
@@ -152,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
     offline: Boolean(args.values.offline),
   });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
-  const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!)));
+  const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!, observation.refs)));
   for (const [name, a] of observation.removed)
     if (a.live.length) rows.push(removedRow(a, removed.find((e) => e.name === name)?.harness.name ?? "?"));
   const apply = lastApply(state);

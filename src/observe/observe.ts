@@ -1,82 +1,109 @@
 // Observes the actual state of every project: repository, harness pin, submodule checkout, the
 // commit the desired ref resolves to, local changes, agents and live sessions. Reads only.
 //
-// Each git question is first put to the fast path (src/git-files.ts), which reads the answer from
-// the repository's files or declines; only a declined question starts git. Live sessions come from
-// one tmux call for the whole fleet, started before the projects are read.
+// Per project only what is cheap and certain is read by hand (git-read.ts): the gitlink in HEAD's
+// tree and the submodule's HEAD; a repository the reader is unsure of is asked of git for that one
+// question. Refs are resolved once per harness (resolve-ref.ts). Whether the submodule has local
+// changes matters only when a pin is planned, so only then is git status asked, a few at a time.
+// Live sessions come from one tmux call for the whole fleet, started before the projects are read.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import type { ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../../reconcile/model.js";
 import { mapLimit } from "../../reconcile/limit.js";
+import { pinNeeded } from "../../reconcile/plan.js";
 import { loadAgents } from "../registry/agents-file.js";
-import { Repo, tryFast } from "./git-files.js";
-import { gitRaw } from "../adapters/git.js";
+import { gitMessage, gitOut } from "../adapters/git.js";
+import { gitDirOf, Repo } from "./git-read.js";
 import { resolver, type Resolver } from "./resolve-ref.js";
 import { listSessions, sessionName } from "../adapters/tmux.js";
+
+export { gitDirOf };
 
 export interface ObserveOptions {
   offline?: boolean;
   concurrency?: number;
-}
-
-/** The git directory of a work tree (`.git` may be a directory or a `gitdir:` file); undefined if none. */
-export function gitDirOf(workTree: string): string | undefined {
-  const dotGit = join(workTree, ".git");
-  if (!statSync(workTree, { throwIfNoEntry: false })?.isDirectory()) return undefined;
-  const info = statSync(dotGit, { throwIfNoEntry: false });
-  if (!info) return undefined;
-  if (info.isDirectory()) return dotGit;
-  const m = /^gitdir: (.*)$/m.exec(readFileSync(dotGit, "utf8"));
-  return m ? resolve(workTree, m[1].trim()) : undefined;
+  /** .ao-state beside fleet.toml: where the harness mirrors live */
+  stateDir?: string;
 }
 
 /**
  * Why the repository cannot take a commit now, or undefined: a commit in the middle of a merge or
  * rebase, or on a detached HEAD, would land where the operator does not expect it.
  */
-function repoBlocked(has: (name: string) => boolean, head: string): string | undefined {
+export function blockedOf(gitDir: string): string | undefined {
+  const has = (name: string) => existsSync(join(gitDir, name));
   if (has("MERGE_HEAD")) return "a merge is in progress; finish or abort it first";
   if (has("rebase-merge") || has("rebase-apply")) return "a rebase is in progress; finish or abort it first";
   if (has("CHERRY_PICK_HEAD")) return "a cherry-pick is in progress; finish or abort it first";
-  if (!head.startsWith("ref: ")) return "HEAD is detached; check out a branch first";
+  if (!readFileSync(join(gitDir, "HEAD"), "utf8").startsWith("ref: "))
+    return "HEAD is detached; check out a branch first";
   return undefined;
 }
 
-export function blockedOf(repo: Repo | undefined, gitDir: string): string | undefined {
-  if (repo) return repoBlocked((n) => repo.has(n), repo.headText());
-  return repoBlocked((n) => existsSync(join(gitDir, n)), readFileSync(join(gitDir, "HEAD"), "utf8"));
+const ASK = Symbol("ask git");
+
+/** The reader's answer, or ASK when it is unsure (said under PO_DEBUG): then git is asked. */
+function byHand<T>(what: string, fn: () => T): T | typeof ASK {
+  try {
+    return fn();
+  } catch (e) {
+    if (process.env.PO_DEBUG)
+      process.stderr.write(`po: reader unsure of ${what} (${(e as Error).message}); asking git\n`);
+    return ASK;
+  }
 }
 
-async function pinnedCommit(repo: Repo | undefined, location: string, path: string): Promise<string | undefined> {
-  const f = repo && tryFast(`the pin of ${location}`, () => repo.gitlinkInHead(path));
-  if (f?.ok) return f.value;
-  const out = await gitRaw(location, ["ls-tree", "-z", "HEAD", "--", path]).catch(() => "");
-  const m = /^160000 commit ([0-9a-f]+)\t/.exec(out);
-  return m?.[1];
+async function pinnedCommit(location: string, gitDir: string, path: string): Promise<string | undefined> {
+  const hand = byHand(`the pin in ${location}`, () => Repo.open(location, gitDir).gitlinkInHead(path));
+  if (hand !== ASK) return hand;
+  const out = await gitOut(location, ["ls-tree", "-z", "HEAD", "--", path]).catch(() => "");
+  return /^160000 commit ([0-9a-f]+)\t/.exec(out)?.[1];
 }
 
-async function submoduleState(dir: string, repo: Repo | undefined): Promise<{ checkedOut?: string; dirty?: string }> {
-  if (!repo && !gitDirOf(dir)) return {};
-  const head = repo && tryFast(`HEAD of ${dir}`, () => repo.head());
-  const checkedOut = head?.ok
-    ? head.value
-    : (await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
-  if (repo && tryFast(`whether ${dir} is clean`, () => repo.isClean())?.ok) return { checkedOut };
-  const status = await gitRaw(dir, ["status", "--porcelain", "--untracked-files=normal"]);
-  const lines = status.split("\n").filter(Boolean);
-  const dirty = lines.length
-    ? `${lines.length} changed or untracked file${lines.length > 1 ? "s" : ""}: ${lines
-        .slice(0, 3)
-        .map((l) => l.slice(3))
-        .join(", ")}${lines.length > 3 ? ", …" : ""}`
-    : undefined;
-  return { checkedOut, ...(dirty ? { dirty } : {}) };
+async function checkedOutCommit(sub: string): Promise<string | undefined> {
+  const gitDir = gitDirOf(sub);
+  if (!gitDir) return undefined;
+  const hand = byHand(`HEAD of ${sub}`, () => Repo.open(sub, gitDir).head());
+  if (hand !== ASK) return hand;
+  return (await gitOut(sub, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
 }
 
-/** The repository at `dir` as the fast path reads it, or undefined (then git is asked). */
-function openFast(dir: string): Repo | undefined {
-  const r = tryFast(`the repository at ${dir}`, () => Repo.open(dir));
-  return r?.ok ? r.value : undefined;
+/** Runs at most `n` at once (git status is real work: a few at a time on any machine). */
+function gate(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (running >= n) await new Promise<void>((go) => waiting.push(go));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+const statusGate = gate(Math.max(2, availableParallelism()));
+
+/** Local changes in the submodule as git status sees them (untracked files and nested submodules count). */
+async function localChanges(sub: string): Promise<string | undefined> {
+  const args = ["status", "--porcelain=v2", "-z", "--untracked-files=normal", "--ignore-submodules=none"];
+  const out = await statusGate(() => gitOut(sub, args)).catch((e: unknown) => e as Error);
+  if (out instanceof Error) return `git status failed: ${gitMessage(out)}`;
+  const records = out.split("\0");
+  const paths: string[] = [];
+  // porcelain v2: fields before the path by record type; a rename's record is followed by its old path
+  const before: Record<string, number> = { "1": 8, "2": 9, u: 10, "?": 1 };
+  for (let i = 0; i < records.length; i++) {
+    const n = before[records[i][0]];
+    if (n === undefined) continue;
+    paths.push(records[i].split(" ").slice(n).join(" "));
+    if (records[i][0] === "2") i++;
+  }
+  if (!paths.length) return undefined;
+  const shown = paths.slice(0, 3).join(", ") + (paths.length > 3 ? ", …" : "");
+  return `${paths.length} changed or untracked file${paths.length > 1 ? "s" : ""}: ${shown}`;
 }
 
 async function agentsOf(location: string): Promise<{ agents: string[]; agentsError?: string }> {
@@ -100,37 +127,38 @@ export async function observeProject(
   live: Set<string> | Promise<Set<string>>,
   refs: Resolver,
 ): Promise<ActualProject> {
-  const repo = openFast(p.location);
+  const info = statSync(p.location, { throwIfNoEntry: false });
   const base: ActualProject = {
     name: p.name,
-    exists: repo !== undefined || existsSync(p.location),
+    exists: info !== undefined,
     isRepo: false,
     agents: [],
     sessions: [],
     live: [],
   };
-  if (!base.exists) return base;
-  const gitDir = repo?.gitDir ?? gitDirOf(p.location);
-  if (!gitDir) return { ...base, ...(await agentsOf(p.location)) };
-  const submodule = join(p.location, p.harness.path);
-  const subRepo = openFast(submodule);
-  const [pinned, sub, agents] = await Promise.all([
-    pinnedCommit(repo, p.location, p.harness.path),
-    submoduleState(submodule, subRepo),
+  const gitDir = info?.isDirectory() ? gitDirOf(p.location) : undefined;
+  if (!gitDir) return info ? { ...base, ...(await agentsOf(p.location)) } : base;
+  const sub = join(p.location, p.harness.path);
+  const pinned = await pinnedCommit(p.location, gitDir, p.harness.path);
+  const checkedOut = await checkedOutCommit(sub);
+  const [ref, agents] = await Promise.all([
+    refs.resolve(p.harness, p.ref, checkedOut ? sub : undefined),
     agentsOf(p.location),
   ]);
-  const ref = await refs.resolve(p.harness, p.ref, sub.checkedOut ? submodule : undefined, subRepo);
-  const blocked = blockedOf(repo, gitDir);
-  return {
+  const actual: ActualProject = {
     ...base,
     isRepo: true,
-    ...(blocked ? { repoBlocked: blocked } : {}),
     ...(pinned ? { pinned } : {}),
-    ...sub,
+    ...(checkedOut ? { checkedOut } : {}),
     ...(ref.commit ? { resolved: ref.commit } : { resolveError: ref.error }),
+    ...(ref.branch ? { refIsBranch: true } : {}),
     ...agents,
     ...sessionsPart(p.harness, p.location, agents.agents, await live),
   };
+  if (!pinNeeded(actual)) return actual;
+  const blocked = blockedOf(gitDir);
+  const dirty = checkedOut ? await localChanges(sub) : undefined;
+  return { ...actual, ...(blocked ? { repoBlocked: blocked } : {}), ...(dirty ? { dirty } : {}) };
 }
 
 /** Sessions of projects that left fleet.toml: only their sessions matter, to stop them. */
@@ -149,6 +177,8 @@ async function observeRemoved(entry: InventoryEntry, live: Set<string>): Promise
 export interface Observation {
   actual: Map<string, ActualProject>;
   removed: Map<string, ActualProject>;
+  /** the refs as resolved for this observation, and the tag names of their harnesses */
+  refs: Resolver;
 }
 
 export async function observeFleet(
@@ -158,9 +188,21 @@ export async function observeFleet(
 ): Promise<Observation> {
   const live = listSessions();
   live.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection
-  const refs = resolver(Boolean(opts.offline));
+  const refs = resolver(Boolean(opts.offline), opts.stateDir);
+  // Every ref of a harness in one go: one look into its mirror, at most one fetch.
+  const wanted = new Map<string, { harness: HarnessSpec; refs: string[] }>();
+  for (const p of projects) {
+    const key = `${p.harness.name}\0${p.harness.url}`;
+    if (!wanted.has(key)) wanted.set(key, { harness: p.harness, refs: [] });
+    wanted.get(key)!.refs.push(p.ref);
+  }
+  for (const w of wanted.values()) refs.prepare(w.harness, w.refs);
   const limit = opts.concurrency ?? 8;
   const actual = await mapLimit(projects, limit, (p) => observeProject(p, live, refs));
   const gone = await mapLimit(removed, limit, async (e) => observeRemoved(e, await live));
-  return { actual: new Map(actual.map((a) => [a.name, a])), removed: new Map(gone.map((a) => [a.name, a])) };
+  return {
+    actual: new Map(actual.map((a) => [a.name, a])),
+    removed: new Map(gone.map((a) => [a.name, a])),
+    refs,
+  };
 }

@@ -1,0 +1,300 @@
+// The small git reader: HEAD and the gitlink at a path in HEAD's tree, read from a repository's files.
+//
+// The two questions po puts to every project, both cheap and certain: a few small files and two or
+// three objects, read by random access: a loose object is one file through zlib; a packed one is
+// found through its .idx fan-out table and one slice of names (never the whole .idx), then
+// inflated, deltas applied, and checked against its id.
+//
+// The reader answers only for the plain shape: SHA-1 objects, refs in files, no repository
+// extensions, no linked worktree, no replace refs, nothing in the environment steering git. For
+// anything else, or anything it does not understand (a corrupt object, an odd ref), it throws
+// Unsure and the caller asks git that one question. It never says "missing" for an object git
+// might still find (alternates, promisor remotes): only "here it is" or "unsure".
+import { createHash } from "node:crypto";
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync, type Dirent } from "node:fs";
+import { resolve } from "node:path";
+import { constants as zlib, inflateSync } from "node:zlib";
+
+/** The reader cannot answer this; git must. */
+export class Unsure extends Error {}
+
+function unsure(why: string): never {
+  throw new Unsure(why);
+}
+
+// Environment that changes which repository, objects or refs git reads.
+const STEERING = ["GIT_DIR", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"];
+const steered = () => [...STEERING, "GIT_NAMESPACE", "GIT_REPLACE_REF_BASE"].some((k) => process.env[k] !== undefined);
+
+const HEX40 = /^[0-9a-f]{40}$/;
+const uid = process.getuid?.();
+
+/** A whole small file; undefined when it does not exist. O_NOFOLLOW: a symlinked ref is not read here. */
+function readSmall(path: string): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    return readFileSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // absent, or a directory where a loose ref would be (git then looks in packed-refs)
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return undefined;
+    return unsure(`${path}: ${code}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  for (let n = 1; got < length && n > 0; got += n) n = readSync(fd, buf, got, length - got, position + got);
+  return buf.subarray(0, got);
+}
+
+type Obj = { type: string; body: Buffer };
+const PACK_TYPES = ["", "commit", "tree", "blob", "tag"];
+
+function checked(sha: string, o: Obj): Obj {
+  const id = createHash("sha1").update(`${o.type} ${o.body.length}\0`).update(o.body).digest("hex");
+  return id === sha ? o : unsure(`object ${sha} does not match its id`);
+}
+
+/** One pack: its .idx read by random access (header and fan-out once, then one slice per lookup). */
+class Pack {
+  private fanout?: Buffer;
+
+  constructor(private readonly base: string) {}
+
+  offsetOf(sha: string): number | undefined {
+    const fd = openSync(`${this.base}.idx`, "r");
+    try {
+      this.fanout ??= readAt(fd, 0, 8 + 1024);
+      const f = this.fanout;
+      if (f.length < 1032 || f.readUInt32BE(0) !== 0xff744f63 || f.readUInt32BE(4) !== 2) unsure("pack index v2");
+      const want = Buffer.from(sha, "hex");
+      const lo = want[0] ? f.readUInt32BE(4 + want[0] * 4) : 0;
+      const hi = f.readUInt32BE(8 + want[0] * 4);
+      const count = f.readUInt32BE(8 + 255 * 4);
+      const names = readAt(fd, 1032 + lo * 20, (hi - lo) * 20);
+      for (let a = 0, b = hi - lo; a < b;) {
+        const mid = (a + b) >>> 1;
+        const c = want.compare(names, mid * 20, mid * 20 + 20);
+        if (c > 0) a = mid + 1;
+        else if (c < 0) b = mid;
+        else {
+          const small = readAt(fd, 1032 + count * 24 + (lo + mid) * 4, 4).readUInt32BE(0);
+          if (!(small & 0x80000000)) return small;
+          const at = 1032 + count * 28 + (small & 0x7fffffff) * 8;
+          return Number(readAt(fd, at, 8).readBigUInt64BE(0));
+        }
+      }
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The object at `offset`: its entry header, inflated data, deltas applied against their bases. */
+  read(offset: number, byId: (sha: string) => Obj, depth = 0): Obj {
+    if (depth > 50) unsure("delta chain too long");
+    const fd = openSync(`${this.base}.pack`, "r");
+    try {
+      const head = readAt(fd, offset, 32);
+      let [i, c] = [1, head[0]];
+      const kind = (c >> 4) & 7;
+      let size = c & 15;
+      for (let shift = 4; c & 0x80; shift += 7) size += ((c = head[i++]) & 0x7f) * 2 ** shift;
+      if (kind >= 1 && kind <= 4) return { type: PACK_TYPES[kind], body: inflateAt(fd, offset + i, size) };
+      let base: Obj;
+      if (kind === 6) {
+        c = head[i++];
+        let back = c & 0x7f;
+        while (c & 0x80) back = (back + 1) * 128 + ((c = head[i++]) & 0x7f);
+        base = this.read(offset - back, byId, depth + 1);
+      } else if (kind === 7) {
+        base = byId(head.toString("hex", i, i + 20));
+        i += 20;
+      } else return unsure(`pack entry type ${kind}`);
+      return { type: base.type, body: applyDelta(base.body, inflateAt(fd, offset + i, size)) };
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** zlib's inflate; Z_SYNC_FLUSH: a stream cut short gives what it has (the caller reads more). */
+function inflated(data: Buffer, what: string, finishFlush = zlib.Z_FINISH): Buffer {
+  try {
+    return inflateSync(data, { finishFlush });
+  } catch {
+    return unsure(`${what} does not inflate`);
+  }
+}
+
+/** Inflates the zlib stream at `position` that holds `size` bytes, reading only a little past it. */
+function inflateAt(fd: number, position: number, size: number): Buffer {
+  for (let want = size + 64; ; want *= 2) {
+    const chunk = readAt(fd, position, want);
+    const out = inflated(chunk, "a packed object", zlib.Z_SYNC_FLUSH);
+    if (out.length === size) return out;
+    if (out.length > size || chunk.length < want) unsure("a packed object has an unexpected size");
+  }
+}
+
+function applyDelta(base: Buffer, delta: Buffer): Buffer {
+  let i = 0;
+  const varint = (): number => {
+    let n = 0;
+    for (let shift = 0, c = 0x80; c & 0x80; shift += 7) n += ((c = delta[i++]) & 0x7f) * 2 ** shift;
+    return n;
+  };
+  if (varint() !== base.length) unsure("a delta does not fit its base");
+  const out = Buffer.allocUnsafe(varint());
+  let o = 0;
+  while (i < delta.length) {
+    const op = delta[i++];
+    if (op & 0x80) {
+      let off = 0;
+      let len = 0;
+      for (let b = 0; b < 4; b++) if (op & (1 << b)) off += delta[i++] * 2 ** (8 * b);
+      for (let b = 0; b < 3; b++) if (op & (0x10 << b)) len += delta[i++] * 2 ** (8 * b);
+      len ||= 0x10000;
+      if (off + len > base.length || o + len > out.length) unsure("a delta copies outside its base");
+      o += base.copy(out, o, off, off + len);
+    } else if (op && o + op <= out.length && i + op <= delta.length) {
+      o += delta.copy(out, o, i, (i += op));
+    } else unsure("a delta is malformed");
+  }
+  return o === out.length ? out : unsure("a delta is shorter than it says");
+}
+
+/** The git directory of a work tree (`.git` a directory or a `gitdir:` file); undefined when it has none. */
+export function gitDirOf(workTree: string): string | undefined {
+  const info = lstatSync(`${workTree}/.git`, { throwIfNoEntry: false });
+  if (info?.isDirectory()) return `${workTree}/.git`;
+  if (!info?.isFile()) return undefined;
+  const m = /^gitdir: (.*?)[\r\n]*$/.exec(readFileSync(`${workTree}/.git`, "utf8"));
+  return m ? resolve(workTree, m[1]) : undefined;
+}
+
+/** A repository as the reader sees it. `open` throws Unsure for any shape it does not read. */
+export class Repo {
+  private packed?: Map<string, string>;
+  private packs?: Pack[];
+
+  private constructor(
+    readonly gitDir: string,
+    private readonly names: Map<string, Dirent>,
+  ) {}
+
+  /** The repository of the work tree `workTree` whose git directory is `gitDir` (see gitDirOf). */
+  static open(workTree: string, gitDir: string): Repo {
+    if (steered()) unsure("the environment steers git");
+    // git refuses repositories of other users (safe.directory): let git say so.
+    if (uid === undefined || lstatSync(workTree).uid !== uid) unsure("not owned by this user");
+    const names = new Map(readdirSync(gitDir, { withFileTypes: true }).map((d) => [d.name, d]));
+    if (names.has("commondir")) unsure("a linked worktree");
+    if (!names.get("HEAD")?.isFile() || !names.get("objects")?.isDirectory()) unsure("not a plain git directory");
+    const config = names.has("config") ? readFileSync(`${gitDir}/config`, "latin1") : "";
+    // extensions (objectFormat = sha256, refStorage, worktreeConfig…) and includes change how to read it
+    if (/^\s*\[\s*(extensions|include)/im.test(config) || /repositoryformatversion\s*=\s*[^0\s]/i.test(config))
+      unsure("repository extensions or config includes");
+    return new Repo(gitDir, names);
+  }
+
+  private packedRefs(): Map<string, string> {
+    if (this.packed) return this.packed;
+    this.packed = new Map();
+    const text = this.names.has("packed-refs") ? readFileSync(`${this.gitDir}/packed-refs`, "latin1") : "";
+    for (const line of text.split("\n")) {
+      if (line === "" || line.startsWith("#") || line.startsWith("^")) continue;
+      const m = /^([0-9a-f]{40}) (refs\/\S+)$/.exec(line) ?? unsure("packed-refs not understood");
+      this.packed.set(m[2], m[1]);
+    }
+    if ([...this.packed.keys()].some((k) => k.startsWith("refs/replace/"))) unsure("replace refs");
+    return this.packed;
+  }
+
+  /** The commit HEAD names, following symbolic refs; undefined on an unborn branch. */
+  head(): string | undefined {
+    let name = "HEAD";
+    for (let depth = 0; depth < 5; depth++) {
+      if (name !== "HEAD" && (!/^refs\/[\x21-\x7e]+$/.test(name) || /(^|\/)\.|\.\.|\/$/.test(name)))
+        unsure(`ref name ${name}`);
+      const text = readSmall(`${this.gitDir}/${name}`)?.toString("latin1");
+      const value = text === undefined ? this.packedRefs().get(name) : text.trim();
+      if (value === undefined) return undefined;
+      if (HEX40.test(value)) return value;
+      name = /^ref: (\S+)$/.exec(value)?.[1] ?? unsure(`${name} not understood`);
+    }
+    return unsure("symbolic refs nested too deep");
+  }
+
+  /** An object by id, checked against it. */
+  object(sha: string): Obj {
+    if (!HEX40.test(sha)) unsure(`object id ${sha}`);
+    const loose = readSmall(`${this.gitDir}/objects/${sha.slice(0, 2)}/${sha.slice(2)}`);
+    if (loose) {
+      const data = inflated(loose, `loose object ${sha}`);
+      const nul = data.indexOf(0);
+      const m = /^(commit|tree|blob|tag) (\d+)$/.exec(data.toString("latin1", 0, Math.max(nul, 0)));
+      if (!m || Number(m[2]) !== data.length - nul - 1) unsure(`loose object ${sha} has an odd header`);
+      return checked(sha, { type: m[1], body: data.subarray(nul + 1) });
+    }
+    this.packs ??= packNames(`${this.gitDir}/objects/pack`);
+    for (const pack of this.packs) {
+      const offset = pack.offsetOf(sha);
+      const read = (id: string) => this.object(id);
+      if (offset !== undefined) return checked(sha, pack.read(offset, read));
+    }
+    return unsure(`object ${sha} is not here`);
+  }
+
+  /** What `git ls-tree HEAD -- path` names at `path` when it is a gitlink; undefined when it is not one. */
+  gitlinkInHead(path: string): string | undefined {
+    const parts = path.split("/");
+    // pathspec magic, globs and odd components mean more to git than a plain name
+    if (/[*?[\\]|^:/.test(path) || parts.some((p) => p === "" || p === "." || p === "..")) unsure(`path ${path}`);
+    const head = this.head();
+    if (head === undefined) return undefined;
+    // replace refs would make git read other objects than the ones named (packedRefs checks its own)
+    if (lstatSync(`${this.gitDir}/refs/replace`, { throwIfNoEntry: false })) unsure("replace refs");
+    this.packedRefs();
+    const commit = this.object(head);
+    let sha = /^tree ([0-9a-f]{40})\n/.exec(commit.body.toString("latin1", 0, 46))?.[1];
+    if (commit.type !== "commit" || !sha) return unsure("HEAD is not a commit");
+    for (const [i, part] of parts.entries()) {
+      const entry = treeEntry(this.object(sha), Buffer.from(part));
+      if (!entry) return undefined;
+      if (i === parts.length - 1) return entry.mode === "160000" ? entry.sha : undefined;
+      if (entry.mode !== "40000") return undefined;
+      sha = entry.sha;
+    }
+    return undefined;
+  }
+}
+
+function packNames(dir: string): Pack[] {
+  try {
+    return readdirSync(dir)
+      .filter((n) => n.endsWith(".idx"))
+      .map((n) => new Pack(`${dir}/${n.slice(0, -4)}`));
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? [] : unsure(`${dir} unreadable`);
+  }
+}
+
+function treeEntry(tree: Obj, name: Buffer): { mode: string; sha: string } | undefined {
+  if (tree.type !== "tree") unsure("not a tree");
+  const b = tree.body;
+  for (let i = 0; i < b.length;) {
+    const space = b.indexOf(0x20, i);
+    const nul = b.indexOf(0, space);
+    if (space < 0 || nul < 0 || nul + 21 > b.length) unsure("malformed tree");
+    if (b.subarray(space + 1, nul).equals(name))
+      return { mode: b.toString("latin1", i, space), sha: b.toString("hex", nul + 1, nul + 21) };
+    i = nul + 21;
+  }
+  return undefined;
+}
