@@ -1,22 +1,19 @@
-// The small git reader: HEAD and the gitlink at a path in HEAD's tree, read from a repository's files.
+// The small git reader: HEAD and the gitlink at a path in HEAD's tree, the two questions po puts to
+// every project, read from a repository's files: a few small files and two or three objects, by
+// random access (a loose object is one file through zlib; a packed one is found through its .idx
+// fan-out table and one slice of names, never the whole .idx), each checked against its id.
 //
-// The two questions po puts to every project, both cheap and certain: a few small files and two or
-// three objects, read by random access: a loose object is one file through zlib; a packed one is
-// found through its .idx fan-out table and one slice of names (never the whole .idx), then
-// inflated, deltas applied, and checked against its id.
-//
-// The reader answers only for the plain shape: SHA-1 objects, refs in files, no repository
-// extensions, no linked worktree, no replace refs, nothing in the environment steering git. For
-// anything else, or anything it does not understand (a corrupt object, an odd ref), it throws
-// Unsure and the caller asks git that one question. It never says "missing" for an object git
-// might still find (alternates, promisor remotes): only "here it is" or "unsure".
+// It answers only for the plain shape: SHA-1 objects, refs in files, no repository extensions, no
+// linked worktree, no replace refs, nothing in the environment steering git. For anything else or
+// not understood (a corrupt object, an odd ref) it throws Unsure and the caller asks git that one
+// question. It never says "missing" for an object git might still find (alternates, promisor
+// remotes): only "here it is" or "unsure".
 import { createHash } from "node:crypto";
-import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync, type Dirent } from "node:fs";
-import { resolve } from "node:path";
+import { closeSync, constants, lstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { constants as zlib, inflateSync } from "node:zlib";
 
 /** The reader cannot answer this; git must. */
-export class Unsure extends Error {}
+class Unsure extends Error {}
 
 function unsure(why: string): never {
   throw new Unsure(why);
@@ -29,15 +26,27 @@ const steered = () => [...STEERING, "GIT_NAMESPACE", "GIT_REPLACE_REF_BASE"].som
 const HEX40 = /^[0-9a-f]{40}$/;
 const uid = process.getuid?.();
 
-/** A whole small file; undefined when it does not exist. O_NOFOLLOW: a symlinked ref is not read here. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * A whole file, read with open, read and close alone (the fewest system calls) into a shared buffer
+ * (its bytes are valid until the next read); undefined when it does not exist, or is a directory
+ * (where a loose ref would be: git then looks in packed-refs). O_NOFOLLOW: a symbolic link (a
+ * symbolic ref, to git) is left to git.
+ */
 function readSmall(path: string): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    return readFileSync(fd);
+    for (let got = 0; ;) {
+      if (got === scratch.length) scratch = Buffer.concat([scratch, Buffer.allocUnsafe(scratch.length)]);
+      const want = scratch.length - got;
+      got += readSync(fd, scratch, got, want, null);
+      // a regular file reads short only at its end: no extra read to see it
+      if (got < scratch.length) return scratch.subarray(0, got);
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    // absent, or a directory where a loose ref would be (git then looks in packed-refs)
     if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return undefined;
     return unsure(`${path}: ${code}`);
   } finally {
@@ -169,44 +178,32 @@ function applyDelta(base: Buffer, delta: Buffer): Buffer {
   return o === out.length ? out : unsure("a delta is shorter than it says");
 }
 
-/** The git directory of a work tree (`.git` a directory or a `gitdir:` file); undefined when it has none. */
-export function gitDirOf(workTree: string): string | undefined {
-  const info = lstatSync(`${workTree}/.git`, { throwIfNoEntry: false });
-  if (info?.isDirectory()) return `${workTree}/.git`;
-  if (!info?.isFile()) return undefined;
-  const m = /^gitdir: (.*?)[\r\n]*$/.exec(readFileSync(`${workTree}/.git`, "utf8"));
-  return m ? resolve(workTree, m[1]) : undefined;
-}
-
 /** A repository as the reader sees it. `open` throws Unsure for any shape it does not read. */
 export class Repo {
   private packed?: Map<string, string>;
   private packs?: Pack[];
 
-  private constructor(
-    readonly gitDir: string,
-    private readonly names: Map<string, Dirent>,
-  ) {}
+  private constructor(readonly gitDir: string) {}
 
   /** The repository of the work tree `workTree` whose git directory is `gitDir` (see gitDirOf). */
   static open(workTree: string, gitDir: string): Repo {
     if (steered()) unsure("the environment steers git");
     // git refuses repositories of other users (safe.directory): let git say so.
     if (uid === undefined || lstatSync(workTree).uid !== uid) unsure("not owned by this user");
-    const names = new Map(readdirSync(gitDir, { withFileTypes: true }).map((d) => [d.name, d]));
-    if (names.has("commondir")) unsure("a linked worktree");
-    if (!names.get("HEAD")?.isFile() || !names.get("objects")?.isDirectory()) unsure("not a plain git directory");
-    const config = names.has("config") ? readFileSync(`${gitDir}/config`, "latin1") : "";
+    if (lstatSync(`${gitDir}/commondir`, { throwIfNoEntry: false })) unsure("a linked worktree");
+    const config = readSmall(`${gitDir}/config`)?.toString("latin1") ?? "";
     // extensions (objectFormat = sha256, refStorage, worktreeConfig…) and includes change how to read it
     if (/^\s*\[\s*(extensions|include)/im.test(config) || /repositoryformatversion\s*=\s*[^0\s]/i.test(config))
       unsure("repository extensions or config includes");
-    return new Repo(gitDir, names);
+    return new Repo(gitDir);
   }
 
   private packedRefs(): Map<string, string> {
     if (this.packed) return this.packed;
     this.packed = new Map();
-    const text = this.names.has("packed-refs") ? readFileSync(`${this.gitDir}/packed-refs`, "latin1") : "";
+    // looked at first: a failed open costs more than a look
+    const there = lstatSync(`${this.gitDir}/packed-refs`, { throwIfNoEntry: false });
+    const text = (there && readSmall(`${this.gitDir}/packed-refs`)?.toString("latin1")) ?? "";
     for (const line of text.split("\n")) {
       if (line === "" || line.startsWith("#") || line.startsWith("^")) continue;
       const m = /^([0-9a-f]{40}) (refs\/\S+)$/.exec(line) ?? unsure("packed-refs not understood");
@@ -223,6 +220,7 @@ export class Repo {
       if (name !== "HEAD" && (!/^refs\/[\x21-\x7e]+$/.test(name) || /(^|\/)\.|\.\.|\/$/.test(name)))
         unsure(`ref name ${name}`);
       const text = readSmall(`${this.gitDir}/${name}`)?.toString("latin1");
+      if (text === undefined && name === "HEAD") unsure("no HEAD");
       const value = text === undefined ? this.packedRefs().get(name) : text.trim();
       if (value === undefined) return undefined;
       if (HEX40.test(value)) return value;

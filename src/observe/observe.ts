@@ -6,19 +6,26 @@
 // question. Refs are resolved once per harness (resolve-ref.ts). Whether the submodule has local
 // changes matters only when a pin is planned, so only then is git status asked, a few at a time.
 // Live sessions come from one tmux call for the whole fleet, started before the projects are read.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../../reconcile/model.js";
 import { mapLimit } from "../../reconcile/limit.js";
 import { pinNeeded } from "../../reconcile/plan.js";
 import { loadAgents } from "../registry/agents-file.js";
 import { gitMessage, gitOut } from "../adapters/git.js";
-import { gitDirOf, Repo } from "./git-read.js";
+import { Repo } from "./git-read.js";
 import { resolver, type Resolver } from "./resolve-ref.js";
 import { listSessions, sessionName } from "../adapters/tmux.js";
 
-export { gitDirOf };
+/** The git directory of a work tree (`.git` a directory or a `gitdir:` file); undefined when it has none. */
+export function gitDirOf(workTree: string): string | undefined {
+  const info = lstatSync(`${workTree}/.git`, { throwIfNoEntry: false });
+  if (info?.isDirectory()) return `${workTree}/.git`;
+  if (!info?.isFile()) return undefined;
+  const m = /^gitdir: (.*?)[\r\n]*$/.exec(readFileSync(`${workTree}/.git`, "utf8"));
+  return m ? resolve(workTree, m[1]) : undefined;
+}
 
 export interface ObserveOptions {
   offline?: boolean;

@@ -168,19 +168,24 @@ export function resolver(offline: boolean, stateDir?: string): Resolver {
     return out;
   }
 
-  const batchKey = (h: HarnessSpec, refs: string[]) => `${h.name}\0${h.url}\0${refs.join("\0")}`;
-  const prepared = new Map<string, Promise<Map<string, Resolution>>>();
+  // harness (name and url) → ref → its resolution, shared by every project that wants it
+  const prepared = new Map<string, Map<string, Promise<Map<string, Resolution>>>>();
+  const preparedOf = (h: HarnessSpec) => {
+    const key = `${h.name}\0${h.url}`;
+    if (!prepared.has(key)) prepared.set(key, new Map());
+    return prepared.get(key)!;
+  };
   const local = new Map<string, Promise<string | undefined>>();
 
   return {
     prepare(h, refs) {
       const p = batch(h, [...new Set(refs)]);
-      for (const r of refs) prepared.set(batchKey(h, [r]), p);
+      for (const r of refs) preparedOf(h).set(r, p);
     },
     async resolve(h, ref, submodule) {
-      const key = batchKey(h, [ref]);
-      if (!prepared.has(key)) prepared.set(key, batch(h, [ref]));
-      const got = (await prepared.get(key)!).get(ref)!;
+      const mine = preparedOf(h);
+      if (!mine.has(ref)) mine.set(ref, batch(h, [ref]));
+      const got = (await mine.get(ref)!).get(ref)!;
       if (got.commit || !offline || !submodule) return got;
       const lkey = `${submodule}\0${ref}`;
       if (!local.has(lkey)) local.set(lkey, fromCheckout(submodule, ref));
