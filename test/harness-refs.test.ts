@@ -156,6 +156,6 @@ describe("refs, once per harness", () => {
     const log = readFileSync(calls, "utf8").trim().split("\n");
     const elsewhere = log.filter((l) => !l.startsWith(join(w.root, ".ao-state", "harnesses")));
     assert.deepEqual(elsewhere, [], "git ran only in the harness mirror");
-    assert.ok(log.length <= 6, `a few git calls for the whole fleet: ${log.length}`);
+    assert.ok(log.length <= 10, `a few git calls for the whole fleet (a clone of the mirror at most): ${log.length}`);
   });
 });

@@ -245,17 +245,20 @@ describe("observation against git", () => {
         assert.ok(g.pin && g.head, `${c.name}: git sees a pin and a checkout`);
         assert.equal(g.dirty, c.dirty, `${c.name}: the case is what it claims for git`);
       }
-      const index = join(git(c.dir, "rev-parse", "--absolute-git-dir").trim(), "index");
-      const before = existsSync(index) ? readFileSync(index) : undefined;
+      // the project's index and the submodule's, where git status runs
+      const sub = join(c.dir, c.path);
+      const indexes = [c.dir, ...(existsSync(join(sub, ".git")) ? [sub] : [])]
+        .map((d) => join(gitOr(d, "rev-parse", "--absolute-git-dir").trim(), "index"))
+        .filter((f) => existsSync(f));
+      const before = indexes.map((f) => readFileSync(f));
       const a = await observeProject(desired(c), new Set(), elsewhere);
       assert.equal(a.pinned, g.pin, `${c.name}: pin`);
       assert.equal(a.checkedOut, g.head, `${c.name}: submodule HEAD`);
       if (g.pin && g.head) assert.equal(Boolean(a.dirty), g.dirty, `${c.name}: local changes (${a.dirty})`);
-      if (before) assert.ok(readFileSync(index).equals(before), `${c.name}: the index is untouched`);
+      indexes.forEach((f, i) => assert.ok(readFileSync(f).equals(before[i]), `${c.name}: ${f} is untouched`));
       if (!c.plain) continue;
-      const gitDir = (dir: string) => git(dir, "rev-parse", "--absolute-git-dir").trim();
-      assert.equal(Repo.open(c.dir, gitDir(c.dir)).gitlinkInHead(c.path), g.pin, `${c.name}: reader pin`);
-      if (g.head) assert.equal(Repo.open(join(c.dir, c.path), gitDir(join(c.dir, c.path))).head(), g.head);
+      assert.equal(Repo.at(c.dir)!.gitlinkInHead(c.path), g.pin, `${c.name}: reader pin`);
+      if (g.head) assert.equal(Repo.at(join(c.dir, c.path))!.head(), g.head);
     }
   });
 
@@ -273,7 +276,7 @@ describe("observation against git", () => {
       ["-c", "repack.useDeltaBaseOffset=false", "repack", "-q", "-a", "-d", "-f"],
     ]) {
       git(dir, ...repack);
-      const repo = Repo.open(dir, join(dir, ".git"));
+      const repo = Repo.at(dir)!;
       const all = git(dir, "cat-file", "--batch-all-objects", "--batch-check").trim().split("\n");
       assert.ok(all.length > 250);
       for (const line of all) {

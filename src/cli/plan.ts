@@ -18,7 +18,7 @@ Options:
   --target NAME        plan only this project (repeatable)
   --out FILE           save the plan for po apply FILE (refused later if the world changed)
   --detailed-exitcode  exit 0 when there is nothing to do, 1 on error, 2 when changes are pending
-  --offline            resolve refs from local repositories only (no ls-remote of harness URLs)
+  --offline            resolve refs from local repositories only (the harness mirrors are not fetched)
 ${COMMON_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {

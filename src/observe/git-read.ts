@@ -10,14 +10,8 @@
 // remotes): only "here it is" or "unsure".
 import { createHash } from "node:crypto";
 import { closeSync, constants, lstatSync, openSync, readdirSync, readSync } from "node:fs";
-import { constants as zlib, inflateSync } from "node:zlib";
-
-/** The reader cannot answer this; git must. */
-class Unsure extends Error {}
-
-function unsure(why: string): never {
-  throw new Unsure(why);
-}
+import { resolve } from "node:path";
+import { inflated, Pack, unsure, type Obj } from "./git-pack.js";
 
 // Environment that changes which repository, objects or refs git reads.
 const STEERING = ["GIT_DIR", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"];
@@ -40,8 +34,7 @@ function readSmall(path: string): Buffer | undefined {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     for (let got = 0; ;) {
       if (got === scratch.length) scratch = Buffer.concat([scratch, Buffer.allocUnsafe(scratch.length)]);
-      const want = scratch.length - got;
-      got += readSync(fd, scratch, got, want, null);
+      got += readSync(fd, scratch, got, scratch.length - got, null);
       // a regular file reads short only at its end: no extra read to see it
       if (got < scratch.length) return scratch.subarray(0, got);
     }
@@ -54,128 +47,9 @@ function readSmall(path: string): Buffer | undefined {
   }
 }
 
-function readAt(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  for (let n = 1; got < length && n > 0; got += n) n = readSync(fd, buf, got, length - got, position + got);
-  return buf.subarray(0, got);
-}
-
-type Obj = { type: string; body: Buffer };
-const PACK_TYPES = ["", "commit", "tree", "blob", "tag"];
-
 function checked(sha: string, o: Obj): Obj {
   const id = createHash("sha1").update(`${o.type} ${o.body.length}\0`).update(o.body).digest("hex");
   return id === sha ? o : unsure(`object ${sha} does not match its id`);
-}
-
-/** One pack: its .idx read by random access (header and fan-out once, then one slice per lookup). */
-class Pack {
-  private fanout?: Buffer;
-
-  constructor(private readonly base: string) {}
-
-  offsetOf(sha: string): number | undefined {
-    const fd = openSync(`${this.base}.idx`, "r");
-    try {
-      this.fanout ??= readAt(fd, 0, 8 + 1024);
-      const f = this.fanout;
-      if (f.length < 1032 || f.readUInt32BE(0) !== 0xff744f63 || f.readUInt32BE(4) !== 2) unsure("pack index v2");
-      const want = Buffer.from(sha, "hex");
-      const lo = want[0] ? f.readUInt32BE(4 + want[0] * 4) : 0;
-      const hi = f.readUInt32BE(8 + want[0] * 4);
-      const count = f.readUInt32BE(8 + 255 * 4);
-      const names = readAt(fd, 1032 + lo * 20, (hi - lo) * 20);
-      for (let a = 0, b = hi - lo; a < b;) {
-        const mid = (a + b) >>> 1;
-        const c = want.compare(names, mid * 20, mid * 20 + 20);
-        if (c > 0) a = mid + 1;
-        else if (c < 0) b = mid;
-        else {
-          const small = readAt(fd, 1032 + count * 24 + (lo + mid) * 4, 4).readUInt32BE(0);
-          if (!(small & 0x80000000)) return small;
-          const at = 1032 + count * 28 + (small & 0x7fffffff) * 8;
-          return Number(readAt(fd, at, 8).readBigUInt64BE(0));
-        }
-      }
-      return undefined;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** The object at `offset`: its entry header, inflated data, deltas applied against their bases. */
-  read(offset: number, byId: (sha: string) => Obj, depth = 0): Obj {
-    if (depth > 50) unsure("delta chain too long");
-    const fd = openSync(`${this.base}.pack`, "r");
-    try {
-      const head = readAt(fd, offset, 32);
-      let [i, c] = [1, head[0]];
-      const kind = (c >> 4) & 7;
-      let size = c & 15;
-      for (let shift = 4; c & 0x80; shift += 7) size += ((c = head[i++]) & 0x7f) * 2 ** shift;
-      if (kind >= 1 && kind <= 4) return { type: PACK_TYPES[kind], body: inflateAt(fd, offset + i, size) };
-      let base: Obj;
-      if (kind === 6) {
-        c = head[i++];
-        let back = c & 0x7f;
-        while (c & 0x80) back = (back + 1) * 128 + ((c = head[i++]) & 0x7f);
-        base = this.read(offset - back, byId, depth + 1);
-      } else if (kind === 7) {
-        base = byId(head.toString("hex", i, i + 20));
-        i += 20;
-      } else return unsure(`pack entry type ${kind}`);
-      return { type: base.type, body: applyDelta(base.body, inflateAt(fd, offset + i, size)) };
-    } finally {
-      closeSync(fd);
-    }
-  }
-}
-
-/** zlib's inflate; Z_SYNC_FLUSH: a stream cut short gives what it has (the caller reads more). */
-function inflated(data: Buffer, what: string, finishFlush = zlib.Z_FINISH): Buffer {
-  try {
-    return inflateSync(data, { finishFlush });
-  } catch {
-    return unsure(`${what} does not inflate`);
-  }
-}
-
-/** Inflates the zlib stream at `position` that holds `size` bytes, reading only a little past it. */
-function inflateAt(fd: number, position: number, size: number): Buffer {
-  for (let want = size + 64; ; want *= 2) {
-    const chunk = readAt(fd, position, want);
-    const out = inflated(chunk, "a packed object", zlib.Z_SYNC_FLUSH);
-    if (out.length === size) return out;
-    if (out.length > size || chunk.length < want) unsure("a packed object has an unexpected size");
-  }
-}
-
-function applyDelta(base: Buffer, delta: Buffer): Buffer {
-  let i = 0;
-  const varint = (): number => {
-    let n = 0;
-    for (let shift = 0, c = 0x80; c & 0x80; shift += 7) n += ((c = delta[i++]) & 0x7f) * 2 ** shift;
-    return n;
-  };
-  if (varint() !== base.length) unsure("a delta does not fit its base");
-  const out = Buffer.allocUnsafe(varint());
-  let o = 0;
-  while (i < delta.length) {
-    const op = delta[i++];
-    if (op & 0x80) {
-      let off = 0;
-      let len = 0;
-      for (let b = 0; b < 4; b++) if (op & (1 << b)) off += delta[i++] * 2 ** (8 * b);
-      for (let b = 0; b < 3; b++) if (op & (0x10 << b)) len += delta[i++] * 2 ** (8 * b);
-      len ||= 0x10000;
-      if (off + len > base.length || o + len > out.length) unsure("a delta copies outside its base");
-      o += base.copy(out, o, off, off + len);
-    } else if (op && o + op <= out.length && i + op <= delta.length) {
-      o += delta.copy(out, o, i, (i += op));
-    } else unsure("a delta is malformed");
-  }
-  return o === out.length ? out : unsure("a delta is shorter than it says");
 }
 
 /** A repository as the reader sees it. `open` throws Unsure for any shape it does not read. */
@@ -185,12 +59,22 @@ export class Repo {
 
   private constructor(readonly gitDir: string) {}
 
-  /** The repository of the work tree `workTree` whose git directory is `gitDir` (see gitDirOf). */
-  static open(workTree: string, gitDir: string): Repo {
+  /** The repository whose work tree is `workTree` (it holds `.git`); undefined when it has no `.git`. */
+  static at(workTree: string): Repo | undefined {
     if (steered()) unsure("the environment steers git");
-    // git refuses repositories of other users (safe.directory): let git say so.
-    if (uid === undefined || lstatSync(workTree).uid !== uid) unsure("not owned by this user");
-    if (lstatSync(`${gitDir}/commondir`, { throwIfNoEntry: false })) unsure("a linked worktree");
+    const dotGit = `${workTree}/.git`;
+    const info = lstatSync(dotGit, { throwIfNoEntry: false });
+    if (!info) return undefined;
+    // git refuses repositories of other users (safe.directory): let git say so
+    if (uid === undefined || info.uid !== uid) unsure("not owned by this user");
+    let gitDir = dotGit;
+    if (info.isFile()) {
+      const m =
+        /^gitdir: (.*?)[\r\n]*$/.exec(readSmall(dotGit)?.toString("utf8") ?? "") ?? unsure(".git not understood");
+      gitDir = resolve(workTree, m[1]);
+      // a linked worktree shares refs and objects with another git directory: not read here
+      if (lstatSync(`${gitDir}/commondir`, { throwIfNoEntry: false })) unsure("a linked worktree");
+    }
     const config = readSmall(`${gitDir}/config`)?.toString("latin1") ?? "";
     // extensions (objectFormat = sha256, refStorage, worktreeConfig…) and includes change how to read it
     if (/^\s*\[\s*(extensions|include)/im.test(config) || /repositoryformatversion\s*=\s*[^0\s]/i.test(config))
@@ -209,7 +93,8 @@ export class Repo {
       const m = /^([0-9a-f]{40}) (refs\/\S+)$/.exec(line) ?? unsure("packed-refs not understood");
       this.packed.set(m[2], m[1]);
     }
-    if ([...this.packed.keys()].some((k) => k.startsWith("refs/replace/"))) unsure("replace refs");
+    const replaced = lstatSync(`${this.gitDir}/refs/replace`, { throwIfNoEntry: false });
+    if (replaced || [...this.packed.keys()].some((k) => k.startsWith("refs/replace/"))) unsure("replace refs");
     return this.packed;
   }
 
@@ -256,9 +141,7 @@ export class Repo {
     if (/[*?[\\]|^:/.test(path) || parts.some((p) => p === "" || p === "." || p === "..")) unsure(`path ${path}`);
     const head = this.head();
     if (head === undefined) return undefined;
-    // replace refs would make git read other objects than the ones named (packedRefs checks its own)
-    if (lstatSync(`${this.gitDir}/refs/replace`, { throwIfNoEntry: false })) unsure("replace refs");
-    this.packedRefs();
+    this.packedRefs(); // it declines replace refs, which would make git read other objects than the ones named
     const commit = this.object(head);
     let sha = /^tree ([0-9a-f]{40})\n/.exec(commit.body.toString("latin1", 0, 46))?.[1];
     if (commit.type !== "commit" || !sha) return unsure("HEAD is not a commit");

@@ -20,7 +20,9 @@ import { listSessions, sessionName } from "../adapters/tmux.js";
 
 /** The git directory of a work tree (`.git` a directory or a `gitdir:` file); undefined when it has none. */
 export function gitDirOf(workTree: string): string | undefined {
-  const info = lstatSync(`${workTree}/.git`, { throwIfNoEntry: false });
+  const info = statSync(workTree, { throwIfNoEntry: false })?.isDirectory()
+    ? lstatSync(`${workTree}/.git`, { throwIfNoEntry: false })
+    : undefined;
   if (info?.isDirectory()) return `${workTree}/.git`;
   if (!info?.isFile()) return undefined;
   const m = /^gitdir: (.*?)[\r\n]*$/.exec(readFileSync(`${workTree}/.git`, "utf8"));
@@ -61,17 +63,23 @@ function byHand<T>(what: string, fn: () => T): T | typeof ASK {
   }
 }
 
-async function pinnedCommit(location: string, gitDir: string, path: string): Promise<string | undefined> {
-  const hand = byHand(`the pin in ${location}`, () => Repo.open(location, gitDir).gitlinkInHead(path));
+/** The repository at `dir` as the reader opens it; undefined when it has no `.git`; ASK when unsure. */
+function open(dir: string): Repo | undefined | typeof ASK {
+  return byHand(`the repository at ${dir}`, () => Repo.at(dir));
+}
+
+async function pinnedCommit(location: string, repo: Repo | typeof ASK, path: string): Promise<string | undefined> {
+  const hand = repo === ASK ? ASK : byHand(`the pin in ${location}`, () => repo.gitlinkInHead(path));
   if (hand !== ASK) return hand;
   const out = await gitOut(location, ["ls-tree", "-z", "HEAD", "--", path]).catch(() => "");
   return /^160000 commit ([0-9a-f]+)\t/.exec(out)?.[1];
 }
 
+/** The submodule's HEAD; undefined when it is not checked out (no `.git`: git would answer for the project). */
 async function checkedOutCommit(sub: string): Promise<string | undefined> {
-  const gitDir = gitDirOf(sub);
-  if (!gitDir) return undefined;
-  const hand = byHand(`HEAD of ${sub}`, () => Repo.open(sub, gitDir).head());
+  const repo = open(sub);
+  if (repo === undefined || (repo === ASK && !gitDirOf(sub))) return undefined;
+  const hand = repo === ASK ? ASK : byHand(`HEAD of ${sub}`, () => repo.head());
   if (hand !== ASK) return hand;
   return (await gitOut(sub, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
 }
@@ -91,7 +99,7 @@ function gate(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
     }
   };
 }
-const statusGate = gate(Math.max(2, availableParallelism()));
+const statusGate = gate(Math.max(4, availableParallelism()));
 
 /** Local changes in the submodule as git status sees them (untracked files and nested submodules count). */
 async function localChanges(sub: string): Promise<string | undefined> {
@@ -134,19 +142,14 @@ export async function observeProject(
   live: Set<string> | Promise<Set<string>>,
   refs: Resolver,
 ): Promise<ActualProject> {
-  const info = statSync(p.location, { throwIfNoEntry: false });
-  const base: ActualProject = {
-    name: p.name,
-    exists: info !== undefined,
-    isRepo: false,
-    agents: [],
-    sessions: [],
-    live: [],
-  };
-  const gitDir = info?.isDirectory() ? gitDirOf(p.location) : undefined;
-  if (!gitDir) return info ? { ...base, ...(await agentsOf(p.location)) } : base;
+  const repo = open(p.location);
+  const gitDir = repo === ASK ? gitDirOf(p.location) : repo?.gitDir;
+  // only without a repository does it matter whether the location exists at all (one more look)
+  const exists = gitDir !== undefined || existsSync(p.location);
+  const base: ActualProject = { name: p.name, exists, isRepo: false, agents: [], sessions: [], live: [] };
+  if (!gitDir) return exists ? { ...base, ...(await agentsOf(p.location)) } : base;
   const sub = join(p.location, p.harness.path);
-  const pinned = await pinnedCommit(p.location, gitDir, p.harness.path);
+  const pinned = await pinnedCommit(p.location, repo!, p.harness.path);
   const checkedOut = await checkedOutCommit(sub);
   const [ref, agents] = await Promise.all([
     refs.resolve(p.harness, p.ref, checkedOut ? sub : undefined),

@@ -34,42 +34,53 @@ interface Known {
   /** wanted ref → its commit, when git resolves it */
   commits: Map<string, string>;
   branches: Set<string>;
-  /** commit → tag names naming it, sorted */
-  tags: Map<string, string[]>;
 }
 
 const HEX = /^[0-9a-f]{4,64}$/;
+const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 // What may go into a batch line: no blanks or control characters (registry checks the rest).
 const SAFE_REF = /^[^\x00-\x20\x7f]+$/;
 
-/** Where git finds a short name, in its order (git's ref_rev_parse_rules). */
-function dwim(ref: string, names: Set<string>): string | undefined {
-  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(ref)) return undefined; // a full id is an object id
-  const rules = [ref, `refs/${ref}`, `refs/tags/${ref}`, `refs/heads/${ref}`, `refs/remotes/${ref}`];
-  return [...rules, `refs/remotes/${ref}/HEAD`].find((n) => names.has(n));
+/** `cat-file --batch-check` of `queries` in `dir`: the object id of each, or undefined. */
+async function batchCheck(dir: string, queries: string[]): Promise<(string | undefined)[]> {
+  const input = queries.map((q) => `${q}\n`).join("");
+  const lines = (await gitOut(dir, ["cat-file", "--batch-check=%(objectname)"], { input })).split("\n");
+  return queries.map((_, i) => (OID.test(lines[i]) ? lines[i] : undefined));
 }
 
-/** Every ref of the repository at `dir`, and `refs` resolved there, in two git calls. */
+/**
+ * `refs` resolved in the repository at `dir` in one git call: each `REF^{commit}`, and whether git
+ * finds REF as a branch (the first of its names in git's order, ref_rev_parse_rules, that exists).
+ */
 async function lookup(dir: string, refs: string[]): Promise<Known> {
-  const names = (await gitOut(dir, ["for-each-ref", "--format=%(refname)"])).split("\n").filter(Boolean);
-  const tagNames = names.filter((n) => n.startsWith("refs/tags/"));
-  const queries = [...refs, ...tagNames];
-  const input = queries.map((q) => `${q}^{commit}\n`).join("");
-  const lines = (await gitOut(dir, ["cat-file", "--batch-check=%(objectname)"], { input })).split("\n");
-  const hit = (i: number) => (/^[0-9a-f]{40,64}$/.test(lines[i]) ? lines[i] : undefined);
-  const all = new Set(names);
-  const known: Known = { commits: new Map(), branches: new Set(), tags: new Map() };
-  refs.forEach((r, i) => {
-    const commit = hit(i);
+  const names = (r: string) =>
+    OID.test(r)
+      ? [] // a full id is an object id
+      : [...(r.startsWith("refs/") ? [r] : []), `refs/${r}`, `refs/tags/${r}`, `refs/heads/${r}`, `refs/remotes/${r}`];
+  const queries = refs.flatMap((r) => [`${r}^{commit}`, ...names(r)]);
+  const ids = await batchCheck(dir, queries);
+  const known: Known = { commits: new Map(), branches: new Set() };
+  let i = 0;
+  for (const r of refs) {
+    const [commit, ...there] = ids.slice(i, (i += 1 + names(r).length));
     if (commit) known.commits.set(r, commit);
-    if (dwim(r, all)?.startsWith("refs/heads/")) known.branches.add(r);
-  });
-  tagNames.forEach((t, i) => {
-    const commit = hit(refs.length + i);
-    if (commit) known.tags.set(commit, [...(known.tags.get(commit) ?? []), t.slice("refs/tags/".length)]);
-  });
-  for (const list of known.tags.values()) list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const found = names(r).find((_, k) => there[k] !== undefined);
+    if (found?.startsWith("refs/heads/")) known.branches.add(r);
+  }
   return known;
+}
+
+/** commit → the names of the tags that name it (peeled), sorted: two git calls, made when first asked. */
+async function tagsOf(dir: string): Promise<Map<string, string[]>> {
+  const tags = (await gitOut(dir, ["for-each-ref", "--format=%(refname)", "refs/tags"])).split("\n").filter(Boolean);
+  const ids = await batchCheck(
+    dir,
+    tags.map((t) => `${t}^{commit}`),
+  );
+  const out = new Map<string, string[]>();
+  // for-each-ref lists them by name: the first is the one shown
+  tags.forEach((t, i) => ids[i] && out.set(ids[i]!, [...(out.get(ids[i]!) ?? []), t.slice(10)]));
+  return out;
 }
 
 /** A relative local path is taken from the current folder, as git clone would, wherever git runs. */
@@ -128,7 +139,7 @@ export async function tagAt(dir: string, commit: string): Promise<string | undef
  * submodule) refs are resolved offline in the given checkout only.
  */
 export function resolver(offline: boolean, stateDir?: string): Resolver {
-  const mirrors = new Map<string, Promise<Known | undefined>>();
+  const tags = new Map<string, Promise<Map<string, string[]>>>();
   const mirrorDir = (h: HarnessSpec) => {
     const key = createHash("sha256").update(absoluteUrl(h.url)).digest("hex").slice(0, 12);
     return stateDir && join(stateDir, "harnesses", `${h.name}-${key}.git`);
@@ -153,7 +164,6 @@ export function resolver(offline: boolean, stateDir?: string): Resolver {
       failed = await fetchMirror(url, dir!).then(() => undefined, unreachable);
       if (!failed) known = await look();
     }
-    if (known) mirrors.set(dir!, Promise.resolve(known));
     for (const r of refs) {
       const commit = known?.commits.get(r);
       const branch = known?.branches.has(r);
@@ -194,9 +204,13 @@ export function resolver(offline: boolean, stateDir?: string): Resolver {
     },
     async tagOf(h, commit, submodule) {
       const dir = mirrorDir(h);
-      const known = dir ? await mirrors.get(dir) : undefined;
-      if (known) return known.tags.get(commit)?.[0];
-      return submodule ? tagAt(submodule, commit) : undefined;
+      if (!dir || !existsSync(dir)) return submodule ? tagAt(submodule, commit) : undefined;
+      if (!tags.has(dir))
+        tags.set(
+          dir,
+          tagsOf(dir).catch(() => new Map()),
+        );
+      return (await tags.get(dir)!).get(commit)?.[0];
     },
   };
 }
