@@ -52,13 +52,6 @@ function checked(sha: string, o: Obj): Obj {
   return id === sha ? o : unsure(`object ${sha} does not match its id`);
 }
 
-// Objects read in this process, by id; a few thousand small commits and trees at most.
-const seen = new Map<string, Obj>();
-function remember(sha: string, o: Obj): Obj {
-  if (seen.size < 4096 && o.body.length < 64 * 1024) seen.set(sha, o);
-  return o;
-}
-
 /** A repository as the reader sees it. `open` throws Unsure for any shape it does not read. */
 export class Repo {
   private packed?: Map<string, string>;
@@ -124,24 +117,19 @@ export class Repo {
   /** An object by id, checked against it. */
   object(sha: string): Obj {
     if (!HEX40.test(sha)) unsure(`object id ${sha}`);
-    const path = `${this.gitDir}/objects/${sha.slice(0, 2)}/${sha.slice(2)}`;
-    // An id names one content: an object read (and checked) in one repository is the same object
-    // in every other that has it, as in the copies of one template. Having it is still looked at.
-    const known = seen.get(sha);
-    if (known && lstatSync(path, { throwIfNoEntry: false })) return known;
-    const loose = readSmall(path);
+    const loose = readSmall(`${this.gitDir}/objects/${sha.slice(0, 2)}/${sha.slice(2)}`);
     if (loose) {
       const data = inflated(loose, `loose object ${sha}`);
       const nul = data.indexOf(0);
       const m = /^(commit|tree|blob|tag) (\d+)$/.exec(data.toString("latin1", 0, Math.max(nul, 0)));
       if (!m || Number(m[2]) !== data.length - nul - 1) unsure(`loose object ${sha} has an odd header`);
-      return remember(sha, checked(sha, { type: m[1], body: data.subarray(nul + 1) }));
+      return checked(sha, { type: m[1], body: data.subarray(nul + 1) });
     }
     this.packs ??= packNames(`${this.gitDir}/objects/pack`);
     for (const pack of this.packs) {
       const offset = pack.offsetOf(sha);
       const read = (id: string) => this.object(id);
-      if (offset !== undefined) return known ?? remember(sha, checked(sha, pack.read(offset, read)));
+      if (offset !== undefined) return checked(sha, pack.read(offset, read));
     }
     return unsure(`object ${sha} is not here`);
   }
