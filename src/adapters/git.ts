@@ -16,10 +16,14 @@ let factory: Promise<SimpleGitFactory> | undefined;
  * process group, and po lets running actions finish, so it must not kill a git mid-commit and
  * leave an index.lock behind. Timeouts still stop it: setsid execs git under the same pid.
  */
-const SETSID = (process.env.PATH ?? "")
-  .split(delimiter)
-  .map((d) => join(d, "setsid"))
-  .find((f) => existsSync(f));
+const onPath = (name: string) =>
+  (process.env.PATH ?? "")
+    .split(delimiter)
+    .map((d) => join(d, name))
+    .find((f) => existsSync(f));
+const SETSID = onPath("setsid");
+// Found once: observation may start git hundreds of times, each a search of PATH otherwise.
+const GIT = onPath("git") ?? "git";
 
 export async function git(dir: string, allowFileTransport = false): Promise<SimpleGit> {
   const simpleGit = await (factory ??= import("simple-git").then((m) => m.simpleGit));
@@ -52,7 +56,7 @@ export interface GitOutOptions {
  */
 export function gitOut(dir: string, args: string[], opts: GitOutOptions = {}): Promise<string> {
   const argv = ["--no-optional-locks", ...(opts.remote ? ["-c", "protocol.file.allow=always"] : []), ...args];
-  const [cmd, args0] = opts.remote && SETSID ? [SETSID, ["git", ...argv]] : ["git", argv];
+  const [cmd, args0] = opts.remote && SETSID ? [SETSID, [GIT, ...argv]] : [GIT, argv];
   const env = opts.remote ? { ...process.env, GIT_TERMINAL_PROMPT: "0" } : process.env;
   return new Promise((resolve, reject) => {
     const child = execFile(

@@ -63,28 +63,7 @@ function byHand<T>(what: string, fn: () => T): T | typeof ASK {
   }
 }
 
-/** The repository at `dir` as the reader opens it; undefined when it has no `.git`; ASK when unsure. */
-function open(dir: string): Repo | undefined | typeof ASK {
-  return byHand(`the repository at ${dir}`, () => Repo.at(dir));
-}
-
-async function pinnedCommit(location: string, repo: Repo | typeof ASK, path: string): Promise<string | undefined> {
-  const hand = repo === ASK ? ASK : byHand(`the pin in ${location}`, () => repo.gitlinkInHead(path));
-  if (hand !== ASK) return hand;
-  const out = await gitOut(location, ["ls-tree", "-z", "HEAD", "--", path]).catch(() => "");
-  return /^160000 commit ([0-9a-f]+)\t/.exec(out)?.[1];
-}
-
-/** The submodule's HEAD; undefined when it is not checked out (no `.git`: git would answer for the project). */
-async function checkedOutCommit(sub: string): Promise<string | undefined> {
-  const repo = open(sub);
-  if (repo === undefined || (repo === ASK && !gitDirOf(sub))) return undefined;
-  const hand = repo === ASK ? ASK : byHand(`HEAD of ${sub}`, () => repo.head());
-  if (hand !== ASK) return hand;
-  return (await gitOut(sub, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
-}
-
-/** Runs at most `n` at once (git status is real work: a few at a time on any machine). */
+/** Runs at most `n` at once (git is real work: a few at a time on any machine). */
 function gate(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: (() => void)[] = [];
@@ -99,12 +78,34 @@ function gate(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
     }
   };
 }
-const statusGate = gate(Math.max(4, availableParallelism()));
+const gitGate = gate(Math.max(4, availableParallelism()));
+
+/** The repository at `dir` as the reader opens it; undefined when it has no `.git`; ASK when unsure. */
+function open(dir: string): Repo | undefined | typeof ASK {
+  return byHand(`the repository at ${dir}`, () => Repo.at(dir));
+}
+
+async function pinnedCommit(location: string, repo: Repo | typeof ASK, path: string): Promise<string | undefined> {
+  const hand = repo === ASK ? ASK : byHand(`the pin in ${location}`, () => repo.gitlinkInHead(path));
+  if (hand !== ASK) return hand;
+  const out = await gitGate(() => gitOut(location, ["ls-tree", "-z", "HEAD", "--", path])).catch(() => "");
+  return /^160000 commit ([0-9a-f]+)\t/.exec(out)?.[1];
+}
+
+/** The submodule's HEAD; undefined when it is not checked out (no `.git`: git would answer for the project). */
+async function checkedOutCommit(sub: string): Promise<string | undefined> {
+  const repo = open(sub);
+  if (repo === undefined || (repo === ASK && !gitDirOf(sub))) return undefined;
+  const hand = repo === ASK ? ASK : byHand(`HEAD of ${sub}`, () => repo.head());
+  if (hand !== ASK) return hand;
+  const out = await gitGate(() => gitOut(sub, ["rev-parse", "--verify", "--quiet", "HEAD"])).catch(() => "");
+  return out.trim() || undefined;
+}
 
 /** Local changes in the submodule as git status sees them (untracked files and nested submodules count). */
 async function localChanges(sub: string): Promise<string | undefined> {
   const args = ["status", "--porcelain=v2", "-z", "--untracked-files=normal", "--ignore-submodules=none"];
-  const out = await statusGate(() => gitOut(sub, args)).catch((e: unknown) => e as Error);
+  const out = await gitGate(() => gitOut(sub, args)).catch((e: unknown) => e as Error);
   if (out instanceof Error) return `git status failed: ${gitMessage(out)}`;
   const records = out.split("\0");
   const paths: string[] = [];
@@ -207,7 +208,9 @@ export async function observeFleet(
     wanted.get(key)!.refs.push(p.ref);
   }
   for (const w of wanted.values()) refs.prepare(w.harness, w.refs);
-  const limit = opts.concurrency ?? 8;
+  // Many projects at once: reading by hand is synchronous, and no project waits for the harness's
+  // refs or for git while the others could be read; git itself runs a few at a time (gitGate).
+  const limit = opts.concurrency ?? 256;
   const actual = await mapLimit(projects, limit, (p) => observeProject(p, live, refs));
   const gone = await mapLimit(removed, limit, async (e) => observeRemoved(e, await live));
   return {
