@@ -16,7 +16,8 @@ const LIGHT_UP =
   's="$(basename "$PWD")-a"; tmux has-session -t "=$s" 2>/dev/null || tmux new-session -d -s "$s" -c "$PWD" sleep 3600';
 const LIGHT_DOWN = 'tmux kill-session -t "=$(basename "$PWD")-a" 2>/dev/null; true';
 const lightHarness = (url: string) =>
-  `[harnesses.h]\nurl = ${JSON.stringify(url)}\nup = ["sh", "-c", ${JSON.stringify(LIGHT_UP)}]\ndown = ["sh", "-c", ${JSON.stringify(LIGHT_DOWN)}]\n`;
+  `[harnesses.h]\nurl = ${JSON.stringify(url)}\n` +
+  `up = ["sh", "-c", ${JSON.stringify(LIGHT_UP)}]\ndown = ["sh", "-c", ${JSON.stringify(LIGHT_DOWN)}]\n`;
 
 interface ApplyRow {
   parallelism: string;
@@ -70,10 +71,12 @@ export function applyBench(harnessUrl: string, projects: string[]): string[] {
   const one = node[0];
   if (one.cpuS !== undefined) {
     const busy = one.cpuS / (one.ms / 1000);
+    const cores = availableParallelism();
     lines.push(
       "",
-      `each start costs ${((one.cpuS / APPLY_PROJECTS) * 1000).toFixed(0)} ms of CPU; at --parallelism 1 the CPU is busy ` +
-        `${(busy * 100).toFixed(0)}% of the time, so on ${availableParallelism()} cores no parallelism can do better than ≈${(availableParallelism() / busy).toFixed(1)}×`,
+      `each start costs ${((one.cpuS / APPLY_PROJECTS) * 1000).toFixed(0)} ms of CPU; ` +
+        `at --parallelism 1 the CPU is busy ${(busy * 100).toFixed(0)}% of the time, ` +
+        `so on ${cores} cores no parallelism can do better than ≈${(cores / busy).toFixed(1)}×`,
     );
   }
   lines.push(...applyTable(light, "a light harness: up = sh -c 'tmux has-session … || tmux new-session …'"), "");

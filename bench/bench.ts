@@ -101,7 +101,8 @@ function planOf(kind: Kind, n: number, projects: string[], url: string, leanPer:
   const pinRss = measured(pinArgs).rssMb;
   const row = { kind, n, syncMs, syncRss, fallbacks, pinMs, pinRss, leanMs: leanPer * n };
   log(
-    `  ${kind} ${n}: in sync ${syncMs.toFixed(0)} ms, all pins ${pinMs.toFixed(0)} ms, lean ${row.leanMs.toFixed(0)} ms`,
+    `  ${kind} ${n}: in sync ${syncMs.toFixed(0)} ms, all pins ${pinMs.toFixed(0)} ms, ` +
+      `lean ${row.leanMs.toFixed(0)} ms`,
   );
   return row;
 }
@@ -109,7 +110,8 @@ function planOf(kind: Kind, n: number, projects: string[], url: string, leanPer:
 function report(rows: Row[]): string[] {
   const ms = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
   const lines = [
-    `po plan, median of ${RUNS} runs (all-pins: of ${Math.min(RUNS, 3)}); lean loop = git ls-tree + git rev-parse + git status per project, sequential (timed on ${LEAN_SAMPLE} projects, scaled)`,
+    `po plan, median of ${RUNS} runs (all-pins: of ${Math.min(RUNS, 3)}); lean loop = git ls-tree + ` +
+      `git rev-parse + git status per project, sequential (timed on ${LEAN_SAMPLE} projects, scaled)`,
     "",
     table([
       [
@@ -148,7 +150,8 @@ function report(rows: Row[]): string[] {
     if (r.kind !== "realistic") continue;
     const pinRatio = r.leanMs / r.pinMs;
     lines.push(verdict(r.pinMs <= 4000, `realistic 1000, all need a pin: ${ms(r.pinMs)} ≤ 4 s`));
-    lines.push(verdict(pinRatio >= 3, `realistic 1000, all need a pin: ${pinRatio.toFixed(1)}× the lean loop (≥ 3×)`));
+    const pinText = `realistic 1000, all need a pin: ${pinRatio.toFixed(1)}× the lean loop (≥ 3×)`;
+    lines.push(verdict(pinRatio >= 3, pinText));
   }
   if (!rows.some((r) => r.n === 1000)) lines.push("(targets are stated for 1000 projects; none measured)");
   return lines;

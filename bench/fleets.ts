@@ -130,7 +130,8 @@ export function writeFleet(
   const body = projects
     .map(
       (p) =>
-        `[projects.${p.split("/").pop()}]\nlocation = ${JSON.stringify(p)}\nharness = "h"\nref = "${ref}"\nenabled = ${enabled}\n`,
+        `[projects.${p.split("/").pop()}]\nlocation = ${JSON.stringify(p)}\n` +
+        `harness = "h"\nref = "${ref}"\nenabled = ${enabled}\n`,
     )
     .join("\n");
   writeFileSync(file, `version = 1\n\n${harness}\n${body}`);

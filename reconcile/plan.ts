@@ -105,7 +105,8 @@ function pinAction(d: DesiredProject, a: ActualProject): Action {
   const reason =
     a.pinned !== a.resolved
       ? a.refIsBranch
-        ? `branch ${d.ref} moved: ${d.harness.path} is pinned at ${short(a.pinned)}; ${d.ref} is now ${short(a.resolved)}`
+        ? `branch ${d.ref} moved: ${d.harness.path} is pinned at ${short(a.pinned)}; ` +
+          `${d.ref} is now ${short(a.resolved)}`
         : `${d.harness.path} is pinned at ${short(a.pinned)}; ref ${d.ref} is ${short(a.resolved)}`
       : `${d.harness.path} has ${short(a.checkedOut)} checked out; it is pinned at ${short(a.pinned)}`;
   return { ...act(d.name, "pin", reason), ref: d.ref, from: a.pinned, to: a.resolved };
