@@ -63,7 +63,10 @@ function byHand<T>(what: string, fn: () => T): T | typeof ASK {
   }
 }
 
-/** Runs at most `n` at once (git is real work: a few at a time on any machine). */
+/**
+ * Runs at most `n` at once: git is real work, so a few at a time, but more than the cores, since
+ * each git also waits on its files (and, on a shared machine, for its turn on a core).
+ */
 function gate(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: (() => void)[] = [];
@@ -78,7 +81,7 @@ function gate(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
     }
   };
 }
-const gitGate = gate(Math.max(4, availableParallelism()));
+const gitGate = gate(Math.max(8, availableParallelism()));
 
 /** The repository at `dir` as the reader opens it; undefined when it has no `.git`; ASK when unsure. */
 function open(dir: string): Repo | undefined | typeof ASK {
