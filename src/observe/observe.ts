@@ -107,18 +107,17 @@ async function checkedOutCommit(sub: string): Promise<string | undefined> {
 
 /** Local changes in the submodule as git status sees them (untracked files and nested submodules count). */
 async function localChanges(sub: string): Promise<string | undefined> {
-  const args = ["status", "--porcelain=v2", "-z", "--untracked-files=normal", "--ignore-submodules=none"];
+  // porcelain v1: whether a nested submodule changed costs git one look into it, where v2's finer
+  // flags cost two
+  const args = ["status", "--porcelain", "-z", "--untracked-files=normal", "--ignore-submodules=none"];
   const out = await gitGate(() => gitOut(sub, args)).catch((e: unknown) => e as Error);
   if (out instanceof Error) return `git status failed: ${gitMessage(out)}`;
   const records = out.split("\0");
   const paths: string[] = [];
-  // porcelain v2: fields before the path by record type; a rename's record is followed by its old path
-  const before: Record<string, number> = { "1": 8, "2": 9, u: 10, "?": 1 };
   for (let i = 0; i < records.length; i++) {
-    const n = before[records[i][0]];
-    if (n === undefined) continue;
-    paths.push(records[i].split(" ").slice(n).join(" "));
-    if (records[i][0] === "2") i++;
+    if (records[i].length < 4) continue;
+    paths.push(records[i].slice(3));
+    if (/^[RC]|^.[RC]/.test(records[i])) i++; // a rename or copy: its old path follows
   }
   if (!paths.length) return undefined;
   const shown = paths.slice(0, 3).join(", ") + (paths.length > 3 ? ", …" : "");
