@@ -77,6 +77,8 @@ export interface ActualProject {
   checkedOut?: string;
   /** commit the desired ref resolves to; undefined when it cannot be resolved */
   resolved?: string;
+  /** the desired ref is a branch of the harness (it moves; a pin to it says so) */
+  refIsBranch?: boolean;
   /** why the ref could not be resolved */
   resolveError?: string;
   /** local changes or untracked files inside the submodule, described; undefined when clean */

@@ -117,7 +117,8 @@ function blockers(d: DesiredProject, a: ActualProject): string[] {
   return out;
 }
 
-function pinNeeded(a: ActualProject): boolean {
+/** Whether the submodule must be pinned anew; observation asks git about local changes only then. */
+export function pinNeeded(a: ActualProject): boolean {
   if (a.resolved === undefined || a.pinned === undefined) return false;
   if (a.pinned !== a.resolved) return true;
   return a.checkedOut !== undefined && a.checkedOut !== a.resolved;
@@ -137,7 +138,10 @@ function converge(d: DesiredProject, a: ActualProject): Action[] {
 function pinAction(d: DesiredProject, a: ActualProject): Action {
   const reason =
     a.pinned !== a.resolved
-      ? `${d.harness.path} is pinned at ${short(a.pinned)}; ref ${d.ref} is ${short(a.resolved)}`
+      ? a.refIsBranch
+        ? `branch ${d.ref} moved: ${d.harness.path} is pinned at ${short(a.pinned)}; ` +
+          `${d.ref} is now ${short(a.resolved)}`
+        : `${d.harness.path} is pinned at ${short(a.pinned)}; ref ${d.ref} is ${short(a.resolved)}`
       : `${d.harness.path} has ${short(a.checkedOut)} checked out; it is pinned at ${short(a.pinned)}`;
   return { ...act(d.name, "pin", reason), ref: d.ref, from: a.pinned, to: a.resolved };
 }

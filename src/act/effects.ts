@@ -162,6 +162,8 @@ export interface EffectsOptions extends HarnessRunOptions {
   sessions?: Map<string, string[]>;
   /** keeps what a project's harness up or down printed (po logs --harness) */
   record?(project: string, verb: "up" | "down", text: string, outcome: string): void;
+  /** .ao-state: the harness mirrors that resolve refs, as for the plan */
+  stateDir?: string;
 }
 
 export function effects(
@@ -200,7 +202,7 @@ export function effects(
     },
     async replan(project) {
       const p = byName.get(project)!;
-      const actual = await observeProject(p, await listSessions(), resolver(opts.offline));
+      const actual = await observeProject(p, await listSessions(), resolver(opts.offline, opts.stateDir));
       const body = planProject(p, actual);
       if (body.errors.length) throw new Error(body.errors.map((e) => e.message).join("; "));
       pins.delete(project);

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import type { Action, DesiredProject } from "../../reconcile/model.js";
 import { gitMessage, gitRaw } from "../adapters/git.js";
 import { gitBounded } from "../adapters/git-bounded.js";
-import { blockedOf, gitDirOf, unreachableHead } from "../observe/observe.js";
+import { blockedOf, gitDirOf } from "../observe/observe.js";
+import { unreachableHead } from "../observe/harness-checkout.js";
 import { pollUntil } from "../common/poll.js";
 import { tagAt } from "../observe/resolve-ref.js";
 
@@ -80,10 +81,10 @@ export async function checkPinnable(p: DesiredProject, action: Action): Promise<
   if (!gitDir || !subGitDir)
     throw new Error(`${p.location} or its ${p.harness.path}/ is no longer a git repository; plan again`);
   // Checked again right before acting: the plan may be minutes old.
-  const blocked = blockedOf(undefined, gitDir);
+  const blocked = blockedOf(gitDir);
   if (blocked)
     throw new Error(`cannot commit a new pin of ${p.harness.path} in ${p.location}: ${blocked} (nothing was changed)`);
-  const subBlocked = blockedOf(undefined, subGitDir, true);
+  const subBlocked = blockedOf(subGitDir, true);
   if (subBlocked) throw refuse(`in ${p.harness.path}, ${subBlocked}`);
   await indexLockFree(gitDir, p.location);
   await indexLockFree(subGitDir, sub);

@@ -1,7 +1,8 @@
 // The git adapter: simple-git with a timeout on every call. File transport is allowed only on the
 // calls that clone or fetch a harness, because tests and sandboxes use local harness URLs.
-// simple-git is loaded on the first call: a `po plan` whose questions the fast path (git-files.ts)
-// answers never needs it.
+// simple-git is loaded on the first call: observation runs git directly (gitOut, execFile) and
+// never needs it.
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { SimpleGit, SimpleGitFactory } from "simple-git";
@@ -15,10 +16,14 @@ let factory: Promise<SimpleGitFactory> | undefined;
  * process group, and po lets running actions finish, so it must not kill a git mid-commit and
  * leave an index.lock behind. Timeouts still stop it: setsid execs git under the same pid.
  */
-const SETSID = (process.env.PATH ?? "")
-  .split(delimiter)
-  .map((d) => join(d, "setsid"))
-  .find((f) => existsSync(f));
+const onPath = (name: string) =>
+  (process.env.PATH ?? "")
+    .split(delimiter)
+    .map((d) => join(d, name))
+    .find((f) => existsSync(f));
+const SETSID = onPath("setsid");
+// Found once: observation may start git hundreds of times, each a search of PATH otherwise.
+const GIT = onPath("git") ?? "git";
 
 /**
  * Config every po git process runs with, whatever a repository's own .git/config says (an agent in
@@ -85,6 +90,34 @@ export async function gitRaw(dir: string, args: string[], allowFileTransport = f
   const guards = await gitGuards(dir, args, allowFileTransport);
   // No optional locks: observing must not even refresh an index (po plan is read-only to the byte).
   return (await git(dir)).raw([...guards, "--no-optional-locks", ...args]);
+}
+
+export interface GitOutOptions {
+  /** written to git's stdin (cat-file --batch-check) */
+  input?: string;
+  /** clone or fetch of a harness: file transport allowed (tests use local URLs), no credential prompt */
+  remote?: boolean;
+}
+
+/**
+ * `git …` in `dir` run directly with execFile (no shell, no simple-git: the hot path of observation),
+ * its stdout; throws with git's stderr. No optional locks, as in gitRaw. A remote call runs in its
+ * own session like every simple-git call, so a Ctrl-C does not kill a fetch mid-write.
+ */
+export async function gitOut(dir: string, args: string[], opts: GitOutOptions = {}): Promise<string> {
+  const argv = [...(await gitGuards(dir, args, opts.remote)), "--no-optional-locks", ...args];
+  const [cmd, args0] = opts.remote && SETSID ? [SETSID, [GIT, ...argv]] : [GIT, argv];
+  const env = opts.remote ? { ...process.env, GIT_TERMINAL_PROMPT: "0" } : process.env;
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      cmd,
+      args0,
+      { cwd: dir, env, timeout: TIMEOUT_MS, maxBuffer: 256 << 20, encoding: "utf8" },
+      (err, stdout, stderr) => (err ? reject(new Error(stderr.trim() || err.message)) : resolve(stdout)),
+    );
+    child.stdin?.on("error", () => {}); // git may exit before reading all of it: its exit code tells
+    child.stdin?.end(opts.input ?? "");
+  });
 }
 
 export interface Submodule {

@@ -219,6 +219,7 @@ async function execute(
   const ports = effects(planned.fleet.projects, planned.removed, plan.actions, {
     offline: opts.offline,
     sessions,
+    stateDir: planned.state,
     ...harness,
     record: (project, verb, text, how) =>
       writeHarnessLog(planned.state, project, verb, text, `# ${opts.verb} ${plan.id}: harness ${verb}, ${how}`),

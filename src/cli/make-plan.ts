@@ -4,8 +4,8 @@ import { join } from "node:path";
 import type { DesiredFleet, InventoryEntry, PlanBody } from "../../reconcile/model.js";
 import { planFleet } from "../../reconcile/plan.js";
 import { realLocation, requireFleet } from "../registry/fleet.js";
-import { tagAt } from "../observe/resolve-ref.js";
 import { HOSTS_PARALLELISM, observeEverywhere, placePlan, type FleetObservation } from "../remote/observe-hosts.js";
+import type { Observation } from "../observe/observe.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "../state/plan-file.js";
 import { targets as selectTargets } from "./select.js";
 import { readInventory, stateDir } from "../state/state.js";
@@ -31,12 +31,12 @@ export interface PlanOptions {
   hostsParallelism?: number;
 }
 
-/** A tag naming the pinned commit, for display ("v0.1.0" rather than a sha). */
-async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet): Promise<void> {
+/** A tag naming the pinned commit, for display ("v0.1.0" rather than a sha), from the harness's own tags. */
+async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet, observation: Observation): Promise<void> {
   // a remote project's harness checkout is on its host, not here
   for (const a of plan.actions.filter((x) => x.kind === "pin" && x.from && !x.host)) {
     const p = fleet.projects.find((x) => x.name === a.project)!;
-    const tag = await tagAt(join(p.location, p.harness.path), a.from!);
+    const tag = await observation.refs.tagOf(p.harness, a.from!, join(p.location, p.harness.path));
     if (tag) a.fromRef = tag;
   }
 }
@@ -60,6 +60,7 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
     offline: opts.offline,
     hostsParallelism: opts.hostsParallelism ?? HOSTS_PARALLELISM,
     inventory,
+    stateDir: state,
   });
   // the projects of a host that could not be observed are errors of the plan, not guesses
   const seen = projects.filter((p) => observation.actual.has(p.name));
@@ -67,7 +68,7 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
   const body = redactDeep(
     placePlan(planFleet(seen, observation.actual, removed, observation.removed), observation, projects, removed),
   );
-  await nameFromRefs(body, fleet);
+  await nameFromRefs(body, fleet, observation);
   const fleetInfo = { path: fleet.path, sha256: sha256(opts.source ?? readFileSync(fleet.path, "utf8")) };
   const observed = redactDeep(observedRecord([...observation.actual.values(), ...observation.removed.values()]));
   return { fleet, state, removed, observation, plan: newPlan(fleetInfo, targets.sort(), body, observed) };

@@ -22,7 +22,7 @@ ${SELECT_HELP}
   --out FILE           save the plan for po apply FILE (refused later if the world changed)
   --detailed-exitcode  exit 0 when there is nothing to do, 1 on error, 2 when changes are pending
   --hosts-parallelism N  other hosts observed at once (default 8)
-  --offline            resolve refs from local repositories only (no ls-remote of harness URLs)
+  --offline            resolve refs from local repositories only (the harness mirrors are not fetched)
 ${COMMON_HELP}`;
 
 function savePlan(file: string, text: string): void {

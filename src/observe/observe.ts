@@ -1,43 +1,51 @@
 // Observes the actual state of every project: repository, harness pin, submodule checkout, the
 // commit the desired ref resolves to, local changes, agents and live sessions. Reads only.
 //
-// Each git question is first put to the fast path (src/git-files.ts), which reads the answer from
-// the repository's files or declines; only a declined question starts git. Live sessions come from
-// one tmux call for the whole fleet, started before the projects are read.
+// Per project only what is cheap and certain is read by hand (git-read.ts): the gitlink in HEAD's
+// tree and the submodule's HEAD; a repository the reader is unsure of is asked of git for that one
+// question. Refs are resolved once per harness (resolve-ref.ts). Whether the submodule has local
+// changes matters only when a pin is planned, so only then is git status asked, a few at a time.
+// Live sessions come from one tmux call for the whole fleet, started before the projects are read.
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../../reconcile/model.js";
 import { mapLimit } from "../../reconcile/limit.js";
+import { pinNeeded } from "../../reconcile/plan.js";
 import { loadAgents } from "../registry/agents-file.js";
-import { knownEntry } from "../state/inventory.js";
-import { Repo, tryFast } from "./git-files.js";
-import { gitMessage, gitRaw } from "../adapters/git.js";
+import { gitOut } from "../adapters/git.js";
+import { Repo } from "./git-read.js";
+import { gitGate, localChanges, nestedStale, unreachableHead } from "./harness-checkout.js";
 import { resolver, type Resolver } from "./resolve-ref.js";
 import { liveOf, sessionInfo, sessionName, type SessionInfo } from "../adapters/tmux.js";
+import { knownEntry } from "../state/inventory.js";
+
+/** The git directory of a work tree (`.git` a directory or a `gitdir:` file); undefined when it has none. */
+export function gitDirOf(workTree: string): string | undefined {
+  const info = statSync(workTree, { throwIfNoEntry: false })?.isDirectory()
+    ? lstatSync(`${workTree}/.git`, { throwIfNoEntry: false })
+    : undefined;
+  if (info?.isDirectory()) return `${workTree}/.git`;
+  if (!info?.isFile()) return undefined;
+  const m = /^gitdir: (.*?)[\r\n]*$/.exec(readFileSync(`${workTree}/.git`, "utf8"));
+  return m ? resolve(workTree, m[1]) : undefined;
+}
 
 export interface ObserveOptions {
   offline?: boolean;
   concurrency?: number;
+  /** .ao-state beside fleet.toml: where the harness mirrors live */
+  stateDir?: string;
   /** what the last apply recorded of each project: session names to fall back on and to find orphans by */
   inventory?: InventoryEntry[];
 }
 
-/** The git directory of a work tree (`.git` may be a directory or a `gitdir:` file); undefined if none. */
-export function gitDirOf(workTree: string): string | undefined {
-  const dotGit = join(workTree, ".git");
-  if (!statSync(workTree, { throwIfNoEntry: false })?.isDirectory()) return undefined;
-  const info = statSync(dotGit, { throwIfNoEntry: false });
-  if (!info) return undefined;
-  if (info.isDirectory()) return dotGit;
-  const m = /^gitdir: (.*)$/m.exec(readFileSync(dotGit, "utf8"));
-  return m ? resolve(workTree, m[1].trim()) : undefined;
-}
-
 /**
- * Why the repository cannot take a commit now, or undefined: a commit in the middle of a merge or
- * rebase, or on a detached HEAD, would land where the operator does not expect it.
+ * Why the repository cannot take a commit now, or undefined: a commit in the middle of a merge,
+ * rebase, revert, cherry-pick, bisect or `git am`, or on a detached HEAD, would land where the
+ * operator does not expect it. `detachedOk` for a submodule, whose HEAD is detached by design.
  */
-function repoBlocked(has: (name: string) => boolean, head: string | undefined, gitDir: string): string | undefined {
+export function blockedOf(gitDir: string, detachedOk = false): string | undefined {
+  const has = (name: string) => existsSync(join(gitDir, name));
   const busy = (what: string) => `${what} is in progress; finish or abort it first`;
   if (has("MERGE_HEAD")) return busy("a merge");
   // git am and git rebase (apply backend) share rebase-apply/; am marks it with an "applying" file.
@@ -47,47 +55,44 @@ function repoBlocked(has: (name: string) => boolean, head: string | undefined, g
   if (has("REVERT_HEAD")) return busy("a revert");
   if (has("sequencer")) return busy("a cherry-pick or revert of several commits");
   if (has("BISECT_LOG") || has("BISECT_START")) return busy("a bisect");
-  if (head !== undefined && !head.startsWith("ref: ")) return "HEAD is detached; check out a branch first";
+  if (!detachedOk && !readFileSync(join(gitDir, "HEAD"), "utf8").startsWith("ref: "))
+    return "HEAD is detached; check out a branch first";
   return undefined;
 }
 
-/** Why the repository cannot take a commit now; `detachedOk` for a submodule, whose HEAD is detached by design. */
-export function blockedOf(repo: Repo | undefined, gitDir: string, detachedOk = false): string | undefined {
-  const head = () => (detachedOk ? undefined : repo ? repo.headText() : readFileSync(join(gitDir, "HEAD"), "utf8"));
-  if (repo) return repoBlocked((n) => repo.has(n), head(), gitDir);
-  return repoBlocked((n) => existsSync(join(gitDir, n)), head(), gitDir);
+const ASK = Symbol("ask git");
+
+/** The reader's answer, or ASK when it is unsure (said under PO_DEBUG): then git is asked. */
+function byHand<T>(what: string, fn: () => T): T | typeof ASK {
+  try {
+    return fn();
+  } catch (e) {
+    if (process.env.PO_DEBUG)
+      process.stderr.write(`po: reader unsure of ${what} (${(e as Error).message}); asking git\n`);
+    return ASK;
+  }
 }
 
-async function pinnedCommit(repo: Repo | undefined, location: string, path: string): Promise<string | undefined> {
-  const f = repo && tryFast(`the pin of ${location}`, () => repo.gitlinkInHead(path));
-  if (f?.ok) return f.value;
-  const out = await gitRaw(location, ["ls-tree", "-z", "HEAD", "--", path]).catch(() => "");
-  const m = /^160000 commit ([0-9a-f]+)\t/.exec(out);
-  return m?.[1];
+/** The repository at `dir` as the reader opens it; undefined when it has no `.git`; ASK when unsure. */
+function open(dir: string): Repo | undefined | typeof ASK {
+  return byHand(`the repository at ${dir}`, () => Repo.at(dir));
 }
 
-async function submoduleState(dir: string, repo: Repo | undefined): Promise<{ checkedOut?: string; dirty?: string }> {
-  if (!repo && !gitDirOf(dir)) return {};
-  const head = repo && tryFast(`HEAD of ${dir}`, () => repo.head());
-  const checkedOut = head?.ok
-    ? head.value
-    : (await gitRaw(dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim() || undefined;
-  if (repo && tryFast(`whether ${dir} is clean`, () => repo.isClean())?.ok) return { checkedOut };
-  const status = await gitRaw(dir, ["status", "--porcelain", "--untracked-files=normal"]);
-  const lines = status.split("\n").filter(Boolean);
-  const dirty = lines.length
-    ? `${lines.length} changed or untracked file${lines.length > 1 ? "s" : ""}: ${lines
-        .slice(0, 3)
-        .map((l) => l.slice(3))
-        .join(", ")}${lines.length > 3 ? ", …" : ""}`
-    : undefined;
-  return { checkedOut, ...(dirty ? { dirty } : {}) };
+async function pinnedCommit(location: string, repo: Repo | typeof ASK, path: string): Promise<string | undefined> {
+  const hand = repo === ASK ? ASK : byHand(`the pin in ${location}`, () => repo.gitlinkInHead(path));
+  if (hand !== ASK) return hand;
+  const out = await gitGate(() => gitOut(location, ["ls-tree", "-z", "HEAD", "--", path])).catch(() => "");
+  return /^160000 commit ([0-9a-f]+)\t/.exec(out)?.[1];
 }
 
-/** The repository at `dir` as the fast path reads it, or undefined (then git is asked). */
-function openFast(dir: string): Repo | undefined {
-  const r = tryFast(`the repository at ${dir}`, () => Repo.open(dir));
-  return r?.ok ? r.value : undefined;
+/** The submodule's HEAD; undefined when it is not checked out (no `.git`: git would answer for the project). */
+async function checkedOutCommit(sub: string): Promise<string | undefined> {
+  const repo = open(sub);
+  if (repo === undefined || (repo === ASK && !gitDirOf(sub))) return undefined;
+  const hand = repo === ASK ? ASK : byHand(`HEAD of ${sub}`, () => repo.head());
+  if (hand !== ASK) return hand;
+  const out = await gitGate(() => gitOut(sub, ["rev-parse", "--verify", "--quiet", "HEAD"])).catch(() => "");
+  return out.trim() || undefined;
 }
 
 async function agentsOf(location: string): Promise<{ agents: string[]; agentsError?: string }> {
@@ -129,27 +134,6 @@ function symlinked(location: string, path: string): string | undefined {
   );
 }
 
-/** `head` when no branch, tag or remote-tracking branch of `sub` reaches it (unsure counts as unreachable). */
-export async function unreachableHead(sub: string, head: string): Promise<string | undefined> {
-  const args = ["for-each-ref", "--count=1", "--format=%(refname)", `--contains=${head}`];
-  const out = await gitRaw(sub, [...args, "refs/heads", "refs/tags", "refs/remotes"]).catch(() => "");
-  return out.trim() ? undefined : head;
-}
-
-const NESTED = { "-": "not initialized", "+": "on another commit", U: "in conflict" } as Record<string, string>;
-
-/** Nested submodules of the harness checkout that are not on the commits it records, described. */
-export async function nestedStale(sub: string): Promise<string | undefined> {
-  if (!existsSync(join(sub, ".gitmodules"))) return undefined;
-  const out = await gitRaw(sub, ["submodule", "status", "--recursive"]).catch((e) => `? ${gitMessage(e)}`);
-  const stale = out
-    .split("\n")
-    .filter((l) => l && !l.startsWith(" "))
-    .map((l) => /^([-+U])[0-9a-f]+ (\S+)/.exec(l))
-    .map((m) => (m ? `${m[2]} ${NESTED[m[1]]}` : out.trim()));
-  return stale.length ? stale.join(", ") : undefined;
-}
-
 /** `live` may still be on its way (the fleet's one tmux call runs while the repositories are read). */
 export async function observeProject(
   p: DesiredProject,
@@ -157,49 +141,44 @@ export async function observeProject(
   refs: Resolver,
   known?: InventoryEntry,
 ): Promise<ActualProject> {
-  const repo = openFast(p.location);
-  const base: ActualProject = {
-    name: p.name,
-    exists: repo !== undefined || existsSync(p.location),
-    isRepo: false,
-    agents: [],
-    sessions: [],
-    live: [],
-  };
+  const repo = open(p.location);
+  const gitDir = repo === ASK ? gitDirOf(p.location) : repo?.gitDir;
+  // only without a repository does it matter whether the location exists at all (one more look)
+  const exists = gitDir !== undefined || existsSync(p.location);
+  const base: ActualProject = { name: p.name, exists, isRepo: false, agents: [], sessions: [], live: [] };
   // A folder that is gone still has the sessions po recorded for it: they can be stopped.
-  if (!base.exists) return { ...base, ...sessionsPart(p.harness, p.location, { agents: [] }, await live, known) };
-  const gitDir = repo?.gitDir ?? gitDirOf(p.location);
-  const agentsNow = () => agentsOf(p.location);
+  if (!exists) return { ...base, ...sessionsPart(p.harness, p.location, { agents: [] }, await live, known) };
   if (!gitDir) {
-    const agents = await agentsNow();
+    const agents = await agentsOf(p.location);
     return { ...base, ...agents, ...sessionsPart(p.harness, p.location, agents, await live, known) };
   }
+  const sub = join(p.location, p.harness.path);
   const link = symlinked(p.location, p.harness.path);
-  const submodule = join(p.location, p.harness.path);
-  const subRepo = link ? undefined : openFast(submodule);
-  const [pinned, sub, agents] = await Promise.all([
-    pinnedCommit(repo, p.location, p.harness.path),
-    link ? ({} as { checkedOut?: string; dirty?: string }) : submoduleState(submodule, subRepo),
-    agentsNow(),
+  const pinned = await pinnedCommit(p.location, repo!, p.harness.path);
+  const checkedOut = link ? undefined : await checkedOutCommit(sub);
+  const [ref, agents] = await Promise.all([
+    refs.resolve(p.harness, p.ref, checkedOut ? sub : undefined),
+    agentsOf(p.location),
   ]);
-  const ref = await refs.resolve(p.harness, p.ref, sub.checkedOut ? submodule : undefined, subRepo);
-  const blocked = blockedOf(repo, gitDir);
-  const off =
-    sub.checkedOut && sub.checkedOut !== pinned ? await unreachableHead(submodule, sub.checkedOut) : undefined;
-  const nested = sub.checkedOut ? await nestedStale(submodule) : undefined;
-  return {
+  const off = checkedOut && checkedOut !== pinned ? await unreachableHead(sub, checkedOut) : undefined;
+  const nested = checkedOut ? await nestedStale(sub) : undefined;
+  const actual: ActualProject = {
     ...base,
     isRepo: true,
-    ...(blocked ? { repoBlocked: blocked } : {}),
     ...(pinned ? { pinned } : {}),
-    ...sub,
+    ...(checkedOut ? { checkedOut } : {}),
     ...(link ? { harnessBlocked: link } : {}),
     ...(off ? { unreachable: off } : {}),
     ...(nested ? { nestedStale: nested } : {}),
     ...(ref.commit ? { resolved: ref.commit } : { resolveError: ref.error }),
+    ...(ref.branch ? { refIsBranch: true } : {}),
     ...agents,
     ...sessionsPart(p.harness, p.location, agents, await live, known),
   };
+  if (!pinNeeded(actual)) return actual;
+  const blocked = blockedOf(gitDir);
+  const dirty = checkedOut ? await localChanges(sub) : undefined;
+  return { ...actual, ...(blocked ? { repoBlocked: blocked } : {}), ...(dirty ? { dirty } : {}) };
 }
 
 /** Sessions of projects that left fleet.toml: only their sessions matter, to stop them. */
@@ -222,6 +201,8 @@ async function observeRemoved(entry: InventoryEntry, live: Set<string>): Promise
 export interface Observation {
   actual: Map<string, ActualProject>;
   removed: Map<string, ActualProject>;
+  /** the refs as resolved for this observation, and the tag names of their harnesses */
+  refs: Resolver;
   /** every tmux session, from the one call */
   sessions: Map<string, SessionInfo>;
 }
@@ -234,14 +215,25 @@ export async function observeFleet(
   const info = sessionInfo();
   const live = info.then(liveOf);
   live.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection
-  const refs = resolver(Boolean(opts.offline));
-  const limit = opts.concurrency ?? 8;
+  const refs = resolver(Boolean(opts.offline), opts.stateDir);
+  // Every ref of a harness in one go: one look into its mirror, at most one fetch.
+  const wanted = new Map<string, { harness: HarnessSpec; refs: string[] }>();
+  for (const p of projects) {
+    const key = `${p.harness.name}\0${p.harness.url}`;
+    if (!wanted.has(key)) wanted.set(key, { harness: p.harness, refs: [] });
+    wanted.get(key)!.refs.push(p.ref);
+  }
+  for (const w of wanted.values()) refs.prepare(w.harness, w.refs);
+  // Many projects at once: reading by hand is synchronous, and no project waits for the harness's
+  // refs or for git while the others could be read; git itself runs a few at a time (gitGate).
+  const limit = opts.concurrency ?? 256;
   const inventory = opts.inventory ?? [];
   const actual = await mapLimit(projects, limit, (p) => observeProject(p, live, refs, knownEntry(inventory, p)));
   const gone = await mapLimit(removed, limit, async (e) => observeRemoved(e, await live));
   return {
     actual: new Map(actual.map((a) => [a.name, a])),
     removed: new Map(gone.map((a) => [a.name, a])),
+    refs,
     sessions: await info,
   };
 }

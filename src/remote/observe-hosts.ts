@@ -17,6 +17,8 @@ export interface HostsOptions {
   hostsParallelism: number;
   /** what the last apply recorded of each project (session names, for stops and orphans here) */
   inventory?: InventoryEntry[];
+  /** .ao-state beside fleet.toml: where the harness mirrors live */
+  stateDir?: string;
 }
 
 /** One host's share: its projects and the inventory entries of its projects that left the fleet. */
@@ -89,7 +91,11 @@ export async function observeEverywhere(
 ): Promise<FleetObservation> {
   const split = splitByHost(fleet.hosts ?? [], projects, removed);
   const [here, there] = await Promise.all([
-    observeFleet(split.local, split.localRemoved, { offline: opts.offline, inventory: opts.inventory }),
+    observeFleet(split.local, split.localRemoved, {
+      offline: opts.offline,
+      inventory: opts.inventory,
+      stateDir: opts.stateDir,
+    }),
     mapLimit(split.remote, opts.hostsParallelism, (w) => observeHost(w, opts.offline)),
   ]);
   const actual = new Map(here.actual);
@@ -104,7 +110,7 @@ export async function observeEverywhere(
     for (const a of reply.actual) actual.set(a.name, a as ActualProject);
     for (const a of reply.removed) gone.set(a.name, a as ActualProject);
   });
-  return { actual, removed: gone, errors, sessions: here.sessions };
+  return { actual, removed: gone, errors, sessions: here.sessions, refs: here.refs };
 }
 
 /** The host errors added to the plan, and each action of a remote project marked with its host. */
