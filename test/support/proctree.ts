@@ -1,7 +1,7 @@
 // Processes by /proc (Linux): a process is its pid and its start time, so that a reused pid is never taken for
 // it; the trees under a process, listed plainly or frozen (SIGSTOP) so that none escapes. Used by sshd.ts.
 import { readdirSync, readFileSync } from "node:fs";
-import { pollUntil } from "../../src/poll.js";
+import { pollUntil } from "../../src/common/poll.js";
 
 /** A process: its pid and its start time (field 22 of /proc/PID/stat). */
 export interface Proc {

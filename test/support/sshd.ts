@@ -7,7 +7,7 @@ import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-import { pollUntil } from "../../src/poll.js";
+import { pollUntil } from "../../src/common/poll.js";
 import { alive, freezeTree, procOf, signal, tree, type Proc } from "./proctree.js";
 import type { RunResult } from "./world.js";
 
