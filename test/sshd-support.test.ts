@@ -29,10 +29,16 @@ describe("real hosts over OpenSSH on loopback", { skip: sshdSkip(), timeout: 120
   };
   const sessionsOn = (name: string) => hosts.onHost(name, ["tmux", "ls", "-F", "#{session_name}"]).stdout.split("\n");
   /** Pids of processes whose command line mentions this test's sshd_config (the listeners). */
-  const ourSshds = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(join(w.root, "ssh", "sshd_config")); }
-    catch { return false; }
-  });
+  const ourSshds = () =>
+    readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(join(w.root, "ssh", "sshd_config"));
+        } catch {
+          return false;
+        }
+      });
 
   it("each alias reaches its own host's environment", () => {
     for (const n of ["h1", "h2"]) {
@@ -72,19 +78,21 @@ describe("real hosts over OpenSSH on loopback", { skip: sshdSkip(), timeout: 120
     const open = spawn("ssh", ["h1", "echo ready; exec sleep 100"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let closed = false;
-    open.stdout.on("data", (d) => { out += d; });
-    open.once("close", () => { closed = true; });
+    open.stdout.on("data", (d) => {
+      out += d;
+    });
+    open.once("close", () => {
+      closed = true;
+    });
     await until(() => out.includes("ready") || closed, 15_000, "ssh h1 to print ready");
     assert.equal(out.trim(), "ready");
     const port = hosts.port("h1");
 
     await hosts.stop("h1");
     await until(() => closed, 10_000, "the open ssh h1 connection to end after stop h1");
-    const t0 = Date.now();
     const down = ssh("h1", "true");
     assert.notEqual(down.code, 0);
-    assert.ok(Date.now() - t0 < 5_000, `ssh h1 took ${Date.now() - t0}ms to fail`);
-    assert.match(down.stderr, /Connection refused|timed out/);
+    assert.match(down.stderr, /Connection refused/, "refused at once, not left to time out");
     assert.equal(ssh("h2", "true").code, 0, "h2 went down with h1");
     assert.ok(sessionsOn("h1").includes("x"), "h1's tmux server lives on while its sshd is down");
 

@@ -139,7 +139,9 @@ export async function run(argv: string[]): Promise<number> {
     saved,
     file,
   };
-  const lock = await acquireLock(stateDir(resolve(fleetFile)), lockTimeout * 1000);
+  const lock = await acquireLock(stateDir(resolve(fleetFile)), lockTimeout * 1000, (h) =>
+    process.stderr.write(`po: waiting up to ${lockTimeout} s for the apply of pid ${h.pid} on ${h.host} to finish\n`),
+  );
   const interrupt = interrupts();
   try {
     if (lock.tookOver) await takeOver(lock, lock.tookOver, interrupt.soft);

@@ -242,8 +242,11 @@ function lockedMessage(file: string, holder: LockInfo): string {
   );
 }
 
-/** Takes the apply lock, waiting up to timeoutMs; a lock whose process is dead (on this host) is taken over. */
-export async function acquireLock(dir: string, timeoutMs: number): Promise<Lock> {
+/**
+ * Takes the apply lock, waiting up to timeoutMs (`onWait` hears once whom it waits for); a lock whose
+ * process is dead (on this host) is taken over.
+ */
+export async function acquireLock(dir: string, timeoutMs: number, onWait?: (holder: LockInfo) => void): Promise<Lock> {
   mkdirSync(dir, { recursive: true });
   const file = lockFile(dir);
   const deadline = Date.now() + timeoutMs;
@@ -262,6 +265,8 @@ export async function acquireLock(dir: string, timeoutMs: number): Promise<Lock>
       continue;
     }
     if (Date.now() >= deadline) throw new UserError(lockedMessage(file, holder));
+    if (onWait && holder.pid) onWait(holder);
+    onWait = undefined;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

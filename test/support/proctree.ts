@@ -30,7 +30,11 @@ export function alive(p: Proc): boolean {
 }
 
 export function signal(p: Proc, sig: NodeJS.Signals): void {
-  try { if (alive(p)) process.kill(p.pid, sig); } catch { /* gone meanwhile */ }
+  try {
+    if (alive(p)) process.kill(p.pid, sig);
+  } catch {
+    /* gone meanwhile */
+  }
 }
 
 function childrenOf(pid: number): Proc[] {

@@ -44,10 +44,19 @@ export interface Hosts {
 
 const isCI = () => !!process.env.CI && !["false", "0"].includes(process.env.CI);
 const executable = (f: string) => {
-  try { accessSync(f, constants.X_OK); return statSync(f).isFile(); } catch { return false; }
+  try {
+    accessSync(f, constants.X_OK);
+    return statSync(f).isFile();
+  } catch {
+    return false;
+  }
 };
 const which = (cmd: string, skip = "") =>
-  (process.env.PATH ?? "").split(delimiter).filter((d) => d && d !== skip).map((d) => join(d, cmd)).find(executable);
+  (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((d) => d && d !== skip)
+    .map((d) => join(d, cmd))
+    .find(executable);
 
 /**
  * false when the sshd tests can run, else why not (a skip reason). Under CI a missing sshd is a failure, not a
@@ -75,13 +84,17 @@ function freePort(): Promise<number> {
 function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(cmd, args, { encoding: "utf8", timeout: timeoutMs }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }));
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
+    );
   });
 }
 
 function keygen(file: string, comment: string): void {
-  const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file],
-    { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", timeout: 20_000 });
+  const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], {
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+    timeout: 20_000,
+  });
   if (r.status !== 0) throw new Error(`ssh-keygen ${file} failed: ${r.stderr || r.error?.message}`);
 }
 
@@ -116,23 +129,40 @@ export async function startHosts(root: string, names: string[], opts: HostOption
     PATH: [...new Set(path.filter((d) => d && !/\s/.test(d)))].join(":"),
     ...opts.env,
   });
-  const setEnv = (n: string) => Object.entries(envOf(n)).map(([k, v]) => {
-    if (/[\s"'\\]/.test(k + v)) throw new Error(`sshd SetEnv cannot carry ${k}=${v} (whitespace or quotes)`);
-    return `${k}=${v}`;
-  }).join(" ");
+  const setEnv = (n: string) =>
+    Object.entries(envOf(n))
+      .map(([k, v]) => {
+        if (/[\s"'\\]/.test(k + v)) throw new Error(`sshd SetEnv cannot carry ${k}=${v} (whitespace or quotes)`);
+        return `${k}=${v}`;
+      })
+      .join(" ");
 
-  writeFileSync(sshdConfig, [
-    "# throwaway sshd of a po test: loopback only, one key, nothing from /etc/ssh or ~/.ssh",
-    "ListenAddress 127.0.0.1",
-    `HostKey ${join(sshDir, "host_ed25519")}`,
-    `AuthorizedKeysFile ${join(sshDir, "authorized_keys")}`,
-    "PubkeyAuthentication yes", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-    "PermitRootLogin prohibit-password", `AllowUsers ${user}`,
-    "StrictModes no", "UsePAM no", "UseDNS no", "PermitUserRC no", "PrintMotd no", "PrintLastLog no",
-    "X11Forwarding no", "MaxStartups 100", "MaxSessions 100",
-    "AcceptEnv TMUX_TMPDIR PO_* GIT_CONFIG_GLOBAL GIT_CONFIG_NOSYSTEM XDG_STATE_HOME NO_COLOR",
-    "LogLevel VERBOSE", "",
-  ].join("\n"));
+  writeFileSync(
+    sshdConfig,
+    [
+      "# throwaway sshd of a po test: loopback only, one key, nothing from /etc/ssh or ~/.ssh",
+      "ListenAddress 127.0.0.1",
+      `HostKey ${join(sshDir, "host_ed25519")}`,
+      `AuthorizedKeysFile ${join(sshDir, "authorized_keys")}`,
+      "PubkeyAuthentication yes",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PermitRootLogin prohibit-password",
+      `AllowUsers ${user}`,
+      "StrictModes no",
+      "UsePAM no",
+      "UseDNS no",
+      "PermitUserRC no",
+      "PrintMotd no",
+      "PrintLastLog no",
+      "X11Forwarding no",
+      "MaxStartups 100",
+      "MaxSessions 100",
+      "AcceptEnv TMUX_TMPDIR PO_* GIT_CONFIG_GLOBAL GIT_CONFIG_NOSYSTEM XDG_STATE_HOME NO_COLOR",
+      "LogLevel VERBOSE",
+      "",
+    ].join("\n"),
+  );
   // OpenSSH >= 9.8 penalises a source address whose connections fail (PerSourcePenalties): tests fail on
   // purpose, all from 127.0.0.1. Older sshd rejects the keyword, so it is added only where sshd knows it.
   if (spawnSync(SSHD, ["-t", "-f", sshdConfig, "-o", "PerSourcePenalties=no"], { stdio: "ignore" }).status === 0) {
@@ -171,22 +201,30 @@ export async function startHosts(root: string, names: string[], opts: HostOption
       const fd = openSync(log, "a");
       // the host's environment comes from its sshd (SetEnv), not from the client: ssh keeps only the first
       // SetEnv it reads, so a `-o SetEnv=…` of po's own would drop a client config's
-      const child = spawn(SSHD, ["-D", "-e", "-f", sshdConfig, "-p", String(port), "-o", `PidFile=${pidFile(n)}`,
-        "-o", `SetEnv=${setEnv(n)}`], { stdio: ["ignore", fd, fd] });
+      const child = spawn(
+        SSHD,
+        ["-D", "-e", "-f", sshdConfig, "-p", String(port), "-o", `PidFile=${pidFile(n)}`, "-o", `SetEnv=${setEnv(n)}`],
+        { stdio: ["ignore", fd, fd] },
+      );
       closeSync(fd);
       child.unref(); // a test that forgets dispose() still ends: the exit handler below stops its sshd
       let exited = false;
-      child.once("exit", () => { exited = true; });
+      child.once("exit", () => {
+        exited = true;
+      });
       const since = () => readFileSync(log, "utf8").slice(mark);
-      const listening = () => since().includes(`Server listening on 127.0.0.1 port ${port}.`)
-        && existsSync(pidFile(n)) && readFileSync(pidFile(n), "utf8").trim() === String(child.pid);
+      const listening = () =>
+        since().includes(`Server listening on 127.0.0.1 port ${port}.`) &&
+        existsSync(pidFile(n)) &&
+        readFileSync(pidFile(n), "utf8").trim() === String(child.pid);
       await pollUntil(() => exited || listening(), 10_000);
       const proc = child.pid === undefined ? undefined : procOf(child.pid);
       if (!exited && listening() && proc) {
         Object.assign(h, { port, child, proc });
         return;
       }
-      why = `sshd for ${n} did not say "Server listening on 127.0.0.1 port ${port}" and write ${pidFile(n)} ` +
+      why =
+        `sshd for ${n} did not say "Server listening on 127.0.0.1 port ${port}" and write ${pidFile(n)} ` +
         `within 10s (${exited ? `it exited ${child.exitCode ?? child.signalCode}` : "still running"}); ` +
         `${log}: ${tail(since())}`;
       child.kill("SIGKILL");
@@ -207,7 +245,12 @@ export async function startHosts(root: string, names: string[], opts: HostOption
     if (!(await pollUntil(() => all.every((p) => !alive(p)), 5_000))) {
       for (const p of all) signal(p, "SIGKILL");
       if (!(await pollUntil(() => all.every((p) => !alive(p)), 5_000))) {
-        throw new Error(`sshd of ${n}: pids ${all.filter(alive).map((p) => p.pid).join(" ")} outlived SIGKILL`);
+        throw new Error(
+          `sshd of ${n}: pids ${all
+            .filter(alive)
+            .map((p) => p.pid)
+            .join(" ")} outlived SIGKILL`,
+        );
       }
     }
     rmSync(pidFile(n), { force: true });
@@ -216,8 +259,12 @@ export async function startHosts(root: string, names: string[], opts: HostOption
   const onHost: Hosts["onHost"] = (n, argv, o = {}) => {
     host(n);
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GIT_|TMUX$|TMUX_PANE$)/.test(k)));
-    const r = spawnSync(argv[0]!, argv.slice(1), { env: { ...base, ...envOf(n) }, encoding: "utf8",
-      input: o.input ?? "", timeout: o.timeoutMs ?? 10_000 });
+    const r = spawnSync(argv[0]!, argv.slice(1), {
+      env: { ...base, ...envOf(n) },
+      encoding: "utf8",
+      input: o.input ?? "",
+      timeout: o.timeoutMs ?? 10_000,
+    });
     return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? r.error?.message ?? "" };
   };
   const killTmux = (n: string) => onHost(n, ["tmux", "kill-server"]);
@@ -241,25 +288,41 @@ export async function startHosts(root: string, names: string[], opts: HostOption
     const hostKey = readFileSync(join(sshDir, "host_ed25519.pub"), "utf8").split(" ").slice(0, 2).join(" ");
     const known = names.map((n) => `[127.0.0.1]:${host(n).port} ${hostKey}\n`);
     writeFileSync(join(sshDir, "known_hosts"), known.join(""));
-    writeFileSync(config, [
-      '# ssh config of a po test: each Host is one "machine" (its own sshd, tmux server and po state)',
-      ...names.map((n) => `Host ${n}\n  HostName 127.0.0.1\n  Port ${host(n).port}`),
-      "Host *", `  User ${user}`, `  IdentityFile ${join(sshDir, "id_ed25519")}`, "  IdentitiesOnly yes",
-      "  IdentityAgent none", `  UserKnownHostsFile ${join(sshDir, "known_hosts")}`,
-      "  GlobalKnownHostsFile /dev/null", "  StrictHostKeyChecking yes", "  UpdateHostKeys no", "  BatchMode yes",
-      "  ConnectTimeout 10", "",
-    ].join("\n"));
+    writeFileSync(
+      config,
+      [
+        '# ssh config of a po test: each Host is one "machine" (its own sshd, tmux server and po state)',
+        ...names.map((n) => `Host ${n}\n  HostName 127.0.0.1\n  Port ${host(n).port}`),
+        "Host *",
+        `  User ${user}`,
+        `  IdentityFile ${join(sshDir, "id_ed25519")}`,
+        "  IdentitiesOnly yes",
+        "  IdentityAgent none",
+        `  UserKnownHostsFile ${join(sshDir, "known_hosts")}`,
+        "  GlobalKnownHostsFile /dev/null",
+        "  StrictHostKeyChecking yes",
+        "  UpdateHostKeys no",
+        "  BatchMode yes",
+        "  ConnectTimeout 10",
+        "",
+      ].join("\n"),
+    );
     // po runs `ssh` by name, and OpenSSH reads its client config from ~/.ssh/config or from -F only (no
     // environment variable points elsewhere): an `ssh` first on PATH adds -F, which also keeps /etc/ssh out.
-    writeFileSync(join(bin, "ssh"), `#!/bin/sh\n# po test: the real ssh with the test's client config\n` +
-      `exec ${realSsh} -F ${config} "$@"\n`);
+    writeFileSync(
+      join(bin, "ssh"),
+      `#!/bin/sh\n# po test: the real ssh with the test's client config\n` + `exec ${realSsh} -F ${config} "$@"\n`,
+    );
     chmodSync(join(bin, "ssh"), 0o755);
     for (const n of names) {
       let last: RunResult | undefined;
       const answers = async () => (last = await run(realSsh, ["-F", config, "-n", n, "true"], 15_000)).code === 0;
-      if (!(await pollUntil(answers, 15_000))) { // e.g. "not allowed because account is locked": UsePAM no
-        throw new Error(`ssh ${n} true (port ${host(n).port}) kept failing for 15s: ${tail(last?.stderr ?? "")}; ` +
-          `${logFile(n)}: ${tail(readFileSync(logFile(n), "utf8"))}`);
+      if (!(await pollUntil(answers, 15_000))) {
+        // e.g. "not allowed because account is locked": UsePAM no
+        throw new Error(
+          `ssh ${n} true (port ${host(n).port}) kept failing for 15s: ${tail(last?.stderr ?? "")}; ` +
+            `${logFile(n)}: ${tail(readFileSync(logFile(n), "utf8"))}`,
+        );
       }
     }
   } catch (e) {
@@ -270,11 +333,16 @@ export async function startHosts(root: string, names: string[], opts: HostOption
   }
 
   return {
-    root, config, bin, names,
+    root,
+    config,
+    bin,
+    names,
     port: (n) => host(n).port!,
     env: envOf,
     withSsh: (base) => ({ ...base, PATH: `${bin}${delimiter}${base.PATH ?? ""}` }),
-    start, stop, onHost,
+    start,
+    stop,
+    onHost,
     async dispose() {
       for (const n of names) await stop(n);
       for (const n of names) killTmux(n);

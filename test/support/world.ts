@@ -57,7 +57,10 @@ export function makeWorld(prefix = "po-test-"): World {
     },
     sessions() {
       const r = w.tmux("list-sessions", "-F", "#{session_name}");
-      return r.code === 0 ? r.stdout.split("\n").filter(Boolean).sort() : [];
+      if (r.code === 0) return r.stdout.split("\n").filter(Boolean).sort();
+      // no server (never started, or its last session ended): no session; anything else is an error
+      if (/^(no server running on |error connecting to .*\(No such file or directory\))/m.test(r.stderr)) return [];
+      throw new Error(`tmux list-sessions failed (exit ${r.code}): ${r.stderr.trim()}`);
     },
     cleanup() {
       w.tmux("kill-server");
@@ -125,9 +128,9 @@ export function snapshot(w: World, dir: string): string {
   return parts.join("\n--\n");
 }
 
-/** Polls `cond` until it holds or `ms` pass. */
-export async function until(cond: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
-  if (!(await pollUntil(cond, ms))) throw new Error(`timed out waiting for ${what}`);
+/** The one way a test waits: polls `cond` until it holds; fails naming `what` when `ms` pass first. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  if (!(await pollUntil(cond, ms))) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 /** The pid of the (first) pane of `session`: unchanged means the agent was not restarted. */
