@@ -1,43 +1,20 @@
-// Unit tests of the registry's pure checks, in-process (no CLI, no tmux): the corpus of malformed files
-// against its reviewed table of exact problems, normalization of the well-formed ones, and the tables
-// of ref rules, name suggestions and locations. Fast on purpose: `npm run mutate` runs this file.
+// Unit tests of the registry's loading and checks, in-process (no CLI, no tmux): the corpus of malformed
+// files against its reviewed table of exact problems, and the normalization of the well-formed ones.
+// Fast on purpose: `npm run mutate` runs this file.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { ftruncateSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
-import { expandLocation, harnessSpec, loadFleet, requireFleet } from "../src/registry/fleet.js";
+import { join, resolve } from "node:path";
+import { expectedProblems, FIXTURES, rel, tomlFiles } from "./support/fixtures.js";
+import { loadFleet, requireFleet } from "../src/registry/fleet.js";
 import { loadAgents, requireAgents } from "../src/registry/agents-file.js";
 import { loadToml } from "../src/registry/load-toml.js";
-import { refProblem } from "../src/registry/gitref.js";
-import { closest, didYouMean } from "../src/common/suggest.js";
 import { formatProblem, UserError } from "../src/common/problems.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const FIXTURES = join(ROOT, "test", "fixtures");
 const TMP = mkdtempSync(join(tmpdir(), "po-registry-"));
 after(() => rmSync(TMP, { recursive: true, force: true }));
-
-function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".toml") ? [join(dir, e.name)] : []))
-    .sort();
-}
-
-const rel = (f: string) => relative(ROOT, f).split(sep).join("/");
-
-/** The reviewed table: every problem of every invalid fixture, as `po validate` prints it. */
-export function expectedProblems(): Map<string, string[]> {
-  const table = new Map<string, string[]>();
-  for (const line of readFileSync(join(FIXTURES, "invalid-problems.txt"), "utf8").split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const file = line.slice(0, line.indexOf(".toml:") + 5);
-    table.set(file, [...(table.get(file) ?? []), line.replaceAll("{ROOT}", ROOT)]);
-  }
-  return table;
-}
+const walk = tomlFiles;
 
 async function problemsOf(file: string): Promise<string[]> {
   const loaded = file.endsWith("/agents.toml") ? await loadToml(file, "agents") : await loadFleet(file);
@@ -101,26 +78,6 @@ describe("well-formed files", () => {
     assert.equal(fleet.projects.find((p) => p.name === "alpha")!.harness.timeoutMs, 300_000);
   });
 
-  it("harnessSpec keeps a path, session and timeout the file gives", () => {
-    const h = harnessSpec("x", {
-      url: "u",
-      up: ["a"],
-      down: ["b"],
-      path: "vendor/h",
-      session: "s-{agent}",
-      timeout_s: 7,
-    });
-    assert.deepEqual(h, {
-      name: "x",
-      url: "u",
-      path: "vendor/h",
-      up: ["a"],
-      down: ["b"],
-      session: "s-{agent}",
-      timeoutMs: 7000,
-    });
-  });
-
   it("agents.toml normalizes with watch none, a 30 s interval and prompts resolved in the project", async () => {
     const dir = join(FIXTURES, "valid", "agents-full");
     const c = await requireAgents(dir);
@@ -180,70 +137,4 @@ describe("files that cannot be read as TOML", () => {
       "x.toml:1:7: TOML syntax error: control characters are not allowed in strings",
     ]);
   });
-});
-
-describe("git ref rules", () => {
-  const cases: [string, string | undefined][] = [
-    ["v0.1.0", undefined],
-    ["refs/heads/main", undefined],
-    ["feature/x-1.2_3", undefined],
-    ["deadbee", undefined],
-    ["0123456789abcdef0123456789abcdef01234567", undefined],
-    ["-x", "a ref cannot start with '-'"],
-    ["a b", "a ref cannot contain spaces, control characters or any of ~ ^ : ? * [ \\"],
-    ["a\tb", "a ref cannot contain spaces, control characters or any of ~ ^ : ? * [ \\"],
-    ["a\x7fb", "a ref cannot contain spaces, control characters or any of ~ ^ : ? * [ \\"],
-    ...["~", "^", ":", "?", "*", "[", "\\"].map((c): [string, string] => [
-      `a${c}b`,
-      "a ref cannot contain spaces, control characters or any of ~ ^ : ? * [ \\",
-    ]),
-    ["v1..2", "a ref cannot contain '..'"],
-    ["a@{u}", "a ref cannot contain '@{'"],
-    ["@", "'@' alone is not a ref"],
-    ["a@b", undefined],
-    ["x.", "a ref cannot end with '.' or '/'"],
-    ["x/", "a ref cannot end with '.' or '/'"],
-    ["/x", "a ref cannot start with '/' or contain '//'"],
-    ["a//b", "a ref cannot start with '/' or contain '//'"],
-    [".x", "no part of a ref can start with '.'"],
-    ["a/.x", "no part of a ref can start with '.'"],
-    ["x.lock", "no part of a ref can end with '.lock'"],
-    ["x.lock/y", "no part of a ref can end with '.lock'"],
-    ["a.b/c.d", undefined],
-    ["abcdef", undefined],
-    ["DEADBEEF", undefined],
-  ];
-  for (const [ref, why] of cases) it(JSON.stringify(ref), () => assert.equal(refProblem(ref), why));
-});
-
-describe("did you mean", () => {
-  const cases: [string, string[], string | undefined][] = [
-    ["enabeld", ["location", "enabled", "ref"], "enabled"],
-    ["ENABLED", ["enabled"], "enabled"],
-    ["a0", ["ao", "zz"], "ao"],
-    ["owner", ["location", "harness", "ref", "enabled", "url"], undefined],
-    ["ab", ["xy"], "xy"], // two edits: always within reach
-    ["abc", ["xyz"], undefined],
-    ["abcdefghi", ["abcxyzghi"], "abcxyzghi"], // 3 edits in 9 letters
-    ["abcdefgh", ["abcxyzgh"], undefined], // 3 edits in 8 letters
-    ["interval", ["interval_s", "interva"], "interva"],
-    ["x", [], undefined],
-  ];
-  for (const [word, candidates, want] of cases)
-    it(`${word} among ${candidates.join(",") || "nothing"}`, () => {
-      assert.equal(closest(word, candidates), want);
-      assert.equal(didYouMean(word, candidates), want ? ` (did you mean '${want}'?)` : "");
-    });
-});
-
-describe("locations", () => {
-  const cases: [string, string][] = [
-    ["~", homedir()],
-    ["~/a/b", join(homedir(), "a/b")],
-    ["~a", "/base/~a"],
-    ["/srv/x/../y", "/srv/y"],
-    ["rel/x", "/base/rel/x"],
-    ["../up", "/up"],
-  ];
-  for (const [loc, want] of cases) it(loc, () => assert.equal(expandLocation(loc, "/base"), want));
 });

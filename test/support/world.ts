@@ -23,7 +23,7 @@ export interface World {
   env: NodeJS.ProcessEnv;
   harnessUrl: string;
   git(cwd: string, ...args: string[]): string;
-  po(args: string[], opts?: { cwd?: string; input?: string; timeoutMs?: number }): RunResult;
+  po(args: string[], opts?: { cwd?: string; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): RunResult;
   sessions(): string[];
   tmux(...args: string[]): RunResult;
   cleanup(): void;
@@ -44,7 +44,7 @@ export function makeWorld(prefix = "po-test-"): World {
     po(args, opts = {}) {
       const r = spawnSync(process.execPath, [CLI, ...args], {
         cwd: opts.cwd ?? root,
-        env,
+        env: opts.env ?? env,
         encoding: "utf8",
         input: opts.input ?? "",
         timeout: opts.timeoutMs ?? 60_000,
