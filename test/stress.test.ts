@@ -117,7 +117,7 @@ describe("kill -9 at random moments", () => {
   });
   after(async () => {
     await stopBackground();
-    w.cleanup();
+    w?.cleanup();
   });
 
   it(`${KILLS} applies killed at seeded points, then one apply converges and nothing is lost (seed ${seed})`, async (t) => {

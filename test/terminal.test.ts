@@ -21,7 +21,7 @@ describe("at a terminal", () => {
     makeProject(w, "alpha", "v0.1.0");
     writeFleet(w, { alpha: { ref: "v0.1.0" } });
   });
-  after(() => w.cleanup());
+  after(() => w?.cleanup());
 
   const pane = (name: string, args: string[], color: boolean) => poInPane(w, name, args, color);
   const screen = (name: string, escapes = false) => screenOf(w, name, escapes);

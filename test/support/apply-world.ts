@@ -4,47 +4,14 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../../src/adapters/tmux.js";
-import { harnessToml } from "../../src/sandbox/sandbox.js";
-import { CLI, type RunResult, type World } from "./world.js";
+import { CLI, writeFleet, type FleetProject, type RunResult, type World } from "./world.js";
 
-export interface HarnessDef {
-  url?: string;
-  up?: string[];
-  down?: string[];
-  timeout_s?: number;
-}
+export type { HarnessDef } from "./world.js";
+/** A project of fleet.toml (see world.ts's writeFleet). */
+export type ProjectDef = FleetProject;
 
-export interface ProjectDef {
-  ref: string;
-  harness?: string;
-  enabled?: boolean;
-}
-
-const toml = (v: unknown) => JSON.stringify(v);
-
-/** fleet.toml with the world's harness `h` plus `harnesses`; projects live at root/NAME. */
-export function writeFleetOf(
-  w: World,
-  projects: Record<string, ProjectDef>,
-  harnesses: Record<string, HarnessDef> = {},
-): string {
-  const extra = Object.entries(harnesses).map(([name, h]) => {
-    const lines = [`[harnesses.${name}]`, `url = ${toml(h.url ?? w.harnessUrl)}`];
-    lines.push(
-      `up = ${toml(h.up ?? ["node", "engine/harness.mjs", "up"])}`,
-      `down = ${toml(h.down ?? ["node", "engine/harness.mjs", "down"])}`,
-    );
-    lines.push(`timeout_s = ${h.timeout_s ?? 30}`);
-    return lines.join("\n") + "\n";
-  });
-  const body = Object.entries(projects).map(
-    ([n, p]) =>
-      `[projects.${n}]\nlocation = "${n}"\nharness = "${p.harness ?? "h"}"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n`,
-  );
-  const file = join(w.root, "fleet.toml");
-  writeFileSync(file, `version = 1\n\n${harnessToml("h", w.harnessUrl)}\n${extra.join("\n")}\n${body.join("\n")}`);
-  return file;
-}
+/** writeFleet under its older name. */
+export const writeFleetOf = writeFleet;
 
 export interface Background {
   pid: number;
@@ -84,9 +51,9 @@ export function conflictingBranches(w: World, dir: string): void {
 }
 
 /** Ends what a test left running in the background, then removes its world. */
-export async function dispose(w: World): Promise<void> {
+export async function dispose(w: World | undefined): Promise<void> {
   await stopBackground();
-  w.cleanup();
+  w?.cleanup();
 }
 
 /** How long a background po may run before its `done` fails the test (and the po is killed). */
@@ -192,13 +159,7 @@ export function processGone(pid: number): boolean {
   return / Z /.test(stat.slice(stat.lastIndexOf(")")));
 }
 
-/** The one-line error contract: exactly one line on stderr, no stack trace. */
-export function oneLine(stderr: string): string {
-  const lines = stderr.trim().split("\n");
-  if (lines.length !== 1 || /\n\s+at /.test(stderr) || /internal error/.test(stderr))
-    throw new Error(`expected one error line, got:\n${stderr}`);
-  return lines[0];
-}
+export { oneLine } from "./world.js";
 
 export function rev(w: World, dir: string, what = "HEAD"): string {
   return w.git(dir, "rev-parse", what).trim();
