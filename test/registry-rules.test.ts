@@ -95,3 +95,10 @@ describe("locations", () => {
   ];
   for (const [loc, want] of cases) it(loc, () => assert.equal(expandLocation(loc, "/base"), want));
 });
+
+describe("did you mean: ties", () => {
+  it("the first of equally close candidates wins", () => {
+    assert.equal(closest("ab", ["ax", "ay"]), "ax");
+    assert.equal(closest("ab", ["ay", "ax"]), "ay");
+  });
+});

@@ -179,9 +179,48 @@ describe("more shapes, in-process (text given for the file)", () => {
       'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects]\na = 3\n',
       ["/f.toml:7:1: projects.a: must be a table, not number 3"],
     ],
+    [
+      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = ""\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "b"\nharness = "h"\nref = "v1"\n',
+      ["/f.toml:7:1: projects.a.location: must not be empty"],
+    ],
+    [
+      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = 5\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "b"\nharness = "h"\nref = "v1"\n',
+      ["/f.toml:7:1: projects.a.location: must be a string, not number 5"],
+    ],
+    [
+      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.c]\nlocation = "/x"\nharness = "h"\nref = "v1"\n[projects.a]\nlocation = "/x"\nharness = "h"\nref = "v1"\n',
+      ["/f.toml:7:1: projects.c.location: same location as project 'a' (/x); each project needs its own folder"],
+    ],
+    [
+      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\ntimeout_s = 1.5\n',
+      ["/f.toml:6:1: harnesses.h.timeout_s: must be a whole number, not number 1.5"],
+    ],
   ];
   for (const [text, want] of cases)
     it(JSON.stringify(text.startsWith(H) ? text.slice(H.length) : text), async () => {
       assert.deepEqual((await loadFleet("/f.toml", text)).problems.map(formatProblem), want);
+    });
+});
+
+describe("agents.toml problems come in line order, whichever the schema finds first", () => {
+  const cases: [string, string[]][] = [
+    [
+      '[agents.b]\ncommand = "x"\n[watchdog]\ninterval_s = 0\n',
+      [
+        '/a.toml:2:1: agents.b.command: must be an array, not the string "x"',
+        "/a.toml:4:1: watchdog.interval_s: must be >= 1",
+      ],
+    ],
+    [
+      '[watchdog]\ninterval_s = 0\n[agents.b]\ncommand = "x"\n',
+      [
+        "/a.toml:2:1: watchdog.interval_s: must be >= 1",
+        '/a.toml:4:1: agents.b.command: must be an array, not the string "x"',
+      ],
+    ],
+  ];
+  for (const [text, want] of cases)
+    it(JSON.stringify(text), async () => {
+      assert.deepEqual((await loadToml("/a.toml", "agents", text)).problems.map(formatProblem), want);
     });
 });
