@@ -140,61 +140,56 @@ describe("more shapes, in-process (text given for the file)", () => {
   const H = `version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n`;
   const cases: [string, string[]][] = [
     [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = "a"\nharness = "h"\nref = { x = 1 }\n',
+      H + '[projects.a]\nlocation = "a"\nharness = "h"\nref = { x = 1 }\n',
       ["/f.toml:9:1: projects.a.ref: must be a string, not a table"],
     ],
     [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = "a"\nharness = "h"\nref = "v1"\nenabled = 1.5\n',
+      H + '[projects.a]\nlocation = "a"\nharness = "h"\nref = "v1"\nenabled = 1.5\n',
       ["/f.toml:10:1: projects.a.enabled: must be true or false, not number 1.5"],
     ],
     ["version = [1]\n", ["/f.toml:1:1: version: must be 1, not [1]"]],
     [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = "a"\nharness = "h"\nref = "v1"\nurl = 3\n',
+      H + '[projects.a]\nlocation = "a"\nharness = "h"\nref = "v1"\nurl = 3\n',
       ["/f.toml:10:1: projects.a.url: must be a string, not number 3"],
     ],
-    [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\nharnesses = 3\n',
-      ["/f.toml:6:1: harnesses.h.harnesses: unknown key 'harnesses'"],
-    ],
+    [H + "harnesses = 3\n", ["/f.toml:6:1: harnesses.h.harnesses: unknown key 'harnesses'"]],
     [
       'version = 1\nharnesses = 3\n[projects.a]\nlocation = "a"\nharness = "h"\nref = "v1"\n',
       ["/f.toml:2:1: harnesses: must be a table, not number 3"],
     ],
     [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = "/x"\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "/x/y/z"\nharness = "h"\nref = "v1"\n[projects.c]\nlocation = "/x"\nharness = "h"\nref = "v1"\n',
+      H +
+        '[projects.a]\nlocation = "/x"\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "/x/y/z"\nharness = "h"\nref = "v1"\n[projects.c]\nlocation = "/x"\nharness = "h"\nref = "v1"\n',
       [
         "/f.toml:11:1: projects.b.location: /x/y/z is inside project 'a' (/x); projects cannot nest",
         "/f.toml:15:1: projects.c.location: same location as project 'a' (/x); each project needs its own folder",
       ],
     ],
     [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = ""\nharness = "H"\nref = 5\n',
+      H + '[projects.a]\nlocation = ""\nharness = "H"\nref = 5\n',
       [
         "/f.toml:7:1: projects.a.location: must not be empty",
         "/f.toml:8:1: projects.a.harness: invalid value \"H\": A name: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit.",
         "/f.toml:9:1: projects.a.ref: must be a string, not number 5",
       ],
     ],
+    [H + "[projects]\na = 3\n", ["/f.toml:7:1: projects.a: must be a table, not number 3"]],
     [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects]\na = 3\n',
-      ["/f.toml:7:1: projects.a: must be a table, not number 3"],
-    ],
-    [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = ""\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "b"\nharness = "h"\nref = "v1"\n',
+      H +
+        '[projects.a]\nlocation = ""\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "b"\nharness = "h"\nref = "v1"\n',
       ["/f.toml:7:1: projects.a.location: must not be empty"],
     ],
     [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = 5\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "b"\nharness = "h"\nref = "v1"\n',
+      H +
+        '[projects.a]\nlocation = 5\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "b"\nharness = "h"\nref = "v1"\n',
       ["/f.toml:7:1: projects.a.location: must be a string, not number 5"],
     ],
     [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.c]\nlocation = "/x"\nharness = "h"\nref = "v1"\n[projects.a]\nlocation = "/x"\nharness = "h"\nref = "v1"\n',
+      H +
+        '[projects.c]\nlocation = "/x"\nharness = "h"\nref = "v1"\n[projects.a]\nlocation = "/x"\nharness = "h"\nref = "v1"\n',
       ["/f.toml:7:1: projects.c.location: same location as project 'a' (/x); each project needs its own folder"],
     ],
-    [
-      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\ntimeout_s = 1.5\n',
-      ["/f.toml:6:1: harnesses.h.timeout_s: must be a whole number, not number 1.5"],
-    ],
+    [H + "timeout_s = 1.5\n", ["/f.toml:6:1: harnesses.h.timeout_s: must be a whole number, not number 1.5"]],
   ];
   for (const [text, want] of cases)
     it(JSON.stringify(text.startsWith(H) ? text.slice(H.length) : text), async () => {
