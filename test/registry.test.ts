@@ -190,6 +190,23 @@ describe("more shapes, in-process (text given for the file)", () => {
       ["/f.toml:7:1: projects.c.location: same location as project 'a' (/x); each project needs its own folder"],
     ],
     [H + "timeout_s = 1.5\n", ["/f.toml:6:1: harnesses.h.timeout_s: must be a whole number, not number 1.5"]],
+    [
+      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects.a]\nlocation = "a"\nharness = "h"\nref = "v1"\nwake = 1\n',
+      ["/f.toml:10:1: projects.a.wake: unknown key 'wake'"],
+    ],
+    [
+      'version = 1\n[harnesses.h]\nurl = "u"\nup = ["a"]\ndown = ["b"]\n[projects."a/b~c"]\nlocation = "a"\nharness = "h"\nref = 5\n',
+      [
+        "/f.toml:6:1: projects.a/b~c: invalid project name 'a/b~c': use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+        "/f.toml:9:1: projects.a/b~c.ref: must be a string, not number 5",
+      ],
+    ],
+    [
+      'version = 1\r\nx = "abc\r\n',
+      [
+        "/f.toml:2:9: TOML syntax error: unterminated string: a string must end on the line it starts (use \"\"\" or ''' for multi-line strings)",
+      ],
+    ],
   ];
   for (const [text, want] of cases)
     it(JSON.stringify(text.startsWith(H) ? text.slice(H.length) : text), async () => {
