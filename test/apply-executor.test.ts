@@ -38,7 +38,7 @@ function fakePort(opts: { ms?: number; fail?: (a: Action) => unknown } = {}) {
 }
 
 test("actions of one project run in order, one after the other", async () => {
-  const { port, state } = fakePort();
+  const { port, state } = fakePort({ ms: 20 });
   const plan = [act("p", "init"), act("p", "stop"), act("p", "pin"), act("p", "start")];
   const rs = await applyPlan(plan, port, { parallelism: 4 });
   assert.deepEqual(state.log, [
@@ -53,8 +53,10 @@ test("actions of one project run in order, one after the other", async () => {
   ]);
   assert.deepEqual(outcomes(rs), ["p init ok", "p stop ok", "p pin ok", "p start ok"]);
   for (const r of rs) {
-    assert.equal(r.error, undefined);
-    assert.ok(r.ms >= 0);
+    assert.equal("error" in r, false, "a success carries no error key");
+    assert.ok(r.ms >= 19, `each result measures its action (${r.ms} ms for a 20 ms action)`);
+    // a duration, not a point in time: never more than this process has lived
+    assert.ok(r.ms <= performance.now(), `${r.ms} is a duration since the action began`);
   }
 });
 

@@ -84,7 +84,8 @@ describe("the operator's day on alpha and beta", () => {
   });
 
   it("po logs shows the agent's screen, --lines N its last N lines, and refuses a stopped project", async () => {
-    await until(() => w.tmux("capture-pane", "-p", "-t", "=alpha-main:").stdout.includes("second-alpha"));
+    const screen = () => w.tmux("capture-pane", "-p", "-t", "=alpha-main:").stdout;
+    await until(() => screen().includes("second-alpha"), 10_000, "alpha's screen to show second-alpha");
     const r = w.po(["logs", "alpha"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "MARKER-alpha\nsecond-alpha\n");

@@ -366,3 +366,37 @@ test("summarize counts actions per kind and errors", () => {
   );
   assert.deepEqual(summarize(body), { clone: 1, init: 0, stop: 1, pin: 1, start: 1, errors: 1 });
 });
+
+// ---- exact reasons and edge cases (each row kills a mutant `npm run mutate` found alive) ----------
+
+test("an unobserved project is an error naming it, and plans nothing", () => {
+  const body = plan([desired("ghost")], []);
+  assert.deepEqual(body.actions, []);
+  assert.deepEqual(body.errors, [{ project: "ghost", message: "its actual state was not observed" }]);
+});
+
+test("no pin when the ref or the pin is unknown; a pin names both commits, 12 digits each", () => {
+  for (const over of [{ resolved: undefined }, { pinned: undefined }, { resolved: undefined, pinned: undefined }])
+    assert.deepEqual(kinds(one(desired("p"), actual("p", { ...over, checkedOut: OLD })).actions), []);
+  const pin = one(desired("p", { enabled: false }), actual("p", { pinned: OLD, checkedOut: OLD, live: [] }));
+  assert.deepEqual(pin.actions, [
+    {
+      project: "p",
+      kind: "pin",
+      reason: `engine is pinned at ${OLD.slice(0, 12)}; ref v1 is ${NEW.slice(0, 12)}`,
+      ref: "v1",
+      from: OLD,
+      to: NEW,
+    },
+  ]);
+  const drift = one(desired("p", { enabled: false }), actual("p", { checkedOut: OTHER, live: [] }));
+  assert.equal(
+    drift.actions[0]!.reason,
+    `engine has ${OTHER.slice(0, 12)} checked out; it is pinned at ${NEW.slice(0, 12)}`,
+  );
+});
+
+test("an uninitialized submodule is initialized first, naming its path", () => {
+  const body = one(desired("p", { enabled: false }), actual("p", { checkedOut: undefined, live: [] }));
+  assert.deepEqual(body.actions[0], { project: "p", kind: "init", reason: "submodule engine is not initialized" });
+});

@@ -27,9 +27,15 @@ import {
   writeFleetOf,
   dispose,
   conflictingBranches,
+  gate,
+  type Gate,
 } from "./support/apply-world.js";
 
-const SLOW_UP = (s: number) => ({ up: ["sh", "-c", `sleep ${s}; exec node engine/harness.mjs up`] });
+/** A harness whose up (or down) waits at `g` until the test opens it. */
+const GATED = (g: Gate, verb: "up" | "down" = "up") => ({
+  [verb]: ["sh", "-c", `${g.wait}; exec node engine/harness.mjs ${verb}`],
+});
+const reached = (g: Gate, what: string) => until(() => existsSync(g.reached), 30_000, `${what} to reach its gate`);
 
 describe("saved plans: applied once, refused when stale or replayed", () => {
   let w: World;
@@ -114,19 +120,19 @@ describe("saved plans: applied once, refused when stale or replayed", () => {
 
 describe("one apply at a time", () => {
   let w: World;
+  let g: Gate;
   before(() => {
     w = makeWorld();
+    g = gate(w, "slow");
     makeProject(w, "slow", "v0.2.0");
-    writeFleetOf(w, { slow: { ref: "v0.2.0", harness: "slowh" } }, { slowh: SLOW_UP(3) });
+    writeFleetOf(w, { slow: { ref: "v0.2.0", harness: "slowh" } }, { slowh: GATED(g) });
   });
   after(() => dispose(w));
 
   it("a second apply fails at once naming the holder; with --lock-timeout one waits and succeeds", async () => {
     const first = poBackground(w, ["apply", "--yes"]);
-    await until(() => journalOf(w).some((l) => l.event === "start"), 15_000, "the first apply to start its action");
-    const t0 = Date.now();
+    await reached(g, "the first apply's harness");
     const second = w.po(["apply", "--yes"]);
-    assert.ok(Date.now() - t0 < 3000, `the second apply failed within 3 s (${Date.now() - t0} ms)`);
     assert.equal(second.code, 1);
     assert.match(
       oneLine(second.stderr),
@@ -134,12 +140,16 @@ describe("one apply at a time", () => {
         `another apply holds the lock .*apply\\.lock \\(pid ${first.pid} on .*\\); wait for it to finish, or pass --lock-timeout`,
       ),
     );
-    const waiter = poBackground(w, ["apply", "--yes", "--lock-timeout", "30"]);
+    const waiter = poBackground(w, ["apply", "--yes", "--lock-timeout", "60"]);
+    const waiting = `po: waiting for another apply to finish (pid ${first.pid} on ${hostname()}, since `;
+    await until(() => waiter.output().includes(waiting), 30_000, "the second apply to wait for the lock");
+    g.open();
     const [a, b] = [await first.done, await waiter.done];
     assert.equal(a.code, 0, a.stdout + a.stderr);
     assert.equal(b.code, 0, b.stdout + b.stderr);
-    assert.ok(b.ms > 1000, "the waiting apply did wait");
+    // it planned after the first apply ended: had it not waited for the lock, it would start slow too
     assert.match(b.stdout, /No changes/);
+    assert.equal(b.stderr, `${waiting}\n`, "said once whom it waits for");
     assert.deepEqual(w.sessions(), ["slow-a"]);
     assert.ok(!existsSync(lockPath(w)), "the lock is released");
   });
@@ -412,21 +422,27 @@ describe("no tmux server at all", () => {
 
 describe("Ctrl-C and kill -9 during apply", () => {
   let w: World;
-  before(() => {
-    w = makeWorld();
-    for (const n of ["s1", "s2"]) makeProject(w, n, "v0.2.0");
+  let g: Gate;
+  const gatedFleet = () =>
     writeFleetOf(
       w,
       { s1: { ref: "v0.2.0", harness: "slowh" }, s2: { ref: "v0.2.0", harness: "slowh" } },
-      { slowh: SLOW_UP(2) },
+      { slowh: GATED(g) },
     );
+  before(() => {
+    w = makeWorld();
+    g = gate(w, "s");
+    for (const n of ["s1", "s2"]) makeProject(w, n, "v0.2.0");
+    gatedFleet();
   });
   after(() => dispose(w));
 
   it("Ctrl-C: the running action finishes, no new one starts, the lock is released, a summary, exit 130", async () => {
     const apply = poBackground(w, ["apply", "--yes", "--parallelism", "1"]);
-    await until(() => journalOf(w).some((l) => l.event === "start"), 15_000, "the first action to start");
+    await reached(g, "s1's start");
     process.kill(apply.pid, "SIGINT");
+    await until(() => apply.output().includes("interrupted: finishing"), 15_000, "the interrupt to be heard");
+    g.open();
     const r = await apply.done;
     assert.equal(r.code, 130, r.stdout + r.stderr);
     assert.match(r.stderr, /interrupted: finishing the running actions, starting no new ones/);
@@ -469,15 +485,12 @@ describe("Ctrl-C and kill -9 during apply", () => {
     assert.match(r.stdout, /s1: start FAILED .*harness 'forever' up \(sh -c .*\) was stopped: interrupted twice/);
     assert.ok(processGone(Number(readFileSync(join(w.root, "forever.pid"), "utf8"))), "the harness process is gone");
     assert.ok(!existsSync(lockPath(w)));
-    writeFleetOf(
-      w,
-      { s1: { ref: "v0.2.0", harness: "slowh" }, s2: { ref: "v0.2.0", harness: "slowh" } },
-      { slowh: SLOW_UP(2) },
-    );
+    gatedFleet();
   });
 
   it("kill -9 mid-run: status says so, the next apply takes the stale lock over and converges", async () => {
     w.po(["agents", "down", "--dir", join(w.root, "s1")]);
+    g.close();
     const earlier = journalOf(w).length;
     const apply = poBackground(w, ["apply", "--yes"]);
     await until(
@@ -495,12 +508,19 @@ describe("Ctrl-C and kill -9 during apply", () => {
       w.po(["status"]).stdout,
       /Last apply .* did not finish \(its process was killed\): 0 ok, 0 failed, 0 skipped, 2 interrupted before finishing\./,
     );
-    const next = w.po(["apply", "--yes"]);
+    // The killed apply's harness processes still wait at the gate: the next apply must wait for them.
+    const nextRun = poBackground(w, ["apply", "--yes"]);
+    await until(
+      () => /waiting for the harness process groups .* that the killed apply left running/.test(nextRun.output()),
+      30_000,
+      "the next apply to wait for the killed apply's harness processes",
+    );
+    g.open();
+    const next = await nextRun.done;
     assert.equal(next.code, 0, next.stdout + next.stderr);
     assert.match(next.stderr, new RegExp(`took over a stale apply lock of pid ${apply.pid}`));
-    assert.match(next.stderr, /waiting for the harness process groups? .* that the killed apply left running/);
-    // The killed apply's harness processes finished the starts, so there may be nothing left to do.
-    assert.match(next.stdout, /converged|No changes/);
+    // The killed apply's harness processes finished the starts: nothing is left to do.
+    assert.match(next.stdout, /No changes/);
     assert.equal(w.po(["plan", "--detailed-exitcode"]).code, 0, "the next plan is empty");
     assert.deepEqual(w.sessions(), ["s1-a", "s2-a"]);
   });
@@ -509,9 +529,12 @@ describe("Ctrl-C and kill -9 during apply", () => {
 describe("kill -9 while the harness runs, then the desired state flips", () => {
   let w: World;
   let dir: string;
-  const slowDown = { down: ["sh", "-c", "sleep 2; exec node engine/harness.mjs down"] };
+  let g: Gate;
+  let slowDown: ReturnType<typeof GATED>;
   before(() => {
     w = makeWorld();
+    g = gate(w, "down");
+    slowDown = GATED(g, "down");
     dir = makeProject(w, "flip", "v0.2.0");
     assert.equal(w.po(["agents", "up", "--dir", dir]).code, 0);
     writeFleetOf(w, { flip: { ref: "v0.2.0", harness: "slowdown", enabled: false } }, { slowdown: slowDown });
@@ -520,7 +543,7 @@ describe("kill -9 while the harness runs, then the desired state flips", () => {
 
   it("the next apply waits for the killed apply's harness before it plans, and converges", async () => {
     const apply = poBackground(w, ["apply", "--yes"]);
-    await until(() => journalOf(w).some((l) => l.event === "start"), 15_000, "the stop to start");
+    await reached(g, "the harness down");
     await until(
       () => (JSON.parse(readFileSync(lockPath(w), "utf8")) as { children?: unknown[] }).children?.length === 1,
       5000,
@@ -530,12 +553,13 @@ describe("kill -9 while the harness runs, then the desired state flips", () => {
     await apply.done;
     const { children } = JSON.parse(readFileSync(lockPath(w), "utf8")) as { children: { pgid: number }[] };
     writeFleetOf(w, { flip: { ref: "v0.2.0", harness: "slowdown", enabled: true } }, { slowdown: slowDown });
-    const next = w.po(["apply", "--yes"]);
+    const nextRun = poBackground(w, ["apply", "--yes"]);
+    const waiting = `waiting for the harness process group ${children[0].pgid} that the killed apply left running`;
+    await until(() => nextRun.output().includes(waiting), 30_000, "the next apply to wait for the killed harness");
+    assert.ok(!processGone(children[0].pgid), "the killed apply's harness still runs while the next one waits");
+    g.open();
+    const next = await nextRun.done;
     assert.equal(next.code, 0, next.stdout + next.stderr);
-    assert.match(
-      next.stderr,
-      new RegExp(`waiting for the harness process group ${children[0].pgid} that the killed apply left running`),
-    );
     assert.ok(processGone(children[0].pgid), "the killed apply's harness had finished before the plan was made");
     assert.match(next.stdout, /flip {2}\+ start/);
     assert.deepEqual(w.sessions(), ["flip-a"]);

@@ -90,11 +90,9 @@ describe("real hosts over OpenSSH on loopback", { skip: sshdSkip(), timeout: 120
 
     await hosts.stop("h1");
     await until(() => closed, 10_000, "the open ssh h1 connection to end after stop h1");
-    const t0 = Date.now();
     const down = ssh("h1", "true");
     assert.notEqual(down.code, 0);
-    assert.ok(Date.now() - t0 < 5_000, `ssh h1 took ${Date.now() - t0}ms to fail`);
-    assert.match(down.stderr, /Connection refused|timed out/);
+    assert.match(down.stderr, /Connection refused/, "refused at once, not left to time out");
     assert.equal(ssh("h2", "true").code, 0, "h2 went down with h1");
     assert.ok(sessionsOn("h1").includes("x"), "h1's tmux server lives on while its sshd is down");
 

@@ -1,13 +1,17 @@
-// kill -9 at random moments: twenty applies, each killed after a random delay within an apply's
-// duration (seeded: PO_STRESS_SEED=N reproduces a run's choices), each on a fleet.toml changed at
-// random, and each followed by an apply that must take the stale lock over and converge; in the
-// end every project must still hold exactly its files and commits, plus pin commits.
+// kill -9 at chosen moments: twenty applies, each on a fleet.toml changed at random so that a harness
+// must run, each killed at a point picked at random (seeded: PO_STRESS_SEED=N reproduces a run's
+// choices) among: right after it journals its start, after its first, second or third action
+// starts, or while its harness waits at a gate the test holds closed; so every one of them is
+// killed mid-run, whatever the machine's load. Each is followed by an apply that must take the stale
+// lock over and converge; in the end every project must still hold exactly its files and commits,
+// plus pin commits.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeProject, makeWorld, type World } from "./support/world.js";
+import { makeProject, makeWorld, until, type World } from "./support/world.js";
 import {
+  gate,
   journalOf,
   lockPath,
   poBackground,
@@ -24,10 +28,14 @@ const NAMES = ["p0", "p1", "p2"];
 // call, so that twenty kills and their recoveries fit in well under a minute. (A killed apply's
 // slow harness still running when the next apply starts is its own test in safe-apply.)
 const SESSION = '"$(basename "$PWD")-a"';
-const FAST = {
-  up: ["sh", "-c", `tmux has-session -t =${SESSION} 2>/dev/null || tmux new-session -d -s ${SESSION} sleep 3600`],
-  down: ["sh", "-c", `tmux kill-session -t =${SESSION} 2>/dev/null; true`],
-};
+const fast = (wait: string) => ({
+  up: [
+    "sh",
+    "-c",
+    `${wait}; tmux has-session -t =${SESSION} 2>/dev/null || tmux new-session -d -s ${SESSION} sleep 3600`,
+  ],
+  down: ["sh", "-c", `${wait}; tmux kill-session -t =${SESSION} 2>/dev/null; true`],
+});
 
 /** mulberry32: a tiny seeded PRNG, so that a failing run's choices can be replayed. */
 function prng(seed: number): () => number {
@@ -45,6 +53,17 @@ function randomFleet(random: () => number): Record<string, ProjectDef> {
   return Object.fromEntries(
     NAMES.map((n) => [n, { ref: random() < 0.5 ? "v0.1.0" : "v0.2.0", enabled: random() < 0.75, harness: "fast" }]),
   );
+}
+
+/** A fleet different from `now` in a way that makes a harness run: a project starts, stops or is re-pinned live. */
+function changedFleet(random: () => number, now: Record<string, ProjectDef>): Record<string, ProjectDef> {
+  for (;;) {
+    const next = randomFleet(random);
+    const harnessRuns = NAMES.some(
+      (n) => next[n].enabled !== now[n].enabled || (next[n].enabled && next[n].ref !== now[n].ref),
+    );
+    if (harnessRuns) return next;
+  }
 }
 
 /** Every commit after the initial one is a pin commit that changed only engine. */
@@ -98,31 +117,41 @@ describe("kill -9 at random moments", () => {
   });
   after(async () => {
     await stopBackground();
-    w.cleanup();
+    w?.cleanup();
   });
 
-  it(`${KILLS} applies killed at random moments, then one apply converges and nothing is lost (seed ${seed})`, async (t) => {
+  it(`${KILLS} applies killed at seeded points, then one apply converges and nothing is lost (seed ${seed})`, async (t) => {
     const random = prng(seed);
-    // How long an apply takes here, so that the kills land anywhere within one.
-    writeFleetOf(w, randomFleet(random), { fast: FAST });
-    const calibration = poBackground(w, ["apply", "--yes"]);
-    const full = await calibration.done;
-    assert.equal(full.code, 0, full.stdout + full.stderr);
-    let killed = 0;
-    let fleet: Record<string, ProjectDef> = {};
+    const g = gate(w, "harness");
+    const FAST = fast(g.wait);
+    g.open();
+    let fleet = randomFleet(random);
+    writeFleetOf(w, fleet, { fast: FAST });
+    const first = w.po(["apply", "--yes"]);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const points: string[] = [];
     for (let i = 0; i < KILLS; i++) {
-      fleet = randomFleet(random);
+      fleet = changedFleet(random, fleet);
       writeFleetOf(w, fleet, { fast: FAST });
+      g.close();
+      const earlier = journalOf(w).length;
       const apply = poBackground(w, ["apply", "--yes"]);
-      const delay = Math.floor(random() * full.ms * 1.2);
-      const finished = await Promise.race([
-        apply.done.then(() => true),
-        new Promise((r) => setTimeout(r, delay)).then(() => false),
-      ]);
-      if (!finished) process.kill(apply.pid, "SIGKILL");
+      // 0: right after apply-start; 1-3: after that many actions started; 4: only at the gate
+      const point = Math.floor(random() * 5);
+      const starts = () =>
+        journalOf(w)
+          .slice(earlier)
+          .filter((l) => l.event === (point ? "start" : "apply-start"));
+      await until(
+        () => existsSync(g.reached) || (point < 4 && starts().length >= Math.max(point, 1)),
+        60_000,
+        `apply ${i} to reach kill point ${point} (or its harness the gate)`,
+      );
+      process.kill(apply.pid, "SIGKILL");
       const r = await apply.done;
-      if (r.signal === "SIGKILL") killed++;
-      else assert.equal(r.code, 0, `apply ${i} converged: ${r.stdout}${r.stderr}`);
+      assert.equal(r.signal, "SIGKILL", `apply ${i} was killed mid-run, not ended: ${r.stdout}${r.stderr}`);
+      points.push(existsSync(g.reached) ? "gate" : String(point));
+      g.open(); // the harness processes the killed apply left go on, and the next apply waits for them
       // The very next apply, on a fleet.toml changed again, takes over whatever the killed one
       // left (its lock, a half-done pin, harness processes still running) and converges.
       fleet = randomFleet(random);
@@ -131,11 +160,10 @@ describe("kill -9 at random moments", () => {
       assert.equal(
         next.code,
         0,
-        `the apply after kill ${i} (after ${delay} ms) converged:\n${next.stdout}${next.stderr}`,
+        `the apply after kill ${i} (at ${points[i]}) converged:\n${next.stdout}${next.stderr}`,
       );
     }
-    assert.ok(killed >= KILLS / 2, `most applies were killed mid-run (${killed} of ${KILLS})`);
-    t.diagnostic(`${killed} of ${KILLS} applies killed; actions they were killed in: ${killedIn(journalOf(w))}`);
+    t.diagnostic(`kill points: ${points.join(" ")}; actions the applies were killed in: ${killedIn(journalOf(w))}`);
 
     const last = w.po(["apply", "--yes"]);
     assert.equal(last.code, 0, last.stdout + last.stderr);

@@ -12,7 +12,7 @@ import {
   writeFleet,
   type World,
 } from "./support/world.js";
-import { shellQuote } from "../src/adapters/tmux.js";
+import { gate } from "./support/apply-world.js";
 
 describe("at a terminal", () => {
   let w: World;
@@ -21,7 +21,7 @@ describe("at a terminal", () => {
     makeProject(w, "alpha", "v0.1.0");
     writeFleet(w, { alpha: { ref: "v0.1.0" } });
   });
-  after(() => w.cleanup());
+  after(() => w?.cleanup());
 
   const pane = (name: string, args: string[], color: boolean) => poInPane(w, name, args, color);
   const screen = (name: string, escapes = false) => screenOf(w, name, escapes);
@@ -37,17 +37,17 @@ describe("at a terminal", () => {
 
   it("a Ctrl-C at the terminal lets a running git commit finish (git runs in its own session)", async () => {
     const dir = makeProject(w, "hooked", "v0.1.0");
-    // A slow pre-commit hook keeps the pin's git commit running while the terminal sends Ctrl-C.
-    writeFileSync(
-      join(dir, ".git", "hooks", "pre-commit"),
-      `#!/bin/sh\ntouch ${shellQuote(join(w.root, "hook-started"))}\nsleep 2\n`,
-      { mode: 0o755 },
-    );
+    // A pre-commit hook that waits at a gate keeps the pin's git commit running while the terminal
+    // sends Ctrl-C; the gate opens once po has heard it.
+    const g = gate(w, "hook");
+    writeFileSync(join(dir, ".git", "hooks", "pre-commit"), `#!/bin/sh\n${g.wait}\n`, { mode: 0o755 });
     writeFleet(w, { alpha: { ref: "v0.1.0" }, hooked: { ref: "v0.2.0", enabled: false } });
     const head = w.git(dir, "rev-parse", "HEAD");
     pane("interrupt", ["apply", "--yes", "--target", "hooked"], false);
-    await until(() => existsSync(join(w.root, "hook-started")), 20_000, "the pin's commit hook to run");
+    await until(() => existsSync(g.reached), 20_000, "the pin's commit hook to run");
     w.tmux("send-keys", "-t", "=interrupt:", "C-c");
+    await until(() => screen("interrupt").includes("interrupted"), 20_000, "po to hear the Ctrl-C");
+    g.open();
     await until(() => /\[exit \d+\]/.test(screen("interrupt")), 20_000, "apply to end");
     assert.match(screen("interrupt"), /\[exit 130\]/);
     assert.match(screen("interrupt").replace(/\n/g, ""), /hooked: pin ok/);

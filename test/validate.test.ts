@@ -15,6 +15,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expectedProblems } from "./support/fixtures.js";
+import { noStackTrace } from "./support/world.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = join(ROOT, "dist", "src", "cli", "main.js");
@@ -57,17 +59,8 @@ function lines(text: string): string[] {
 
 /** No stack trace, no internal error: what an operator sees is always a located, one-line problem. */
 function assertClean(r: Run, what: string): void {
-  for (const [name, text] of [
-    ["stderr", r.stderr],
-    ["stdout", r.stdout],
-  ] as const) {
-    assert.doesNotMatch(text, /^\s+at /m, `${what}: a stack trace on ${name}:\n${text}`);
-    assert.doesNotMatch(
-      text,
-      /internal error|node:internal|TypeError|ReferenceError/,
-      `${what}: an internal error on ${name}:\n${text}`,
-    );
-  }
+  noStackTrace(r.stderr, `${what} (stderr)`);
+  noStackTrace(r.stdout, `${what} (stdout)`);
 }
 
 function escapeRegExp(s: string): string {
@@ -191,11 +184,12 @@ describe("po validate on every malformed file (one human run, one --json run)", 
     assert.equal(jsonCount, humanCount, "as many problems in --json as lines in the human format");
   });
 
+  const table = expectedProblems();
   for (const f of invalid) {
     it(f.rel.replace("test/fixtures/invalid/", ""), () => {
-      // human format: FILE:LINE:COL: key.path: message
+      // human format: FILE:LINE:COL: key.path: message; exactly the reviewed list, once each
       const mine = lines(human.stderr).filter((l) => l.startsWith(`${f.rel}:`));
-      assert.ok(mine.length >= 1, `${f.rel}: no problem reported`);
+      assert.deepEqual(mine, table.get(f.rel), `${f.rel}: its exact problems (test/fixtures/invalid-problems.txt)`);
       for (const e of f.expect) {
         const at = new RegExp(`^${escapeRegExp(f.rel)}:${e.line}:([1-9]\\d*): (.*)$`);
         const hit = mine.find((l) => {
@@ -259,7 +253,7 @@ describe("single-file runs of the cases the issue names", () => {
       assertClean(r, name);
       assert.doesNotMatch(r.stdout, /valid/);
       const got = lines(r.stderr);
-      assert.equal(got.length, f.count ?? got.length);
+      assert.deepEqual(got, expectedProblems().get(f.rel), "exactly its problems, once each");
       assert.ok(
         got.some((l) => l.startsWith(`${f.rel}:`) && expected.test(l)),
         `expected ${expected}; got:\n${r.stderr}`,
@@ -285,7 +279,7 @@ describe("files written at run time", () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "po-validate-"));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => dir && rmSync(dir, { recursive: true, force: true }));
 
   it("an empty file (zero bytes): version is missing, at line 1", () => {
     const file = join(dir, "empty.toml");
@@ -335,13 +329,11 @@ describe("files written at run time", () => {
     writeFileSync(file, parts.join(""));
     const bad = written + 5; // header, location, harness, ref, then the typo
     assert.equal(readFileSync(file, "utf8").split("\n")[bad - 1], "enabeld = true");
-    const started = Date.now();
     const r = po(["validate", file]);
     assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(lines(r.stderr), [
       `${file}:${bad}:1: projects.last.enabeld: unknown key 'enabeld' (did you mean 'enabled'?)`,
     ]);
-    assert.ok(Date.now() - started < 15_000, "validates a 20 000-line file in a few seconds");
 
     // the same file without the typo is valid, and its 5000 projects are listed
     writeFileSync(file, parts.join("").replace("enabeld = true\n", ""));

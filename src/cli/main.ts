@@ -57,8 +57,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${createRequire(import.meta.url)("../../../package.json").version}\n`);
     return 0;
   }
+  if (verb === "help" && rest.length) return main([rest[0]!, "--help"]);
   if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
-    if (verb === "help" && rest[0] && VERBS[rest[0]]) return (await VERBS[rest[0]]()).run(["--help"]);
     await help();
     return verb === undefined ? 1 : 0;
   }

@@ -1,49 +1,17 @@
 // Helpers for the safe-apply and stress suites: fleets with several harnesses, po run in the
 // background (to interrupt or kill it), the apply journal and lock, and process checks.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { harnessToml } from "../../src/sandbox/sandbox.js";
-import { CLI, type RunResult, type World } from "./world.js";
+import { shellQuote } from "../../src/adapters/tmux.js";
+import { CLI, writeFleet, type FleetProject, type RunResult, type World } from "./world.js";
 
-export interface HarnessDef {
-  url?: string;
-  up?: string[];
-  down?: string[];
-  timeout_s?: number;
-}
+export type { HarnessDef } from "./world.js";
+/** A project of fleet.toml (see world.ts's writeFleet). */
+export type ProjectDef = FleetProject;
 
-export interface ProjectDef {
-  ref: string;
-  harness?: string;
-  enabled?: boolean;
-}
-
-const toml = (v: unknown) => JSON.stringify(v);
-
-/** fleet.toml with the world's harness `h` plus `harnesses`; projects live at root/NAME. */
-export function writeFleetOf(
-  w: World,
-  projects: Record<string, ProjectDef>,
-  harnesses: Record<string, HarnessDef> = {},
-): string {
-  const extra = Object.entries(harnesses).map(([name, h]) => {
-    const lines = [`[harnesses.${name}]`, `url = ${toml(h.url ?? w.harnessUrl)}`];
-    lines.push(
-      `up = ${toml(h.up ?? ["node", "engine/harness.mjs", "up"])}`,
-      `down = ${toml(h.down ?? ["node", "engine/harness.mjs", "down"])}`,
-    );
-    lines.push(`timeout_s = ${h.timeout_s ?? 30}`);
-    return lines.join("\n") + "\n";
-  });
-  const body = Object.entries(projects).map(
-    ([n, p]) =>
-      `[projects.${n}]\nlocation = "${n}"\nharness = "${p.harness ?? "h"}"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n`,
-  );
-  const file = join(w.root, "fleet.toml");
-  writeFileSync(file, `version = 1\n\n${harnessToml("h", w.harnessUrl)}\n${extra.join("\n")}\n${body.join("\n")}`);
-  return file;
-}
+/** writeFleet under its older name. */
+export const writeFleetOf = writeFleet;
 
 export interface Background {
   pid: number;
@@ -83,27 +51,75 @@ export function conflictingBranches(w: World, dir: string): void {
 }
 
 /** Ends what a test left running in the background, then removes its world. */
-export async function dispose(w: World): Promise<void> {
+export async function dispose(w: World | undefined): Promise<void> {
   await stopBackground();
-  w.cleanup();
+  w?.cleanup();
 }
 
-export function poBackground(w: World, args: string[]): Background {
+/** How long a background po may run before its `done` fails the test (and the po is killed). */
+export const BACKGROUND_BOUND_MS = 120_000;
+
+/**
+ * po in the background, so that a test can interrupt or kill it mid-run. `done` is bounded: it
+ * rejects, naming the command, when po has not ended within `boundMs` (po is then killed).
+ */
+export function poBackground(w: World, args: string[], boundMs = BACKGROUND_BOUND_MS): Background {
   const t0 = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], { cwd: w.root, env: w.env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<RunResult & { signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<RunResult & { signal: NodeJS.Signals | null; ms: number }>((resolve) =>
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       running.delete(background);
       resolve({ code: code ?? -1, signal, stdout, stderr, ms: Date.now() - t0 });
     }),
   );
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`po ${args.join(" ")} did not end within ${boundMs} ms:\n${stdout}${stderr}`));
+    }, boundMs);
+    timer.unref();
+  });
+  const done = Promise.race([closed, bound]);
+  done.catch(() => {}); // reported to whoever awaits it; never an unhandled rejection
   const background: Background = { pid: child.pid!, done, output: () => stdout + stderr };
   running.add(background);
   return background;
+}
+
+/**
+ * A point where a harness command blocks until the test opens it: `wait` is a shell snippet that
+ * returns at once when the gate is open, and otherwise marks `reached` and waits for it to open
+ * (failing the harness after `boundS`, so a forgotten gate cannot hang anything).
+ */
+export interface Gate {
+  wait: string;
+  reached: string;
+  open(): void;
+  close(): void;
+}
+
+export function gate(w: World, name: string, boundS = 120): Gate {
+  const openFile = join(w.root, `gate-${name}.open`);
+  const reached = join(w.root, `gate-${name}.reached`);
+  const [o, r] = [shellQuote(openFile), shellQuote(reached)];
+  const wait =
+    `[ -e ${o} ] || { : > ${r}; i=0; until [ -e ${o} ]; do i=$((i+1)); ` +
+    `if [ $i -gt ${boundS * 20} ]; then echo "gate ${name} was never opened" >&2; exit 9; fi; sleep 0.05; done; }`;
+  return {
+    wait,
+    reached,
+    open: () => writeFileSync(openFile, ""),
+    close: () => {
+      rmSync(openFile, { force: true });
+      rmSync(reached, { force: true });
+    },
+  };
 }
 
 export interface JournalEntry {
@@ -118,35 +134,32 @@ export interface JournalEntry {
 export function journalOf(w: World): JournalEntry[] {
   const file = join(w.root, ".ao-state", "journal.jsonl");
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as JournalEntry);
+  // a line is complete once its newline is written: a line being appended right now is left out
+  const lines = readFileSync(file, "utf8").split("\n").slice(0, -1);
+  return lines.filter(Boolean).map((l) => JSON.parse(l) as JournalEntry);
 }
 
 export const lockPath = (w: World) => join(w.root, ".ao-state", "apply.lock");
 
-/** A process that no longer runs (a zombie nobody reaped yet counts as gone). */
+/** A process that no longer runs (a zombie nobody reaped yet counts as gone); throws when it cannot tell. */
 export function processGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ESRCH") return true;
+    throw e; // EPERM: it runs, as another user's
   }
+  let stat: string;
   try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return true; // ended between the two looks
+    throw e;
   }
+  return / Z /.test(stat.slice(stat.lastIndexOf(")")));
 }
 
-/** The one-line error contract: exactly one line on stderr, no stack trace. */
-export function oneLine(stderr: string): string {
-  const lines = stderr.trim().split("\n");
-  if (lines.length !== 1 || /\n\s+at /.test(stderr) || /internal error/.test(stderr))
-    throw new Error(`expected one error line, got:\n${stderr}`);
-  return lines[0];
-}
+export { oneLine } from "./world.js";
 
 export function rev(w: World, dir: string, what = "HEAD"): string {
   return w.git(dir, "rev-parse", what).trim();

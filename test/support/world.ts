@@ -23,7 +23,7 @@ export interface World {
   env: NodeJS.ProcessEnv;
   harnessUrl: string;
   git(cwd: string, ...args: string[]): string;
-  po(args: string[], opts?: { cwd?: string; input?: string; timeoutMs?: number }): RunResult;
+  po(args: string[], opts?: { cwd?: string; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): RunResult;
   sessions(): string[];
   tmux(...args: string[]): RunResult;
   cleanup(): void;
@@ -44,7 +44,7 @@ export function makeWorld(prefix = "po-test-"): World {
     po(args, opts = {}) {
       const r = spawnSync(process.execPath, [CLI, ...args], {
         cwd: opts.cwd ?? root,
-        env,
+        env: opts.env ?? env,
         encoding: "utf8",
         input: opts.input ?? "",
         timeout: opts.timeoutMs ?? 60_000,
@@ -57,7 +57,10 @@ export function makeWorld(prefix = "po-test-"): World {
     },
     sessions() {
       const r = w.tmux("list-sessions", "-F", "#{session_name}");
-      return r.code === 0 ? r.stdout.split("\n").filter(Boolean).sort() : [];
+      if (r.code === 0) return r.stdout.split("\n").filter(Boolean).sort();
+      // no server (never started, or its last session ended): no session; anything else is an error
+      if (/^(no server running on |error connecting to .*\(No such file or directory\))/m.test(r.stderr)) return [];
+      throw new Error(`tmux list-sessions failed (exit ${r.code}): ${r.stderr.trim()}`);
     },
     cleanup() {
       w.tmux("kill-server");
@@ -85,22 +88,57 @@ export function makeProject(w: World, name: string, ref: string, agents = ["a"])
   return dir;
 }
 
+/** A project of fleet.toml: at root/NAME unless `location`, on the world's harness `h` unless `harness`. */
 export interface FleetProject {
   ref: string;
   enabled?: boolean;
   url?: string;
   location?: string;
+  harness?: string;
 }
 
-export function writeFleet(w: World, projects: Record<string, FleetProject>, extraHarness = ""): string {
+/** A harness besides `h`: the world's harness repository and entry point unless told otherwise. */
+export interface HarnessDef {
+  url?: string;
+  up?: string[];
+  down?: string[];
+  timeout_s?: number;
+}
+
+const toml = (v: unknown) => JSON.stringify(v);
+
+/**
+ * The one fleet.toml writer: the world's harness `h` (with `extraHarness`, TOML lines added to its
+ * table) plus `harnesses`, and the projects.
+ */
+export function writeFleet(
+  w: World,
+  projects: Record<string, FleetProject>,
+  harnesses: Record<string, HarnessDef> = {},
+  extraHarness = "",
+): string {
+  const extra = Object.entries(harnesses).map(([name, h]) =>
+    [
+      `[harnesses.${name}]`,
+      `url = ${toml(h.url ?? w.harnessUrl)}`,
+      `up = ${toml(h.up ?? ["node", "engine/harness.mjs", "up"])}`,
+      `down = ${toml(h.down ?? ["node", "engine/harness.mjs", "down"])}`,
+      `timeout_s = ${h.timeout_s ?? 30}`,
+    ].join("\n"),
+  );
+  const body = Object.entries(projects).map(([n, p]) =>
+    [
+      `[projects.${n}]`,
+      `location = ${toml(p.location ?? n)}`,
+      `harness = ${toml(p.harness ?? "h")}`,
+      `ref = ${toml(p.ref)}`,
+      `enabled = ${p.enabled ?? true}`,
+      ...(p.url ? [`url = ${toml(p.url)}`] : []),
+    ].join("\n"),
+  );
   const file = join(w.root, "fleet.toml");
-  const body = Object.entries(projects)
-    .map(
-      ([n, p]) =>
-        `[projects.${n}]\nlocation = "${p.location ?? n}"\nharness = "h"\nref = "${p.ref}"\nenabled = ${p.enabled ?? true}\n${p.url ? `url = "${p.url}"\n` : ""}`,
-    )
-    .join("\n");
-  writeFileSync(file, `version = 1\n\n${harnessToml("h", w.harnessUrl, extraHarness)}\n${body}`);
+  const parts = [harnessToml("h", w.harnessUrl, extraHarness), ...extra, ...body];
+  writeFileSync(file, `version = 1\n\n${parts.map((x) => x.trimEnd() + "\n").join("\n")}`);
   return file;
 }
 
@@ -125,9 +163,9 @@ export function snapshot(w: World, dir: string): string {
   return parts.join("\n--\n");
 }
 
-/** Polls `cond` until it holds or `ms` pass. */
-export async function until(cond: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
-  if (!(await pollUntil(cond, ms))) throw new Error(`timed out waiting for ${what}`);
+/** The one way a test waits: polls `cond` until it holds; fails naming `what` when `ms` pass first. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  if (!(await pollUntil(cond, ms))) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 /** The pid of the (first) pane of `session`: unchanged means the agent was not restarted. */
@@ -149,4 +187,18 @@ export function poInPane(w: World, name: string, args: string[], color = false):
 /** What pane `name` shows (with its colour escapes when `escapes`). */
 export function screen(w: World, name: string, escapes = false): string {
   return w.tmux("capture-pane", "-p", ...(escapes ? ["-e"] : []), "-t", `=${name}:`).stdout;
+}
+
+/** Fails when `text` holds a stack trace or an internal error: what an operator sees is never that. */
+export function noStackTrace(text: string, what = "output"): void {
+  if (/^\s+at /m.test(text) || /internal error|node:internal|TypeError|ReferenceError/.test(text))
+    throw new Error(`${what}: a stack trace or an internal error:\n${text}`);
+}
+
+/** The one-line error contract: exactly one line on stderr, no stack trace; returns that line. */
+export function oneLine(stderr: string): string {
+  noStackTrace(stderr, "stderr");
+  const lines = stderr.trim().split("\n");
+  if (lines.length !== 1 || lines[0] === "") throw new Error(`expected one error line, got:\n${stderr}`);
+  return lines[0]!;
 }

@@ -1,0 +1,345 @@
+// Behaviours that had no test of their own: harnesses that lie (up starts nothing, down stops
+// nothing) and the "not converged" outcome, apply --json, --offline, --no-apply, po help VERB,
+// PO_FLEET, failed clones, create's refusals, validate --deep, status's missing and error states,
+// and a harness at another path with its own session names. Real git, real (isolated) tmux.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeProject, makeWorld, snapshot, writeFleet, type World } from "./support/world.js";
+import { dispose, oneLine, rev, writeFleetOf } from "./support/apply-world.js";
+
+const lines = (s: string) => s.split("\n").filter(Boolean);
+
+describe("harnesses that say yes and do nothing", () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    makeProject(w, "liar", "v0.1.0");
+    makeProject(w, "honest", "v0.1.0");
+  });
+  after(() => dispose(w));
+
+  it("an up that exits 0 but starts no session fails its project, and the fleet has not converged", () => {
+    writeFleetOf(
+      w,
+      { liar: { ref: "v0.1.0", harness: "noop" }, honest: { ref: "v0.1.0" } },
+      { noop: { up: ["true"], timeout_s: 1 } },
+    );
+    const r = w.po(["apply", "--yes"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /^liar: start FAILED \(\d+\.\ds\): harness up finished but not every session of liar came up \(liar-a\)$/m,
+    );
+    assert.match(r.stdout, /^honest: start ok/m);
+    assert.match(r.stdout, /^Apply complete: 1 succeeded, 1 failed, 0 skipped\.$/m);
+    assert.match(r.stdout, /^The fleet has not converged: Plan: 1 to start\. Run po plan to see why\.$/m);
+    assert.deepEqual(lines(r.stderr), [
+      "po: liar: start failed: harness up finished but not every session of liar came up (liar-a)",
+    ]);
+    assert.deepEqual(w.sessions(), ["honest-a"]);
+  });
+
+  it("a down that exits 0 but leaves its sessions live fails its project", () => {
+    for (const n of ["liar", "honest"]) assert.equal(w.po(["agents", "up", "--dir", join(w.root, n)]).code, 0);
+    writeFleetOf(
+      w,
+      { liar: { ref: "v0.1.0", enabled: false }, honest: { ref: "v0.1.0", harness: "noop", enabled: false } },
+      { noop: { down: ["true"], timeout_s: 1 } },
+    );
+    const r = w.po(["apply", "--yes"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /^honest: stop FAILED \(\d+\.\ds\): harness down finished but sessions of honest are still live$/m,
+    );
+    assert.match(r.stdout, /^liar: stop ok/m);
+    assert.match(r.stdout, /^The fleet has not converged: Plan: 1 to stop\. Run po plan to see why\.$/m);
+    assert.deepEqual(lines(r.stderr), [
+      "po: honest: stop failed: harness down finished but sessions of honest are still live",
+    ]);
+    assert.deepEqual(w.sessions(), ["honest-a"], "tmux itself says the session lives on");
+  });
+
+  it("apply --json reports each action and the outcome as data, on stdout only", () => {
+    for (const n of ["liar", "honest"]) w.po(["agents", "down", "--dir", join(w.root, n)]);
+    assert.equal(w.po(["agents", "up", "--dir", join(w.root, "honest")]).code, 0);
+    writeFleetOf(w, { liar: { ref: "v0.1.0" }, honest: { ref: "v0.1.0", enabled: false } });
+    const r = w.po(["apply", "--yes", "--json"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stderr, "");
+    const out = JSON.parse(r.stdout) as {
+      plan: { actions: { project: string; kind: string }[] };
+      results: { action: { project: string; kind: string }; outcome: string }[];
+      converged: boolean;
+      interrupted: boolean;
+      remaining: unknown[];
+      errors: unknown[];
+    };
+    assert.deepEqual(
+      out.plan.actions.map((a) => `${a.project} ${a.kind}`),
+      ["honest stop", "liar start"],
+    );
+    assert.deepEqual(
+      out.results.map((x) => `${x.action.project} ${x.action.kind} ${x.outcome}`),
+      ["honest stop ok", "liar start ok"],
+    );
+    assert.deepEqual([out.converged, out.interrupted, out.remaining, out.errors], [true, false, [], []]);
+    assert.deepEqual(w.sessions(), ["liar-a"]);
+  });
+});
+
+describe("the fleet file: PO_FLEET, --offline, --no-apply, po help VERB", () => {
+  let w: World;
+  let alpha: string;
+  before(() => {
+    w = makeWorld();
+    alpha = makeProject(w, "alpha", "v0.1.0");
+    writeFleet(w, { alpha: { ref: "v0.1.0", enabled: false } });
+  });
+  after(() => dispose(w));
+
+  it("PO_FLEET names the fleet when --fleet is not given; --fleet wins over it", () => {
+    const elsewhere = join(w.root, "elsewhere");
+    mkdirSync(elsewhere);
+    const env = { ...w.env, PO_FLEET: join(w.root, "fleet.toml") };
+    const viaEnv = w.po(["list", "--json"], { cwd: elsewhere, env });
+    assert.equal(viaEnv.code, 0, viaEnv.stderr);
+    assert.deepEqual(
+      (JSON.parse(viaEnv.stdout) as { name: string }[]).map((p) => p.name),
+      ["alpha"],
+    );
+    const missing = w.po(["list", "--fleet", join(elsewhere, "none.toml")], { cwd: elsewhere, env });
+    assert.equal(missing.code, 1);
+    assert.match(oneLine(missing.stderr), /none\.toml: file not found/);
+    const without = w.po(["list"], { cwd: elsewhere });
+    assert.equal(without.code, 1, "no PO_FLEET and no fleet.toml here");
+    assert.match(oneLine(without.stderr), /^fleet\.toml: file not found \(pass --fleet FILE/);
+  });
+
+  it("--offline resolves a branch from the project's own refs, not from upstream", () => {
+    const dir = makeProject(w, "follower", "main");
+    writeFleet(w, { alpha: { ref: "v0.1.0", enabled: false }, follower: { ref: "main", enabled: false } });
+    const old = rev(w, join(dir, "engine"));
+    writeFileSync(join(w.harnessUrl, "VERSION"), "moved on\n");
+    w.git(w.harnessUrl, "commit", "-qam", "upstream moves on");
+    const pins = (args: string[]) => {
+      const r = w.po(["plan", "--json", ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { actions: { project: string; kind: string; to?: string }[] }).actions.map(
+        (a) => [a.project, a.kind, a.to],
+      );
+    };
+    assert.deepEqual(pins([]), [["follower", "pin", rev(w, w.harnessUrl, "main")]]);
+    assert.deepEqual(pins(["--offline"]), [], `offline, main is still ${old} as the project last saw it`);
+  });
+
+  it("update --no-apply edits only fleet.toml, exit 0", () => {
+    writeFleet(w, { alpha: { ref: "v0.1.0", enabled: false } });
+    const before = readFileSync(join(w.root, "fleet.toml"), "utf8");
+    const snap = snapshot(w, alpha);
+    const r = w.po(["update", "alpha", "v0.2.0", "--no-apply"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(readFileSync(join(w.root, "fleet.toml"), "utf8"), before.replace('ref = "v0.1.0"', 'ref = "v0.2.0"'));
+    assert.equal(snapshot(w, alpha), snap, "the project is not touched");
+    assert.deepEqual(w.sessions(), []);
+    assert.match(w.po(["plan"]).stdout, /alpha {2}~ pin h v0\.1\.0 → v0\.2\.0/);
+  });
+
+  it("po help VERB prints that verb's help; an unknown one is one clear line", () => {
+    for (const verb of ["update", "plan", "apply"]) {
+      const help = w.po(["help", verb]);
+      assert.equal(help.code, 0, help.stderr);
+      assert.equal(help.stdout, w.po([verb, "--help"]).stdout);
+      assert.match(help.stdout, new RegExp(`^Usage: po ${verb} `));
+    }
+    const bad = w.po(["help", "updte"]);
+    assert.equal(bad.code, 1);
+    assert.equal(oneLine(bad.stderr), "po: unknown verb 'updte' (did you mean 'update'?); po --help lists them");
+    assert.equal(bad.stdout, "");
+  });
+});
+
+describe("projects that are missing or broken", () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    makeProject(w, "fine", "v0.1.0");
+    writeFileSync(join(w.root, "afile"), "not a folder\n");
+    mkdirSync(join(w.root, "plain"));
+  });
+  after(() => dispose(w));
+
+  it("status says missing, and error with the reason, per project; the others are unaffected", () => {
+    writeFleet(w, {
+      fine: { ref: "v0.1.0", enabled: false },
+      gone: { ref: "v0.1.0", enabled: false },
+      plain: { ref: "v0.1.0", enabled: false },
+    });
+    const r = w.po(["status", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = (JSON.parse(r.stdout) as { projects: { name: string; state: string; detail: string }[] }).projects;
+    const byName = Object.fromEntries(rows.map((p) => [p.name, [p.state, p.detail]]));
+    assert.deepEqual(byName.fine, ["in sync", ""]);
+    assert.deepEqual(byName.gone, ["missing", `${join(w.root, "gone")} does not exist`]);
+    assert.equal(byName.plain![0], "error");
+    assert.match(byName.plain![1]!, /plain.*not a git repository/);
+  });
+
+  it("a clone from a url that does not exist fails that project only, leaving no folder", () => {
+    writeFleet(w, {
+      fine: { ref: "v0.1.0" },
+      ghost: { ref: "v0.1.0", url: join(w.root, "no-such-repo") },
+    });
+    const r = w.po(["apply", "--yes"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ghost: clone FAILED \(\d+\.\ds\): .*no-such-repo/m);
+    assert.match(r.stdout, /^fine: start ok/m);
+    assert.deepEqual(w.sessions(), ["fine-a"]);
+    assert.throws(() => readFileSync(join(w.root, "ghost", ".git", "HEAD")), "no half-made clone");
+  });
+
+  it("a clone whose engine submodule cannot be fetched is reported failed, the clone kept for the operator", () => {
+    const src = join(w.root, "src-sub");
+    mkdirSync(src);
+    w.git(src, "init", "-q");
+    w.git(src, "-c", "protocol.file.allow=always", "submodule", "add", "-q", w.harnessUrl, "engine");
+    writeFileSync(join(src, "agents.toml"), '[agents.a]\ncommand = ["sleep", "3600"]\n');
+    w.git(src, "add", ".");
+    w.git(src, "commit", "-qm", "init");
+    // the submodule's recorded url now points nowhere
+    w.git(src, "config", "-f", ".gitmodules", "submodule.engine.url", join(w.root, "vanished-harness"));
+    w.git(src, "commit", "-qam", "harness moved away");
+    writeFleet(w, { fine: { ref: "v0.1.0" }, subfail: { ref: "v0.1.0", url: src } });
+    const r = w.po(["apply", "--yes"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^subfail: clone FAILED .*vanished-harness/m);
+    assert.doesNotMatch(r.stdout, /^subfail: (pin|start) ok/m);
+    assert.deepEqual(w.sessions(), ["fine-a"]);
+  });
+});
+
+describe("po create refuses, changing nothing", () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    makeProject(w, "taken", "v0.1.0");
+    writeFleet(w, { taken: { ref: "v0.1.0" } });
+  });
+  after(() => dispose(w));
+
+  it("each refusal is one line and leaves no folder and fleet.toml as it was", () => {
+    const fleet = readFileSync(join(w.root, "fleet.toml"), "utf8");
+    const cases: [string[], string][] = [
+      [["create"], "po: create takes one project name; see po create --help"],
+      [["create", "a", "b", "--ref", "v0.1.0"], "po: create takes one project name; see po create --help"],
+      [
+        ["create", "Bad", "--ref", "v0.1.0"],
+        "po: create: invalid project name 'Bad': use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit",
+      ],
+      [["create", "newp"], "po: create: --ref REF is required (a tag, branch or commit of the harness)"],
+      [["create", "newp", "--ref", "v1..2"], "po: create: invalid ref 'v1..2': a ref cannot contain '..'"],
+      [
+        ["create", "taken", "--ref", "v0.1.0", "--register"],
+        `po: create: project 'taken' is already in ${join(w.root, "fleet.toml")}`,
+      ],
+      [
+        ["create", "newp", "--ref", "v9.9.9", "--location", join(w.root, "newp")],
+        "po: create: unknown ref 'v9.9.9' of the harness; nothing was kept",
+      ],
+    ];
+    for (const [args, want] of cases) {
+      const r = w.po(args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stdout}${r.stderr}`);
+      assert.equal(oneLine(r.stderr), want);
+    }
+    assert.equal(readFileSync(join(w.root, "fleet.toml"), "utf8"), fleet);
+    assert.throws(() => readFileSync(join(w.root, "newp", ".git", "HEAD")), "nothing kept of newp");
+  });
+});
+
+describe("validate --deep", () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    makeProject(w, "good", "v0.1.0");
+    const other = makeProject(w, "other", "v0.1.0");
+    w.git(other, "config", "-f", ".gitmodules", "submodule.engine.url", "https://example.org/other.git");
+    w.git(other, "commit", "-qam", "another harness url");
+    const nosub = join(w.root, "nosub");
+    mkdirSync(nosub);
+    w.git(nosub, "init", "-q");
+    writeFileSync(join(nosub, "agents.toml"), "[agents.a]\ncomand = []\n");
+    w.git(nosub, "add", ".");
+    w.git(nosub, "commit", "-qm", "init");
+    mkdirSync(join(w.root, "plain"));
+    writeFleet(w, {
+      good: { ref: "v0.1.0" },
+      other: { ref: "v0.1.0" },
+      nosub: { ref: "v0.1.0" },
+      plain: { ref: "v0.1.0" },
+      absent: { ref: "v0.1.0" },
+    });
+  });
+  after(() => dispose(w));
+
+  it("names each project's problem at its table: no submodule, another url, a bad agents.toml, not a repository", () => {
+    const r = w.po(["validate", "--deep", "fleet.toml"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const at = (name: string) => {
+      const text = readFileSync(join(w.root, "fleet.toml"), "utf8").split("\n");
+      return text.findIndex((l) => l === `[projects.${name}]`) + 1;
+    };
+    const f = join(w.root, "fleet.toml");
+    assert.deepEqual(lines(r.stderr), [
+      `${f}:${at("nosub")}:1: projects.nosub: no submodule at engine/ in .gitmodules; add it with git submodule add ${w.harnessUrl} engine`,
+      `${f}:${at("nosub")}:1: projects.nosub: agents.toml: line 1: agents.a: missing required key 'command'`,
+      `${f}:${at("nosub")}:1: projects.nosub: agents.toml: line 2: agents.a.comand: unknown key 'comand' (did you mean 'command'?)`,
+      `${f}:${at("other")}:1: projects.other: submodule engine/ points at https://example.org/other.git, not the harness url ${w.harnessUrl}`,
+      `${f}:${at("plain")}:1: projects.plain: ${join(w.root, "plain")} is not a git repository`,
+    ]);
+    assert.equal(r.stdout, "");
+  });
+});
+
+describe("a harness at another path, with its own session names", () => {
+  let w: World;
+  let dir: string;
+  before(() => {
+    w = makeWorld();
+    dir = join(w.root, "custom");
+    mkdirSync(dir);
+    w.git(dir, "init", "-q");
+    w.git(dir, "-c", "protocol.file.allow=always", "submodule", "add", "-q", w.harnessUrl, "vendor/h");
+    w.git(join(dir, "vendor/h"), "checkout", "-q", "v0.1.0");
+    writeFileSync(join(dir, "agents.toml"), '[agents.a]\ncommand = ["sleep", "3600"]\n');
+    writeFileSync(join(dir, ".gitignore"), ".ao-state/\n");
+    w.git(dir, "add", ".");
+    w.git(dir, "commit", "-qm", "init");
+    writeFileSync(
+      join(w.root, "fleet.toml"),
+      `version = 1\n[harnesses.v]\nurl = "${w.harnessUrl}"\npath = "vendor/h"\nsession = "crew-{agent}-of-{dir}"\n` +
+        `up = ["sh", "-c", "tmux new-session -d -s crew-a-of-custom sleep 3600"]\n` +
+        `down = ["sh", "-c", "tmux kill-session -t =crew-a-of-custom"]\n` +
+        `[projects.custom]\nlocation = "custom"\nharness = "v"\nref = "v0.2.0"\n`,
+    );
+  });
+  after(() => dispose(w));
+
+  it("plan and apply pin vendor/h (not engine) and expect the sessions the template names", () => {
+    const plan = w.po(["plan", "--json"]);
+    assert.equal(plan.code, 0, plan.stderr);
+    const actions = (JSON.parse(plan.stdout) as { actions: { kind: string }[] }).actions.map((a) => a.kind);
+    assert.deepEqual(actions, ["pin", "start"]);
+    assert.match(w.po(["plan"]).stdout, /custom {2}\+ start \(stopped: 0\/1 sessions live\)/);
+    const head = rev(w, dir);
+    const r = w.po(["apply", "--yes"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(rev(w, dir, "HEAD~1"), head);
+    assert.equal(w.git(dir, "show", "--name-only", "--format=", "HEAD").trim(), "vendor/h", "only the gitlink");
+    assert.equal(rev(w, join(dir, "vendor/h")), rev(w, w.harnessUrl, "v0.2.0^{commit}"));
+    assert.deepEqual(w.sessions(), ["crew-a-of-custom"]);
+    assert.equal(w.po(["plan", "--detailed-exitcode"]).code, 0, "converged: the template's session is the one seen");
+  });
+});
