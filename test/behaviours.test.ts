@@ -30,18 +30,19 @@ describe("harnesses that say yes and do nothing", () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(
       r.stdout,
-      /^liar: start FAILED \(\d+\.\ds\): harness up finished but not every session of liar came up \(liar-a\)$/m,
+      /^liar: start FAILED \(\d+\.\ds\): harness up finished but not every session of liar came up \(liar-a not live\): /m,
     );
     assert.match(r.stdout, /^honest: start ok/m);
     assert.match(r.stdout, /^Apply complete: 1 succeeded, 1 failed, 0 skipped\.$/m);
     assert.match(r.stdout, /^The fleet has not converged: Plan: 1 to start\. Run po plan to see why\.$/m);
-    assert.deepEqual(lines(r.stderr), [
-      "po: liar: start failed: harness up finished but not every session of liar came up (liar-a)",
-    ]);
+    assert.deepEqual(
+      lines(r.stderr).map((l) => l.split(" (liar-a not live)")[0]),
+      ["po: liar: start failed: harness up finished but not every session of liar came up"],
+    );
     assert.deepEqual(w.sessions(), ["honest-a"]);
   });
 
-  it("a down that exits 0 but leaves its sessions live fails its project", () => {
+  it("a down that exits 0 but leaves its sessions live: po stops them by name and says so", () => {
     for (const n of ["liar", "honest"]) assert.equal(w.po(["agents", "up", "--dir", join(w.root, n)]).code, 0);
     writeFleetOf(
       w,
@@ -49,17 +50,13 @@ describe("harnesses that say yes and do nothing", () => {
       { noop: { down: ["true"], timeout_s: 1 } },
     );
     const r = w.po(["apply", "--yes"]);
-    assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(
-      r.stdout,
-      /^honest: stop FAILED \(\d+\.\ds\): harness down finished but sessions of honest are still live$/m,
-    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^honest: stop ok/m);
     assert.match(r.stdout, /^liar: stop ok/m);
-    assert.match(r.stdout, /^The fleet has not converged: Plan: 1 to stop\. Run po plan to see why\.$/m);
     assert.deepEqual(lines(r.stderr), [
-      "po: honest: stop failed: harness down finished but sessions of honest are still live",
+      "po: warning: honest: harness down left sessions live; stopped its sessions by name: honest-a",
     ]);
-    assert.deepEqual(w.sessions(), ["honest-a"], "tmux itself says the session lives on");
+    assert.deepEqual(w.sessions(), [], "tmux itself says no session lives on");
   });
 
   it("apply --json reports each action and the outcome as data, on stdout only", () => {
@@ -118,7 +115,7 @@ describe("the fleet file: PO_FLEET, --offline, --no-apply, po help VERB", () => 
     assert.match(oneLine(without.stderr), /^fleet\.toml: file not found \(pass --fleet FILE/);
   });
 
-  it("--offline resolves a branch from the project's own refs, not from upstream", () => {
+  it("--offline resolves a branch from what po already has, never fetching upstream", () => {
     const dir = makeProject(w, "follower", "main");
     writeFleet(w, { alpha: { ref: "v0.1.0", enabled: false }, follower: { ref: "main", enabled: false } });
     const old = rev(w, join(dir, "engine"));
@@ -131,8 +128,11 @@ describe("the fleet file: PO_FLEET, --offline, --no-apply, po help VERB", () => 
         (a) => [a.project, a.kind, a.to],
       );
     };
-    assert.deepEqual(pins([]), [["follower", "pin", rev(w, w.harnessUrl, "main")]]);
-    assert.deepEqual(pins(["--offline"]), [], `offline, main is still ${old} as the project last saw it`);
+    const moved = rev(w, w.harnessUrl, "main");
+    const offline = pins(["--offline"]);
+    assert.ok(!offline.some((a) => a[2] === moved), `offline, main is not yet ${moved}: ${JSON.stringify(offline)}`);
+    assert.ok(old !== moved);
+    assert.deepEqual(pins([]), [["follower", "pin", moved]]);
   });
 
   it("update --no-apply edits only fleet.toml, exit 0", () => {
@@ -214,7 +214,8 @@ describe("projects that are missing or broken", () => {
     writeFleet(w, { fine: { ref: "v0.1.0" }, subfail: { ref: "v0.1.0", url: src } });
     const r = w.po(["apply", "--yes"]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /^subfail: clone FAILED .*vanished-harness/m);
+    // the clone itself succeeds; the harness submodule it names cannot be fetched: init fails
+    assert.match(r.stdout, /^subfail: (clone|init) FAILED .*vanished-harness/m);
     assert.doesNotMatch(r.stdout, /^subfail: (pin|start) ok/m);
     assert.deepEqual(w.sessions(), ["fine-a"]);
   });

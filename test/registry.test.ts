@@ -84,10 +84,13 @@ describe("well-formed files", () => {
     assert.deepEqual(c, {
       file: join(dir, "agents.toml"),
       intervalS: 30,
+      maxRestarts: 5,
+      restartWindowS: 600,
+      notify: ["notify-send", "po"],
       agents: [
         {
           name: "po",
-          command: ["claude", "--model", "opus"],
+          command: ["claude", "--model", "opus", "--append-system-prompt", "{prompt_text}"],
           prompt: join(dir, "prompts/orchestrator.md"),
           watch: "heal",
         },
@@ -96,7 +99,13 @@ describe("well-formed files", () => {
       ],
     });
     writeFileSync(join(TMP, "agents.toml"), "[watchdog]\ninterval_s = 5\n");
-    assert.deepEqual(await requireAgents(TMP), { file: join(TMP, "agents.toml"), intervalS: 5, agents: [] });
+    assert.deepEqual(await requireAgents(TMP), {
+      file: join(TMP, "agents.toml"),
+      intervalS: 5,
+      maxRestarts: 5,
+      restartWindowS: 600,
+      agents: [],
+    });
   });
 
   it("a missing agents.toml is a problem, and requireAgents throws it", async () => {
@@ -162,7 +171,7 @@ describe("more shapes, in-process (text given for the file)", () => {
         '[projects.a]\nlocation = "/x"\nharness = "h"\nref = "v1"\n[projects.b]\nlocation = "/x/y/z"\nharness = "h"\nref = "v1"\n[projects.c]\nlocation = "/x"\nharness = "h"\nref = "v1"\n',
       [
         "/f.toml:11:1: projects.b.location: /x/y/z is inside project 'a' (/x); projects cannot nest",
-        "/f.toml:15:1: projects.c.location: same location as project 'a' (/x); each project needs its own folder",
+        "/f.toml:15:1: projects.c.location: same location as project 'a' (/x): one repository; each project needs its own folder",
       ],
     ],
     [
@@ -187,7 +196,9 @@ describe("more shapes, in-process (text given for the file)", () => {
     [
       H +
         '[projects.c]\nlocation = "/x"\nharness = "h"\nref = "v1"\n[projects.a]\nlocation = "/x"\nharness = "h"\nref = "v1"\n',
-      ["/f.toml:7:1: projects.c.location: same location as project 'a' (/x); each project needs its own folder"],
+      [
+        "/f.toml:7:1: projects.c.location: same location as project 'a' (/x): one repository; each project needs its own folder",
+      ],
     ],
     [H + "timeout_s = 1.5\n", ["/f.toml:6:1: harnesses.h.timeout_s: must be a whole number, not number 1.5"]],
     [

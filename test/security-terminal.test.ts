@@ -45,7 +45,7 @@ test("a ref holding escape sequences is reported as text by validate, and as JSO
   assert.equal(v.code, 1);
   assert.equal(
     v.stderr,
-    "fleet.toml:12:1: projects.p.ref: invalid ref '\\x1b]0;pwned\\x07\\x1b[2Jv1': a ref cannot contain " +
+    "fleet.toml:13:1: projects.p.ref: invalid ref '\\x1b]0;pwned\\x07\\x1b[2Jv1': a ref cannot contain " +
       "spaces, control characters or any of ~ ^ : ? * [ \\\n",
   );
   const j = w.po(["validate", "--json"]);

@@ -171,7 +171,7 @@ describe("kill -9 at random moments", () => {
     assert.ok(!existsSync(lockPath(w)), "no lock left");
     assert.deepEqual(
       readdirSync(join(w.root, ".ao-state")).sort(),
-      ["applied-plans", "inventory.json", "journal.jsonl"],
+      [".gitignore", "applied-plans", "harness", "harnesses", "inventory.json", "journal.jsonl"],
       "no stray state files",
     );
     assert.deepEqual(

@@ -99,10 +99,8 @@ export async function stop(p: Target, known: string[], run: StartStopRun): Promi
   if (down === undefined && (await pollUntil(async () => gone(await listSessions()), p.harness.timeoutMs))) return;
   const left = [...(await listSessions())].filter((s) => want.includes(s));
   for (const s of left) await killSession(s);
-  if (down !== undefined)
-    process.stderr.write(
-      `po: warning: ${p.name}: ${down}; stopped its sessions by name: ${left.join(", ") || "none"}\n`,
-    );
+  const why = down ?? "harness down left sessions live";
+  process.stderr.write(`po: warning: ${p.name}: ${why}; stopped its sessions by name: ${left.join(", ") || "none"}\n`);
   await waitForSessions(gone, p.harness.timeoutMs, () => `sessions of ${p.name} are still live after stopping`);
 }
 

@@ -24,7 +24,8 @@ interface Creation {
 
 /** --dry-run: what create would make and the fleet.toml diff; nothing is created or written. */
 async function dryRun(values: Record<string, unknown>, c: Creation): Promise<number> {
-  const { commit, error } = await resolver(false).resolve(c.h, c.ref, undefined);
+  const state = stateDir(resolve(String(values.fleet)));
+  const { commit, error } = await resolver(false, state).resolve(c.h, c.ref, undefined);
   if (!commit) throw new UserError(`create: ${error}; nothing was created`);
   const diff = values.register ? (await editFleet(String(values.fleet), c.register, false)).diff : "";
   if (values.json) printJson({ dryRun: true, name: c.name, location: c.location, ref: c.ref, commit, diff });

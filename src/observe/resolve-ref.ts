@@ -9,10 +9,11 @@
 // and every tag in one `cat-file --batch-check`; the tags give display names ("pinned v0.1.0").
 // --offline never fetches: the mirror answers what it knows, then the project's own checkout.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { HarnessSpec } from "../../reconcile/model.js";
 import { redactUrl } from "../common/redact.js";
+import { privateDir } from "../state/private.js";
 import { gitMessage, gitOut } from "../adapters/git.js";
 
 export interface Resolution {
@@ -20,6 +21,8 @@ export interface Resolution {
   error?: string;
   /** the ref names a branch (and so may have moved since the pin) */
   branch?: boolean;
+  /** the harness could not be reached: what po has already (its mirror, the checkout) may answer */
+  unreachable?: boolean;
 }
 
 export interface Resolver {
@@ -101,7 +104,8 @@ function lockDown(path: string): void {
 
 async function createMirror(url: string, dir: string): Promise<void> {
   const parent = join(dir, "..");
-  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  privateDir(join(parent, "..")); // .ao-state: 0700, and it ignores itself
+  privateDir(parent);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
@@ -123,9 +127,15 @@ async function fetchMirror(url: string, dir: string): Promise<void> {
   await gitOut(dir, args, { remote: true });
 }
 
-/** `refs/tags/REF`, then `origin/REF`, then REF itself in a project's checkout (offline only). */
-async function fromCheckout(dir: string, ref: string): Promise<string | undefined> {
-  const input = [`refs/tags/${ref}`, `refs/remotes/origin/${ref}`, ref].map((q) => `${q}^{commit}\n`).join("");
+/**
+ * `refs/tags/REF`, then `origin/REF`, then REF itself in a project's checkout (offline). With
+ * `immutable` (the harness unreachable) only what cannot have moved: a tag, or a commit id.
+ */
+async function fromCheckout(dir: string, ref: string, immutable = false): Promise<string | undefined> {
+  const names = immutable
+    ? [`refs/tags/${ref}`, ...(HEX.test(ref) ? [ref] : [])]
+    : [`refs/tags/${ref}`, `refs/remotes/origin/${ref}`, ref];
+  const input = names.map((q) => `${q}^{commit}\n`).join("");
   const out = await gitOut(dir, ["cat-file", "--batch-check=%(objectname)"], { input }).catch(() => "");
   return out.split("\n").find((l) => /^[0-9a-f]{40,64}$/.test(l));
 }
@@ -171,7 +181,7 @@ export function resolver(offline: boolean, stateDir?: string): Resolver {
       const commit = known?.commits.get(r);
       const branch = known?.branches.has(r);
       if (!SAFE_REF.test(r)) out.set(r, { error: `'${r}' is not a ref name or commit id` });
-      else if (failed && (!commit || branch)) out.set(r, { error: failed });
+      else if (failed && (!commit || branch)) out.set(r, { error: failed, unreachable: true });
       else if (commit) out.set(r, { commit, ...(branch ? { branch } : {}) });
       else {
         const what = `${HEX.test(r) ? "unknown commit" : "unknown ref"} '${r}' of harness '${h.name}' (${h.url})`;
@@ -199,11 +209,12 @@ export function resolver(offline: boolean, stateDir?: string): Resolver {
       const mine = preparedOf(h);
       if (!mine.has(ref)) mine.set(ref, batch(h, [ref]));
       const got = (await mine.get(ref)!).get(ref)!;
-      if (got.commit || !offline || !submodule) return got;
+      // offline, or the harness unreachable: the project's own checkout may still know the ref
+      if (got.commit || !submodule || !(offline || got.unreachable)) return got;
       const lkey = `${submodule}\0${ref}`;
-      if (!local.has(lkey)) local.set(lkey, fromCheckout(submodule, ref));
+      if (!local.has(lkey)) local.set(lkey, fromCheckout(submodule, ref, !offline));
       const commit = await local.get(lkey)!;
-      return commit ? { commit } : got;
+      return commit ? { commit } : { error: got.error };
     },
     async tagOf(h, commit, submodule) {
       const dir = mirrorDir(h);

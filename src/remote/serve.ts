@@ -30,7 +30,7 @@ function localized(req: Request): { projects: DesiredProject[]; removed: Invento
 
 export async function serveObserve(req: Request): Promise<ObserveReply> {
   const { projects, removed } = localized(req);
-  const obs = await observeFleet(projects, removed, { offline: req.offline });
+  const obs = await observeFleet(projects, removed, { offline: req.offline, stateDir: hostStateDir() });
   return { protocol: PROTOCOL, po: poVersion(), actual: [...obs.actual.values()], removed: [...obs.removed.values()] };
 }
 
@@ -53,7 +53,7 @@ export async function serveApply(req: Request, interrupts: Interrupts, emit: (e:
     if (lock.tookOver) await settleOrphans(lock.tookOver.children ?? [], () => {}, interrupts.soft.signal);
     emit({ event: "locked", protocol: PROTOCOL, po: poVersion() });
     // Under the lock, the world must still be what the plan was made from: another po may have acted since.
-    const obs = await observeFleet(projects, removed, { offline: req.offline });
+    const obs = await observeFleet(projects, removed, { offline: req.offline, stateDir: hostStateDir() });
     const fresh = planFleet(projects, obs.actual, removed, obs.removed);
     const mine = new Set(actions.map((a) => a.project));
     const now = fresh.actions.filter((a) => mine.has(a.project)).map(essence);
@@ -67,6 +67,7 @@ export async function serveApply(req: Request, interrupts: Interrupts, emit: (e:
     stopJournaling = () => interrupts.soft.signal.removeEventListener("abort", interrupted);
     const ports = effects(projects, removed, actions, {
       offline: req.offline,
+      stateDir: state,
       signal: interrupts.hard.signal,
       track: (c, running) => lock.track(c, running),
     });
