@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { nameFor, normalizeUrl, refFor } from "../src/observe/adopt.js";
-import { compareVersions, newestRelease, parseVersion } from "../src/common/semver.js";
+import { compareVersions, newestTag, parseVersion } from "../reconcile/semver.js";
 import { removeTable } from "../src/registry/edit-fleet.js";
 
 describe("normalizeUrl: one form for the spellings of one repository", () => {
@@ -50,15 +50,15 @@ describe("release tags", () => {
     ];
     for (let i = 1; i < order.length; i++) {
       const [a, b] = [parseVersion(order[i - 1])!, parseVersion(order[i])!];
-      assert.ok(compareVersions(a, b) < 0, `${a.tag} < ${b.tag}`);
-      assert.ok(compareVersions(b, a) > 0, `${b.tag} > ${a.tag}`);
+      assert.ok(compareVersions(a, b) < 0, `${order[i - 1]} < ${order[i]}`);
+      assert.ok(compareVersions(b, a) > 0, `${order[i]} > ${order[i - 1]}`);
     }
     assert.equal(compareVersions(parseVersion("v1.2.3")!, parseVersion("1.2.3+build")!), 0);
   });
   it("is not fooled by tags that only look like versions", () => {
     for (const t of ["v1.2", "1.2.3.4", "v01.2.3", "release-1.2.3"]) assert.equal(parseVersion(t), undefined, t);
-    assert.equal(newestRelease(["v1.0.0-rc.1"]), undefined);
-    assert.equal(newestRelease(["v1.0.0-rc.1"], true)?.tag, "v1.0.0-rc.1");
+    assert.equal(newestTag(["v1.0.0-rc.1"]), undefined);
+    assert.equal(newestTag(["v1.0.0-rc.1"], true), "v1.0.0-rc.1");
   });
 });
 

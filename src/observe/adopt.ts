@@ -5,7 +5,7 @@ import { basename, isAbsolute, join, resolve } from "node:path";
 import type { HarnessSpec } from "../../reconcile/model.js";
 import { gitRaw, submodules, type Submodule } from "../adapters/git.js";
 import { sessionName } from "../adapters/tmux.js";
-import { newestRelease } from "../common/semver.js";
+import { newestTag } from "../../reconcile/semver.js";
 import { loadAgents } from "../registry/agents-file.js";
 
 export interface Candidate {
@@ -107,7 +107,7 @@ export async function remoteTags(url: string): Promise<Map<string, string[]> | u
 
 /** The ref to write for `commit`: the highest release tag naming it, else the full commit id. */
 export function refFor(commit: string, tags: string[]): string {
-  return (newestRelease(tags) ?? newestRelease(tags, true))?.tag ?? commit;
+  return newestTag(tags) ?? newestTag(tags, true) ?? commit;
 }
 
 export interface InspectOptions {
