@@ -60,11 +60,15 @@ async function git(dir: string): Promise<SimpleGit> {
  * run a clean filter (named by a .gitattributes and a .git/config that agents can write).
  */
 async function noFilters(dir: string): Promise<string[]> {
-  const names = await (
-    await git(dir)
-  )
-    .raw(["config", "--name-only", "--get-regexp", "^filter\\..*\\.(clean|smudge|process)$"])
-    .catch(() => "");
+  // execFile, not simple-git: this runs before every git status of a pin's plan
+  const names = await new Promise<string>((done) =>
+    execFile(
+      GIT,
+      ["config", "--name-only", "--get-regexp", "^filter\\..*\\.(clean|smudge|process)$"],
+      { cwd: dir, timeout: TIMEOUT_MS, maxBuffer: 1 << 20, encoding: "utf8" },
+      (_err, stdout) => done(stdout ?? ""),
+    ),
+  );
   const drivers = new Set(names.split("\n").flatMap((k) => /^filter\.(.+)\.[a-z]+$/.exec(k)?.[1] ?? []));
   return [...drivers].flatMap((d) =>
     ["clean", "smudge", "process"]

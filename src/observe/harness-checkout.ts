@@ -1,9 +1,10 @@
 // Asking git about a project's harness checkout, a few at a time: local changes (only when a pin is
 // planned), whether its HEAD is reachable from a ref, and whether its nested submodules follow it.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { gitMessage, gitOut } from "../adapters/git.js";
+import { Repo } from "./git-read.js";
 
 /**
  * Runs at most `n` at once: git is real work, so a few at a time, but more than the cores, since
@@ -53,9 +54,40 @@ export async function unreachableHead(sub: string, head: string): Promise<string
 
 const NESTED = { "-": "not initialized", "+": "on another commit", U: "in conflict" } as Record<string, string>;
 
+/**
+ * The nested submodules of the harness checkout, read by hand: each recorded path's gitlink in the
+ * checkout's HEAD against that submodule's own HEAD. Undefined when all follow; throws when the
+ * reader is unsure (a deeper nesting, an odd repository): then git is asked.
+ */
+function nestedByHand(sub: string, modules: string): string | undefined {
+  const repo = Repo.at(sub);
+  if (!repo) throw new Error("no repository");
+  const stale: string[] = [];
+  for (const m of modules.matchAll(/^\s*path\s*=\s*(.+?)\s*$/gm)) {
+    const path = m[1];
+    const want = repo.gitlinkInHead(path);
+    if (!want) continue;
+    if (existsSync(join(sub, path, ".gitmodules"))) throw new Error("nested deeper");
+    const nested = Repo.at(join(sub, path));
+    if (!nested) stale.push(`${path} not initialized`);
+    else if (nested.head() !== want) stale.push(`${path} on another commit`);
+  }
+  return stale.length ? stale.join(", ") : undefined;
+}
+
 /** Nested submodules of the harness checkout that are not on the commits it records, described. */
 export async function nestedStale(sub: string): Promise<string | undefined> {
-  if (!existsSync(join(sub, ".gitmodules"))) return undefined;
+  let modules: string;
+  try {
+    modules = readFileSync(join(sub, ".gitmodules"), "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    return nestedByHand(sub, modules);
+  } catch {
+    // the reader is unsure: git says it, for this checkout only
+  }
   const out = await gitGate(() => gitOut(sub, ["submodule", "status", "--recursive"])).catch(
     (e) => `? ${gitMessage(e)}`,
   );
