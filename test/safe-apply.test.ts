@@ -498,13 +498,21 @@ describe("Ctrl-C and kill -9 during apply", () => {
     g.close();
     const earlier = journalOf(w).length;
     const apply = poBackground(w, ["apply", "--yes"]);
+    // both harness processes started and recorded in the lock (they then wait at the gate)
+    const tracked = () => {
+      try {
+        return (JSON.parse(readFileSync(lockPath(w), "utf8")) as { children?: unknown[] }).children?.length ?? 0;
+      } catch {
+        return 0;
+      }
+    };
     await until(
       () =>
         journalOf(w)
           .slice(earlier)
-          .filter((l) => l.event === "start").length === 2,
+          .filter((l) => l.event === "start").length === 2 && tracked() === 2,
       15_000,
-      "both actions to start",
+      "both actions to start, their harness process groups recorded in the lock",
     );
     process.kill(apply.pid, "SIGKILL");
     assert.equal((await apply.done).signal, "SIGKILL");
