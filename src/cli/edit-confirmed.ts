@@ -1,6 +1,7 @@
 // An edit of fleet.toml that the operator sees first: the diff, then --dry-run, --yes or a question.
 import { editFleet, type EditResult } from "../registry/edit-fleet.js";
 import { UserError } from "../common/problems.js";
+import { journal, stateDir, type JournalLine } from "../state/state.js";
 import { confirm, interrupts } from "./interrupt.js";
 
 export interface EditChoice {
@@ -8,11 +9,13 @@ export interface EditChoice {
   yes: boolean;
   dryRun: boolean;
   json: boolean;
+  /** what the edit changes, journaled once it is written */
+  changes: NonNullable<JournalLine["changes"]>;
 }
 
 /**
- * Shows the diff of `edit` and writes it only when the operator agreed: --yes, or 'yes' on a
- * terminal. Without a terminal and without --yes it refuses before writing. `written` is false for
+ * Shows the diff of `edit` and writes it (and journals `changes`) only when the operator agreed: --yes,
+ * or 'yes' on a terminal. Without a terminal and without --yes it refuses before writing. `written` is false for
  * a dry run, a refusal at the question, or an edit that changes nothing.
  */
 export async function editConfirmed(
@@ -39,5 +42,7 @@ export async function editConfirmed(
       interrupt.dispose();
     }
   }
-  return { ...(await editFleet(file, edit)), written: true };
+  const written = await editFleet(file, edit);
+  journal(stateDir(file), { plan: "", event: "edit", verb: choice.verb, changes: choice.changes });
+  return { ...written, written: true };
 }

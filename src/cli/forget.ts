@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { UserError } from "../common/problems.js";
 import { removeTable } from "../registry/edit-fleet.js";
 import { requireFleet } from "../registry/fleet.js";
-import { journal, readInventory, stateDir, writeInventory } from "../state/state.js";
+import { readInventory, stateDir, writeInventory } from "../state/state.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
 import { editConfirmed } from "./edit-confirmed.js";
 import { projectJson } from "./list.js";
@@ -38,11 +38,17 @@ export async function run(argv: string[]): Promise<number> {
   for (const n of names) if (!fleet.projects.some((p) => p.name === n)) throw unknownProject(n, fleet);
   const dryRun = Boolean(args.values["dry-run"]);
   const edit = (source: string) => names.reduce((s, n) => removeTable(s, ["projects", n]), source);
+  const changes = names.map((n) => ({
+    project: n,
+    key: "(table)",
+    old: projectJson(fleet.projects.find((p) => p.name === n)!),
+  }));
   const result = await editConfirmed(file, edit, {
     verb: "forget",
     yes: Boolean(args.values.yes),
     dryRun,
     json: args.values.json,
+    changes,
   });
   if (result.written) {
     const state = stateDir(file);
@@ -50,12 +56,6 @@ export async function run(argv: string[]): Promise<number> {
       state,
       readInventory(state).filter((e) => !names.includes(e.name)),
     );
-    const changes = names.map((n) => ({
-      project: n,
-      key: "(table)",
-      old: projectJson(fleet.projects.find((p) => p.name === n)!),
-    }));
-    journal(state, { plan: "", event: "edit", verb: "forget", changes });
   }
   if (args.values.json) printJson({ forgotten: result.written ? names : [], dryRun, written: result.written });
   else if (result.written)

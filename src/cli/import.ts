@@ -8,7 +8,6 @@ import { didYouMean } from "../common/suggest.js";
 import { inspectRepository, nameFor, remoteTags, type Candidate } from "../observe/adopt.js";
 import { addTable, type TomlValue } from "../registry/edit-fleet.js";
 import { harnessSpec, requireFleet } from "../registry/fleet.js";
-import { journal, stateDir } from "../state/state.js";
 import { many, parseVerb, COMMON_HELP } from "./args.js";
 import { editConfirmed } from "./edit-confirmed.js";
 import { printJson } from "./output.js";
@@ -145,24 +144,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const edit = (source: string) => accepted.reduce((s, a) => addTable(s, ["projects", a.name], a.values), source);
   const dryRun = Boolean(args.values["dry-run"]);
+  const changes = accepted.map((a) => ({ project: a.name, key: "(table)", new: a.values }));
   const result = await editConfirmed(file, edit, {
     verb: "import",
     yes: Boolean(args.values.yes),
     dryRun,
     json: args.values.json,
+    changes,
   });
-  if (result.written) {
-    const imported = accepted.map((a) => ({ name: a.name, ...a.values }));
-    const changes = imported.map(({ name, ...table }) => ({ project: name, key: "(table)", new: table }));
-    journal(stateDir(file), { plan: "", event: "edit", verb: "import", changes });
-  }
-  if (args.values.json)
-    printJson({
-      imported: accepted.map((a) => ({ name: a.name, ...a.values })),
-      refused,
-      dryRun,
-      written: result.written,
-    });
+  const imported = accepted.map((a) => ({ name: a.name, ...a.values }));
+  if (args.values.json) printJson({ imported, refused, dryRun, written: result.written });
   else if (result.written)
     process.stdout.write(`Imported ${accepted.map((a) => a.name).join(", ")}: nothing else was changed.\n`);
   if (refused.length) return 1;
