@@ -44,7 +44,7 @@ describe("po import", () => {
     const before = readFileSync(fleet);
     const r = po("import", "--scan", "../repos");
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /refusing to edit fleet\.toml without confirmation: no terminal; pass --yes/);
+    assert.match(r.stderr, /refusing to change fleet\.toml without confirmation: no terminal; pass --yes/);
     const dry = po("import", "--scan", "../repos", "--dry-run", "--detailed-exitcode");
     assert.equal(dry.code, 2, dry.stderr);
     assert.match(dry.stdout, /^\+\[projects\.one\]$/m);

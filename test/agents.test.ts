@@ -3,7 +3,7 @@
 // (which would otherwise name the user's server); it ends with `po agents down`, kills any watchdog
 // of its folder and `tmux kill-server`. Waits poll a condition with a bound, never a bare sleep.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,7 @@ import {
 } from "../src/agents/heal.js";
 import type { AgentStatus } from "../src/agents/status.js";
 import { oneLine, until } from "./support/world.js";
+import { watchdogPids } from "./support/proctree.js";
 
 const DIST = fileURLToPath(new URL("..", import.meta.url));
 const PO_AGENTS = [join(DIST, "src", "cli", "main.js"), "agents"]; // the real CLI, as a child process
@@ -80,21 +81,6 @@ interface Sandbox {
 }
 
 const ENV_KEYS = ["TMUX_TMPDIR", "TMUX", "HOME", "XDG_CONFIG_HOME"] as const;
-
-/** Live watchdog processes of `dir`, found by their command line (Linux /proc). */
-function watchdogPids(dir: string): number[] {
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const args = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-        return args.some((a) => a.endsWith("watchdog.js")) && args.includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 async function sandbox(t: TestContext, folder = "proj"): Promise<Sandbox> {
   const base = await mkdtemp(join(tmpdir(), "po-agents-"));

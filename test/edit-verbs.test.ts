@@ -92,6 +92,22 @@ describe("edit verbs on several projects", () => {
     assert.deepEqual(w.sessions(), ["alpha-a", "beta-a", "gamma-a"]);
   });
 
+  it("at a terminal with a canary: one question for the edit, the next only after the canary wave", async () => {
+    poInPane(w, "canary", ["stop", "alpha", "beta", "--canary", "1"]);
+    const asked = () => screen(w, "canary").split("Only 'yes' will be accepted").length - 1;
+    await until(() => asked() === 1, 20_000, "the question for the edit");
+    w.tmux("send-keys", "-t", "=canary:", "yes", "Enter");
+    await until(() => screen(w, "canary").includes("The canary wave passed"), 30_000, "the canary wave to pass");
+    await until(() => asked() === 2, 20_000, "the question after the canary wave");
+    w.tmux("send-keys", "-t", "=canary:", "no", "Enter");
+    await until(() => screen(w, "canary").includes("[exit"), 20_000, "po to end");
+    w.tmux("kill-session", "-t", "=canary");
+    assert.deepEqual(w.sessions(), ["beta-a", "gamma-a"]);
+    const r = w.po(["start", "alpha", "beta", "--yes"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(w.sessions(), ["alpha-a", "beta-a", "gamma-a"]);
+  });
+
   it("stop A B --yes: one edit, one apply; the journal records the edit with old and new values", () => {
     const applies = journal().filter((l) => l.event === "apply-start").length;
     const r = w.po(["stop", "beta", "gamma", "--yes"]);

@@ -3,42 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planFleet, planProject, summarize } from "../reconcile/plan.js";
-import type { Action, ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../reconcile/model.js";
-
-const OLD = "a".repeat(40);
-const NEW = "b".repeat(40);
-const OTHER = "c".repeat(40);
-
-const harness: HarnessSpec = {
-  name: "h",
-  url: "https://example.test/h.git",
-  path: "engine",
-  up: ["./up"],
-  down: ["./down"],
-  session: "{dir}-{agent}",
-  timeoutMs: 1000,
-};
-
-function desired(name: string, over: Partial<DesiredProject> = {}): DesiredProject {
-  return { name, location: `/fleet/${name}`, harness, ref: "v1", enabled: true, ...over };
-}
-
-/** A healthy, fully running project pinned at the desired commit. */
-function actual(name: string, over: Partial<ActualProject> = {}): ActualProject {
-  const sessions = [`${name}-one`, `${name}-two`];
-  return {
-    name,
-    exists: true,
-    isRepo: true,
-    pinned: NEW,
-    checkedOut: NEW,
-    resolved: NEW,
-    agents: ["one", "two"],
-    sessions,
-    live: [...sessions],
-    ...over,
-  };
-}
+import type { Action, ActualProject, DesiredProject, InventoryEntry } from "../reconcile/model.js";
+import { actual, desired, harness, NEW, OLD, OTHER } from "./support/plan-fixtures.js";
 
 const missing: Partial<ActualProject> = {
   exists: false,

@@ -6,42 +6,15 @@ import { after, before, describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ActualProject, DesiredProject, HarnessSpec } from "../reconcile/model.js";
+import type { ActualProject, DesiredProject } from "../reconcile/model.js";
+import { actual as actualOf, desired as desiredOf, OLD } from "./support/plan-fixtures.js";
 import { planProject } from "../reconcile/plan.js";
 import { makeProject, makeWorld, type World } from "./support/world.js";
 import { dispose, rev } from "./support/apply-world.js";
 import { harnessToml } from "../src/sandbox/sandbox.js";
 
-const [OLD, NEW] = ["a".repeat(40), "b".repeat(40)];
-const harness: HarnessSpec = {
-  name: "h",
-  url: "https://example.test/h.git",
-  path: "engine",
-  up: ["./up"],
-  down: ["./down"],
-  session: "{dir}-{agent}",
-  timeoutMs: 1000,
-};
-const desired = (over: Partial<DesiredProject> = {}): DesiredProject => ({
-  name: "p",
-  location: "/fleet/p",
-  harness,
-  ref: "v1",
-  enabled: true,
-  ...over,
-});
-const actual = (over: Partial<ActualProject> = {}): ActualProject => ({
-  name: "p",
-  exists: true,
-  isRepo: true,
-  pinned: NEW,
-  checkedOut: NEW,
-  resolved: NEW,
-  agents: ["one"],
-  sessions: ["p-one"],
-  live: ["p-one"],
-  ...over,
-});
+const desired = (over: Partial<DesiredProject> = {}): DesiredProject => desiredOf("p", over);
+const actual = (over: Partial<ActualProject> = {}): ActualProject => actualOf("p", over, ["one"]);
 const stop = { project: "p", kind: "stop", reason: "disabled: 1/1 sessions live" };
 const orphan = {
   project: "p",

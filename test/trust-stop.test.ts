@@ -4,10 +4,11 @@
 // leaves nothing running. Real git, real (isolated) tmux, real harness processes.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENTS_TOML, makeProject, makeWorld, panePid, type World } from "./support/world.js";
 import { dispose, journalOf, writeFleetOf } from "./support/apply-world.js";
+import { watchdogPids } from "./support/proctree.js";
 
 describe("stopping needs nothing but the sessions", () => {
   let w: World;
@@ -108,20 +109,6 @@ describe("orphan sessions: each stopped alone, and never a look-alike", () => {
   });
 });
 
-/** Watchdog processes of `dir` (`po agents`' heal watchdog names the directory on its command line). */
-function watchdogsOf(dir: string): string[] {
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const args = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-        return args.some((a) => a.endsWith("watchdog.js")) && args.includes(dir);
-      } catch {
-        return false;
-      }
-    });
-}
-
 describe("a failed start leaves nothing running", () => {
   let w: World;
   let dir: string;
@@ -136,7 +123,7 @@ describe("a failed start leaves nothing running", () => {
     writeFleetOf(w, { flaky: { ref: "v0.1.0", harness: "quick" } }, { quick: { timeout_s: 3 } });
   });
   after(() => {
-    for (const pid of watchdogsOf(dir)) process.kill(Number(pid), "SIGKILL");
+    for (const pid of watchdogPids(dir)) process.kill(pid, "SIGKILL");
     return dispose(w);
   });
 
@@ -151,7 +138,7 @@ describe("a failed start leaves nothing running", () => {
       /flaky: start FAILED .*not every session of flaky came up \(flaky-dies not live\): .*; harness down was run, so nothing of it is left running/,
     );
     assert.deepEqual(w.sessions(), ["keep"]);
-    assert.deepEqual(watchdogsOf(dir), []);
+    assert.deepEqual(watchdogPids(dir), []);
     assert.ok(existsSync(join(dir, ".ao-state")), "the harness did run");
     const end = journalOf(w).find((l) => l.event === "end" && l.action === "start");
     assert.match(end?.error ?? "", /harness down was run/);

@@ -35,6 +35,8 @@ export interface Options {
   values: Record<string, unknown>;
   /** show the plan and stop: nothing is run or recorded */
   dryRun?: boolean;
+  /** the operator already agreed to this change (po start/stop/update): ask only at a canary wave */
+  agreed?: boolean;
 }
 
 export const word = (opts: Options) => (opts.verb === "restart" ? "Restart" : "Apply");

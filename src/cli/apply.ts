@@ -70,7 +70,12 @@ function inventoryInput(planned: Planned, after: Planned, results: ActionResult[
   return { projects: planned.fleet.projects, after: after.observation.actual, removed: planned.removed, failed };
 }
 
-export async function run(argv: string[]): Promise<number> {
+export const run = (argv: string[]) => runApply(argv, false);
+
+/** po apply after po start/stop/update was confirmed: the apply asks again only at a canary wave. */
+export const applyAgreed = (argv: string[]) => runApply(argv, true);
+
+async function runApply(argv: string[], agreed: boolean): Promise<number> {
   const args = parseVerb(
     "apply",
     argv,
@@ -112,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     saved,
     file,
     values: args.values,
+    agreed,
   };
   return applyWith(opts);
 }
@@ -167,7 +173,7 @@ async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt)
   const plan = opts.saved ?? planned.plan;
   if (opts.stream) process.stdout.write(`${JSON.stringify({ event: "plan", plan })}\n`);
   if (!opts.json) process.stdout.write(planText(plan, planned.fleet.projects, useColor()));
-  if (opts.yes || !plan.actions.length || (opts.saved && isCurrentFleet(opts.fleetFile))) return plan;
+  if (opts.yes || opts.agreed || !plan.actions.length || (opts.saved && isCurrentFleet(opts.fleetFile))) return plan;
   if (!process.stdin.isTTY)
     throw new UserError(
       `${opts.verb}: refusing to change the fleet without confirmation: no terminal; pass --yes` +

@@ -4,13 +4,57 @@ import { UserError } from "../common/problems.js";
 import { journal, stateDir, type JournalLine } from "../state/state.js";
 import { confirm, interrupts } from "./interrupt.js";
 
+/** The options of a verb that only edits fleet.toml (import, forget), and their help lines. */
+export const EDIT_OPTIONS = {
+  yes: { type: "boolean", short: "y" },
+  "dry-run": { type: "boolean" },
+  "detailed-exitcode": { type: "boolean" },
+} as const;
+export const EDIT_HELP = `  --yes, -y           write without asking
+  --dry-run           show the diff and write nothing
+  --detailed-exitcode with --dry-run: exit 2 when fleet.toml would change`;
+
+type Changes = NonNullable<JournalLine["changes"]>;
+
 export interface EditChoice {
   verb: string;
   yes: boolean;
   dryRun: boolean;
   json: boolean;
   /** what the edit changes, journaled once it is written */
-  changes: NonNullable<JournalLine["changes"]>;
+  changes: Changes;
+}
+
+/** Without a terminal nothing can ask: refuse before writing, naming what the operator can pass instead. */
+export function requireTerminal(verb: string, instead = ["--dry-run to preview"]): void {
+  if (!process.stdin.isTTY)
+    throw new UserError(
+      `${verb}: refusing to change fleet.toml without confirmation: no terminal; pass --yes, ${instead.join(", or ")}`,
+    );
+}
+
+/** The operator's answer at the terminal; no (and a note that nothing was written) on "no" or Ctrl-C. */
+export async function operatorAgrees(question?: string): Promise<boolean> {
+  const interrupt = interrupts();
+  try {
+    if (await confirm(interrupt, question)) return true;
+  } finally {
+    interrupt.dispose();
+  }
+  process.stdout.write("Cancelled; fleet.toml was not changed.\n");
+  return false;
+}
+
+/** Writes the edit, and journals what it changed when it changed anything. */
+export async function writeJournaled(
+  file: string,
+  edit: (source: string) => string,
+  verb: string,
+  changes: (written: EditResult) => Changes,
+): Promise<EditResult> {
+  const written = await editFleet(file, edit);
+  if (written.changed) journal(stateDir(file), { plan: "", event: "edit", verb, changes: changes(written) });
+  return written;
 }
 
 /**
@@ -27,22 +71,8 @@ export async function editConfirmed(
   if (!choice.json && preview.changed) process.stdout.write(preview.diff);
   if (!preview.changed || choice.dryRun) return { ...preview, written: false };
   if (!choice.yes) {
-    if (!process.stdin.isTTY)
-      throw new UserError(
-        `${choice.verb}: refusing to edit fleet.toml without confirmation: no terminal; pass --yes, ` +
-          `or --dry-run to preview`,
-      );
-    const interrupt = interrupts();
-    try {
-      if (!(await confirm(interrupt, "Write this change to fleet.toml?"))) {
-        process.stdout.write("Cancelled; fleet.toml is unchanged.\n");
-        return { ...preview, written: false };
-      }
-    } finally {
-      interrupt.dispose();
-    }
+    requireTerminal(choice.verb);
+    if (!(await operatorAgrees("Write this change to fleet.toml?"))) return { ...preview, written: false };
   }
-  const written = await editFleet(file, edit);
-  journal(stateDir(file), { plan: "", event: "edit", verb: choice.verb, changes: choice.changes });
-  return { ...written, written: true };
+  return { ...(await writeJournaled(file, edit, choice.verb, () => choice.changes)), written: true };
 }

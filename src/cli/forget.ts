@@ -5,7 +5,7 @@ import { removeTable } from "../registry/edit-fleet.js";
 import { requireFleet } from "../registry/fleet.js";
 import { readInventory, stateDir, writeInventory } from "../state/state.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
-import { editConfirmed } from "./edit-confirmed.js";
+import { EDIT_HELP, EDIT_OPTIONS, editConfirmed } from "./edit-confirmed.js";
 import { projectJson } from "./list.js";
 import { printJson } from "./output.js";
 import { unknownProject } from "./select.js";
@@ -18,18 +18,11 @@ next po apply does not stop its agents and po status no longer lists it. Its age
 and its files are not touched. po import adopts it again.
 
 Options:
-  --yes, -y           write without asking
-  --dry-run           show the diff and write nothing
-  --detailed-exitcode with --dry-run: exit 2 when fleet.toml would change
+${EDIT_HELP}
 ${COMMON_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const opts = {
-    yes: { type: "boolean", short: "y" },
-    "dry-run": { type: "boolean" },
-    "detailed-exitcode": { type: "boolean" },
-  } as const;
-  const args = parseVerb("forget", argv, opts, help);
+  const args = parseVerb("forget", argv, EDIT_OPTIONS, help);
   if (!args) return 0;
   const names = [...new Set(args.positionals)];
   if (!names.length) throw new UserError("forget: name the projects to forget; see po forget --help");

@@ -9,7 +9,7 @@ import { inspectRepository, nameFor, remoteTags, type Candidate } from "../obser
 import { addTable, type TomlValue } from "../registry/edit-fleet.js";
 import { harnessSpec, requireFleet } from "../registry/fleet.js";
 import { many, parseVerb, COMMON_HELP } from "./args.js";
-import { editConfirmed } from "./edit-confirmed.js";
+import { EDIT_HELP, EDIT_OPTIONS, editConfirmed } from "./edit-confirmed.js";
 import { printJson } from "./output.js";
 
 export const summary = "adopt existing repositories: write their tables into fleet.toml, change nothing else";
@@ -25,9 +25,7 @@ Options:
   --scan DIR          import every git repository found one level below DIR (repeatable)
   --harness NAME      the declared harness to use (its submodule path), instead of matching urls
   --name NAME         the project's name, for a single repository (default: the folder's name)
-  --yes, -y           write without asking
-  --dry-run           show the diff and write nothing
-  --detailed-exitcode with --dry-run: exit 2 when fleet.toml would change
+${EDIT_HELP}
 ${COMMON_HELP}`;
 
 /** The folders to import: the DIRs as given, and the git repositories one level below each --scan DIR. */
@@ -66,9 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     scan: { type: "string", multiple: true },
     harness: { type: "string" },
     name: { type: "string" },
-    yes: { type: "boolean", short: "y" },
-    "dry-run": { type: "boolean" },
-    "detailed-exitcode": { type: "boolean" },
+    ...EDIT_OPTIONS,
   } as const;
   const args = parseVerb("import", argv, opts, help);
   if (!args) return 0;

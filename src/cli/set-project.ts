@@ -7,14 +7,13 @@ import type { DesiredFleet, DesiredProject } from "../../reconcile/model.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
 import { editFleet, setKey, type EditResult, type TomlValue } from "../registry/edit-fleet.js";
 import { requireFleet } from "../registry/fleet.js";
-import { run as apply } from "./apply.js";
+import { applyAgreed } from "./apply.js";
 import { makePlan } from "./make-plan.js";
 import { printJson, useColor } from "./output.js";
 import { planText } from "./render.js";
-import { confirm, interrupts } from "./interrupt.js";
+import { operatorAgrees, requireTerminal, writeJournaled } from "./edit-confirmed.js";
 import { rolloutArgv, rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
 import { unknownProject } from "./select.js";
-import { journal, stateDir } from "../state/state.js";
 import { UserError } from "../common/problems.js";
 
 type Options = Parameters<typeof parseVerb>[2];
@@ -100,7 +99,7 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
   if (!args) return 0;
   const o = args.values;
   const { fleet } = await requireFleet(o.fleet);
-  const canary = rolloutPolicy(v.verb, o, fleet.rollout)?.canary !== undefined;
+  rolloutPolicy(v.verb, o, fleet.rollout); // a bad rollout option is refused before anything is shown
   const { names, rest } = v.extra ? v.extra(args.positionals, o) : { names: args.positionals, rest: [] };
   const projects = pick(fleet, names, o, v.verb);
   const values = await v.values(projects, rest, o);
@@ -111,11 +110,7 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
   const changes = changesOf(preview, projects, v.key, values);
   const [dry, noApply, yes] = [Boolean(o["dry-run"]), Boolean(o["no-apply"]), Boolean(o.yes)];
   const ask = !dry && !noApply && !yes;
-  if (ask && !process.stdin.isTTY)
-    throw new UserError(
-      `${v.verb}: refusing to change fleet.toml without confirmation: no terminal; pass --yes, ` +
-        `--dry-run to preview, or --no-apply to only edit`,
-    );
+  if (ask) requireTerminal(v.verb, ["--dry-run to preview", "--no-apply to only edit"]);
   const targets = projects.map((p) => p.name);
   if (!o.json)
     process.stdout.write(
@@ -128,40 +123,21 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
     if (o.json && dry) printJson({ dryRun: true, changes, diff: preview.diff, plan });
     else if (!o.json) process.stdout.write(`\n${planText(plan, fleet.projects, useColor())}`);
     if (dry) return o["detailed-exitcode"] && (preview.changed || plan.actions.length) ? 2 : 0;
-    if (!(await confirmed())) {
-      process.stdout.write("Cancelled; fleet.toml was not changed.\n");
-      return 1;
-    }
+    if (!(await operatorAgrees())) return 1;
   }
-  const edit = await editFleet(file, editAll);
-  if (edit.changed)
-    journal(stateDir(file), {
-      plan: "",
-      event: "edit",
-      verb: v.verb,
-      changes: changesOf(edit, projects, v.key, values),
-    });
+  const edit = await writeJournaled(file, editAll, v.verb, (e) => changesOf(e, projects, v.key, values));
   if (o.json && noApply) printJson({ projects: targets, key: v.key, changes, changed: edit.changed, diff: edit.diff });
   if (noApply) return 0;
   if (!o.json) process.stdout.write("\n");
   // Confirmed at the terminal: the apply need not ask again, except after a canary wave.
-  return apply([
+  return applyAgreed([
     ...["--fleet", file, ...targets.flatMap((t) => ["--target", t])],
-    ...(yes || !canary ? ["--yes"] : []),
+    ...(yes ? ["--yes"] : []),
     ...(o.json ? ["--json"] : []),
     ...(o.offline ? ["--offline"] : []),
     ...(o.parallelism ? ["--parallelism", String(o.parallelism)] : []),
     ...rolloutArgv(o),
   ]);
-}
-
-async function confirmed(): Promise<boolean> {
-  const interrupt = interrupts();
-  try {
-    return await confirm(interrupt);
-  } finally {
-    interrupt.dispose();
-  }
 }
 
 /** start and stop: no positional but the project names. */

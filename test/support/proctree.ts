@@ -68,3 +68,18 @@ export async function freezeTree(top: Proc): Promise<Proc[]> {
   }
   return all;
 }
+
+/** Live heal watchdogs of `dir` (po agents' watchdog names its project folder on its command line). */
+export function watchdogPids(dir: string): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const args = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+        return args.some((a) => a.endsWith("watchdog.js")) && args.includes(dir);
+      } catch {
+        return false; // it ended while the list was read
+      }
+    })
+    .map(Number);
+}
