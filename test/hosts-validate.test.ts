@@ -109,7 +109,7 @@ describe("fleet.toml with hosts", () => {
 });
 
 describe("po validate --deep and hosts", () => {
-  it("looks only at this machine's projects: a remote location names a folder on its host", async () => {
+  it("looks at this machine's projects here and hands the others to their hosts, by project name", async () => {
     const dir = mkdtempSync(join(tmpdir(), "po-hosts-deep-"));
     try {
       const notRepo = join(dir, "plain");
@@ -119,10 +119,15 @@ describe("po validate --deep and hosts", () => {
       const { fleet } = await loadFleet(file);
       // the local folder exists and is no repository; the remote one's path exists here too, and is not looked at
       writeFileSync(notRepo, "");
-      const found = await deepProblems(fleet!);
+      const asked: string[] = [];
+      const found = await deepProblems(fleet!, async (there) => {
+        asked.push(...there.map((p) => `${p.name}@${p.host}:${p.location}`));
+        return [{ project: "there", message: "on host gpu: said by its po" }];
+      });
+      assert.deepEqual(asked, [`there@gpu:${dir}`]);
       assert.deepEqual(
-        found.map((p) => `${p.path}: ${p.message}`),
-        [`projects.here: ${notRepo} is not a git repository`],
+        found.map((p) => `${p.line}: ${p.path}: ${p.message}`),
+        [`21: projects.here: ${notRepo} is not a git repository`, `15: projects.there: on host gpu: said by its po`],
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,8 @@ import { listSessions, sessionName } from "../adapters/tmux.js";
 import { UserError } from "../common/problems.js";
 import { didYouMean } from "../common/suggest.js";
 import { findProject } from "./select.js";
-import type { DesiredProject } from "../../reconcile/model.js";
+import type { DesiredFleet, DesiredProject, HostSpec } from "../../reconcile/model.js";
+import type { SessionProject } from "../remote/protocol.js";
 
 export interface AgentSession {
   agent: string;
@@ -13,16 +14,22 @@ export interface AgentSession {
   live: boolean;
 }
 
-/** The project NAME and its agents' sessions (only AGENT's when given); refuses unknown names. */
-export async function agentSessions(
+/** The project NAME and the AGENT (if any) of the command line, and the host it lives on (absent: here). */
+export async function pickAgent(
   fleetFile: string,
   positionals: string[],
   verb: string,
-): Promise<{ project: DesiredProject; sessions: AgentSession[] }> {
+): Promise<{ fleet: DesiredFleet; project: DesiredProject; agent?: string; host?: HostSpec }> {
   const [name, agent, extra] = positionals;
   if (extra !== undefined) throw new UserError(`${verb}: unexpected argument '${extra}'; see po ${verb} --help`);
   const { fleet } = await requireFleet(fleetFile);
   const project = findProject(fleet, name === undefined ? [] : [name], verb);
+  const host = fleet.hosts?.find((h) => h.name === project.host);
+  return { fleet, project, ...(agent !== undefined ? { agent } : {}), ...(host ? { host } : {}) };
+}
+
+/** The sessions of the project's agents on this machine (only AGENT's when given); refuses unknown names. */
+export async function agentSessions(project: SessionProject, agent: string | undefined, verb: string) {
   const agents = (await requireAgents(project.location)).agents.map((a) => a.name);
   if (agent !== undefined && !agents.includes(agent))
     throw new UserError(
@@ -30,17 +37,16 @@ export async function agentSessions(
         `${agents.join(", ") || "none"}`,
     );
   const live = await listSessions();
-  const sessions = agents
+  return agents
     .filter((a) => agent === undefined || a === agent)
-    .map((a) => {
+    .map((a): AgentSession => {
       const session = sessionName(project.location, a, project.harness.session);
       return { agent: a, session, live: live.has(session) };
     });
-  return { project, sessions };
 }
 
 /** The one-line complaint about sessions that are not live. */
-export function notRunning(project: DesiredProject, dead: AgentSession[]): UserError {
+export function notRunning(project: Pick<DesiredProject, "name">, dead: AgentSession[]): UserError {
   const what = dead.map((s) => `${s.agent} (session ${s.session})`).join(", ");
   return new UserError(
     `${project.name} is not running: no live tmux session for ${what}; po status shows it, ` +

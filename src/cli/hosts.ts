@@ -5,9 +5,8 @@ import type { HostSpec } from "../../reconcile/model.js";
 import { parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { requireFleet } from "../registry/fleet.js";
-import { PROTOCOL, type InfoReply } from "../remote/protocol.js";
-import { callHost, hostFailure } from "../remote/ssh.js";
-import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
+import type { InfoReply } from "../remote/protocol.js";
+import { askHost, HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 
 export const summary = "each host: reachable, its po and tmux versions, projects, lock";
 const help = `Usage: po hosts [--hosts-parallelism N] [--json]
@@ -33,17 +32,9 @@ interface HostRow {
 
 async function ask(host: HostSpec, projects: string[]): Promise<HostRow> {
   const base = { name: host.name, ssh: host.ssh, projects };
-  let out = "";
-  const call = callHost(host, ["remote", "info", "--protocol", String(PROTOCOL)], "{}", (l) => (out += l), 60_000);
-  call.end();
-  const r = await call.done;
-  if (r.code !== 0 || r.timedOut) return { ...base, reachable: false, error: hostFailure(host, r) };
-  try {
-    const info = JSON.parse(out) as InfoReply;
-    return { ...base, reachable: true, po: info.po, tmux: info.tmux, lock: info.lock };
-  } catch {
-    return { ...base, reachable: true, error: `host ${host.name}: its po answered something that is not JSON` };
-  }
+  const info = await askHost<InfoReply>(host, "info", {}, 60_000);
+  if (typeof info === "string") return { ...base, reachable: false, error: info };
+  return { ...base, reachable: true, po: info.po, tmux: info.tmux, lock: info.lock };
 }
 
 export async function run(argv: string[]): Promise<number> {

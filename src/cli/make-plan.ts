@@ -1,11 +1,9 @@
 // Load, observe, plan: what plan, apply and status share.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { DesiredFleet, InventoryEntry, PlanBody } from "../../reconcile/model.js";
 import { planFleet } from "../../reconcile/plan.js";
 import { realLocation, requireFleet } from "../registry/fleet.js";
 import { HOSTS_PARALLELISM, observeEverywhere, placePlan, type FleetObservation } from "../remote/observe-hosts.js";
-import type { Observation } from "../observe/observe.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "../state/plan-file.js";
 import { targets as selectTargets } from "./select.js";
 import { readInventory, stateDir } from "../state/state.js";
@@ -32,11 +30,10 @@ export interface PlanOptions {
 }
 
 /** A tag naming the pinned commit, for display ("v0.1.0" rather than a sha), from the harness's own tags. */
-async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet, observation: Observation): Promise<void> {
-  // a remote project's harness checkout is on its host, not here
-  for (const a of plan.actions.filter((x) => x.kind === "pin" && x.from && !x.host)) {
-    const p = fleet.projects.find((x) => x.name === a.project)!;
-    const tag = await observation.refs.tagOf(p.harness, a.from!, join(p.location, p.harness.path));
+async function nameFromRefs(plan: PlanBody, fleet: DesiredFleet, observation: FleetObservation): Promise<void> {
+  // a pin's `from` is the commit the project pins now
+  for (const a of plan.actions.filter((x) => x.kind === "pin" && x.from)) {
+    const tag = await observation.pinnedTag(fleet.projects.find((x) => x.name === a.project)!);
     if (tag) a.fromRef = tag;
   }
 }

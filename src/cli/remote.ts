@@ -3,19 +3,25 @@
 import { createInterface } from "node:readline";
 import { parseVerb, COMMON_HELP } from "./args.js";
 import { UserError } from "../common/problems.js";
-import { checkProtocol, type ApplyEvent, type Interrupt, type Request } from "../remote/protocol.js";
-import { serveApply, serveInfo, serveObserve, type Interrupts } from "../remote/serve.js";
+import { checkProtocol, hostStateDir, type ApplyEvent, type Interrupt, type Request } from "../remote/protocol.js";
+import type { SessionRequest } from "../remote/protocol.js";
+import { here, serveApply, serveInfo, serveObserve, serveValidate, type Interrupts } from "../remote/serve.js";
 
 export const summary = "the other end of po over ssh (run by po, not by hand)";
-const help = `Usage: po remote observe|apply|info --protocol N
+const help = `Usage: po remote observe|apply|validate|info|logs|attach --protocol N [--request JSON]
 
 Run by po on another host over ssh, never by hand: reads one JSON request line on stdin and
-answers in JSON on stdout (observe, info: one document; apply: one line per event), in protocol N.
-A po that speaks another protocol refuses in one line naming both versions. docs/hosts.md.
+answers in JSON on stdout (observe, validate, info: one document; apply: one line per event), in
+protocol N. logs and attach take their request as --request JSON, since their stdin is the
+operator's terminal, and answer as po logs and po attach do. A po that speaks another protocol
+refuses in one line naming both versions. docs/hosts.md.
 
 Options:
-  --protocol N   the protocol the caller speaks (required)
+  --protocol N    the protocol the caller speaks (required)
+  --request JSON  the request of logs and attach
 ${COMMON_HELP}`;
+
+const VERBS = ["observe", "apply", "validate", "info", "logs", "attach"];
 
 function parsed<T>(line: string): Partial<T> | undefined {
   try {
@@ -52,16 +58,32 @@ function readInput(interrupts: Interrupts): Promise<Request> {
   });
 }
 
+/** logs or attach of one project of this host, at the caller's terminal (or pipe). */
+async function session(verb: "logs" | "attach", raw: unknown): Promise<number> {
+  const request = typeof raw === "string" ? parsed<SessionRequest>(raw) : undefined;
+  if (!request?.project || (verb === "logs" && !request.logs))
+    throw new UserError(`remote ${verb}: --request takes the JSON of a ${verb} request`);
+  checkProtocol(Number(request.protocol), "the request's");
+  const project = here(request.project);
+  if (verb === "attach") return (await import("./attach.js")).attachTo(project, request.agent);
+  // Without a terminal, the caller holds this stdin open while it runs: its end means the caller is gone.
+  const gone = new AbortController();
+  if (!process.stdin.isTTY) process.stdin.on("close", () => gone.abort()).resume();
+  const { showLogs } = await import("./logs.js");
+  return showLogs(project, request.agent, request.logs!, hostStateDir(), gone.signal);
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseVerb("remote", argv, { protocol: { type: "string" } }, help);
+  const args = parseVerb("remote", argv, { protocol: { type: "string" }, request: { type: "string" } }, help);
   if (!args) return 0;
   const [verb, ...rest] = args.positionals;
-  if (!["observe", "apply", "info"].includes(verb ?? "") || rest.length)
-    throw new UserError("remote takes one of observe, apply, info; see po remote --help");
+  if (!VERBS.includes(verb ?? "") || rest.length)
+    throw new UserError(`remote takes one of ${VERBS.join(", ")}; see po remote --help`);
   if (args.values.protocol === undefined) throw new UserError("remote: --protocol N is required");
   checkProtocol(Number(args.values.protocol), "remote:");
   // The caller may vanish mid-answer: what was not delivered is lost, the work here still ends cleanly.
   process.stdout.on("error", () => {});
+  if (verb === "logs" || verb === "attach") return session(verb, args.values.request);
   const out = (x: unknown) => process.stdout.write(`${JSON.stringify(x)}\n`);
   if (verb === "info") {
     out(await serveInfo());
@@ -71,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const request = await readInput(interrupts);
     if (verb === "observe") out(await serveObserve(request));
+    else if (verb === "validate") out(await serveValidate(request));
     else await serveApply(request, interrupts, (e: ApplyEvent) => out(e));
     return 0;
   } finally {

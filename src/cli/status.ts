@@ -1,10 +1,8 @@
 // po status: desired against actual for every project, and the outcome of the last apply.
-import { join } from "node:path";
 import type { ActualProject, DesiredProject } from "../../reconcile/model.js";
 import { planProject } from "../../reconcile/plan.js";
 import { parseVerb, selection, wholeNumber, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
-import type { Resolver } from "../observe/resolve-ref.js";
-import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
+import { HOSTS_PARALLELISM, type FleetObservation } from "../remote/observe-hosts.js";
 import { makePlan } from "./make-plan.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { lockHolder, readJournal } from "../state/state.js";
@@ -44,14 +42,7 @@ interface Row {
   notes?: string[];
 }
 
-function tagOf(refs: Resolver, p: DesiredProject, commit: string | undefined): Promise<string | undefined> {
-  // a remote project's harness checkout is on its host
-  return commit && !p.host
-    ? refs.tagOf(p.harness, commit, join(p.location, p.harness.path))
-    : Promise.resolve(undefined);
-}
-
-async function row(p: DesiredProject, a: ActualProject, refs: Resolver): Promise<Row> {
+async function row(p: DesiredProject, a: ActualProject, obs: FleetObservation): Promise<Row> {
   const body = planProject(p, a);
   const base = {
     name: p.name,
@@ -61,7 +52,7 @@ async function row(p: DesiredProject, a: ActualProject, refs: Resolver): Promise
     ref: p.ref,
     sessions: { live: a.live.length, expected: a.sessions.length, names: a.sessions },
   };
-  const pinnedTag = await tagOf(refs, p, a.pinned);
+  const pinnedTag = await obs.pinnedTag(p);
   const pin = { ...(a.pinned ? { pinned: a.pinned } : {}), ...(pinnedTag ? { pinnedTag } : {}) };
   if (!a.exists)
     return {
@@ -190,7 +181,7 @@ export async function run(argv: string[]): Promise<number> {
     hostsParallelism: wholeNumber("status", "hosts-parallelism", args.values["hosts-parallelism"], HOSTS_PARALLELISM),
   });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
-  const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!, observation.refs)));
+  const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!, observation)));
   const pairs = chosen.map((p) => ({ desired: p, actual: observation.actual.get(p.name)! }));
   const states = await agentStates(pairs, observation.sessions, { harness: !args.values["no-harness"] });
   for (const r of rows) Object.assign(r, states.get(r.name));

@@ -16,7 +16,8 @@ agents file. Exit 0 when every file is valid, 1 otherwise.
 
 Options:
   --deep         also check every existing project repository (git repo, harness submodule,
-                 agents.toml, and that it tracks nothing of the fleet)
+                 agents.toml, and that it tracks nothing of the fleet); a project on another
+                 host is checked there by its po, over ssh
 ${COMMON_HELP}`;
 
 export interface FileReport {
@@ -32,7 +33,9 @@ async function checkFile(file: string, deep: boolean): Promise<FileReport> {
   const problems = loaded.problems;
   if (deep && loaded.fleet) {
     const { deepProblems } = await import("../registry/validate-deep.js");
-    problems.push(...(await deepProblems(loaded.fleet)));
+    const { validateOnHosts } = await import("../remote/validate-hosts.js");
+    const fleet = loaded.fleet;
+    problems.push(...(await deepProblems(fleet, (there) => validateOnHosts(fleet, there))));
   }
   return { file, kind: "fleet", problems };
 }

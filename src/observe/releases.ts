@@ -42,7 +42,9 @@ export function tagReader(offline: boolean, projects: DesiredProject[]): (h: Har
   const cache = new Map<string, Promise<Tags>>();
   return (h) => {
     if (!cache.has(h.name)) {
-      const subs = projects.filter((p) => p.harness.name === h.name).map((p) => join(p.location, p.harness.path));
+      // a project on another host has its checkout there
+      const here = projects.filter((p) => p.harness.name === h.name && !p.host);
+      const subs = here.map((p) => join(p.location, p.harness.path));
       cache.set(h.name, offline ? localTags(h, subs) : remoteTags(h));
     }
     return cache.get(h.name)!;

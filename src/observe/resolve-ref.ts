@@ -147,16 +147,19 @@ export async function tagAt(dir: string, commit: string): Promise<string | undef
   return out.split("\n").filter(Boolean)[0];
 }
 
+/** Where po keeps its mirror of harness `h` in the state folder (.ao-state): made when a ref is first resolved. */
+export function mirrorOf(stateDir: string, h: HarnessSpec): string {
+  const key = createHash("sha256").update(absoluteUrl(h.url)).digest("hex").slice(0, 12);
+  return join(stateDir, "harnesses", `${h.name}-${key}.git`);
+}
+
 /**
  * `stateDir`: the .ao-state folder that holds the mirrors; without it (po create, on a fresh
  * submodule) refs are resolved offline in the given checkout only.
  */
 export function resolver(offline: boolean, stateDir?: string): Resolver {
   const tags = new Map<string, Promise<Map<string, string[]>>>();
-  const mirrorDir = (h: HarnessSpec) => {
-    const key = createHash("sha256").update(absoluteUrl(h.url)).digest("hex").slice(0, 12);
-    return stateDir && join(stateDir, "harnesses", `${h.name}-${key}.git`);
-  };
+  const mirrorDir = (h: HarnessSpec) => stateDir && mirrorOf(stateDir, h);
 
   async function batch(h: HarnessSpec, refs: string[]): Promise<Map<string, Resolution>> {
     const dir = mirrorDir(h);

@@ -17,7 +17,8 @@ function sameUrl(a: string, b: string, base: string): boolean {
   return norm(a) === norm(b);
 }
 
-async function projectProblems(p: DesiredProject): Promise<string[]> {
+/** What is wrong with one project on this machine (`p.location` is a path here). */
+export async function projectProblems(p: DesiredProject): Promise<string[]> {
   if (!existsSync(p.location)) return [];
   const tracked = await gitRaw(p.location, ["ls-files", "-z"]).catch(() => undefined);
   if (tracked === undefined) return [`${p.location} is not a git repository`];
@@ -43,17 +44,36 @@ async function projectProblems(p: DesiredProject): Promise<string[]> {
   return out;
 }
 
-export async function deepProblems(fleet: DesiredFleet): Promise<Problem[]> {
+/** A problem of one project, as its host's po (or the ssh call to it) reports it. */
+export interface ProjectProblem {
+  project: string;
+  message: string;
+}
+
+/**
+ * The problems of every project: this machine's looked at here, the others' by `onHosts` (their
+ * locations name folders on their hosts, which only the po there can look at).
+ */
+export async function deepProblems(
+  fleet: DesiredFleet,
+  onHosts: (projects: DesiredProject[]) => Promise<ProjectProblem[]>,
+): Promise<Problem[]> {
   const locate = locator(readFileSync(fleet.path, "utf8"));
-  // a project on another host is not here to look at: its location names a folder there
-  const here = fleet.projects.filter((p) => !p.host);
-  const all = await Promise.all(here.map(async (p) => ({ p, problems: await projectProblems(p) })));
-  return all.flatMap(({ p, problems }) =>
-    problems.map((message) => ({
+  const [here, there] = await Promise.all([
+    Promise.all(
+      fleet.projects
+        .filter((p) => !p.host)
+        .map(async (p) => (await projectProblems(p)).map((message) => ({ project: p.name, message }))),
+    ),
+    onHosts(fleet.projects.filter((p) => p.host)),
+  ]);
+  const order = fleet.projects.map((p) => p.name);
+  return [...here.flat(), ...there]
+    .sort((a, b) => order.indexOf(a.project) - order.indexOf(b.project))
+    .map(({ project, message }) => ({
       file: fleet.path,
-      ...locate(["projects", p.name]),
-      path: `projects.${p.name}`,
+      ...locate(["projects", project]),
+      path: `projects.${project}`,
       message,
-    })),
-  );
+    }));
 }

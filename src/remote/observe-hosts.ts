@@ -1,6 +1,7 @@
 // Observation across machines: this machine's projects as always, every other host's by its own
 // po in one ssh call per host (hosts in parallel, bounded). A host that cannot answer turns its
 // projects into plan errors that name it; the other hosts are not held up.
+import { join } from "node:path";
 import type { ActualProject, DesiredFleet, DesiredProject, HostSpec, InventoryEntry } from "../../reconcile/model.js";
 import type { PlanBody, PlanError } from "../../reconcile/model.js";
 import { mapLimit } from "../../reconcile/limit.js";
@@ -48,38 +49,67 @@ export function splitByHost<T extends { host?: string }>(
   };
 }
 
-/** The remote po's answer, or why there is none (one line). */
-async function observeHost(w: HostWork, offline: boolean): Promise<ObserveReply | string> {
-  const request: Request = { protocol: PROTOCOL, projects: w.projects, removed: w.removed, offline };
+/** A one-document verb of the remote po (observe, validate, info): its answer, or why there is none (one line). */
+export async function askHost<T extends { protocol: number; po: string }>(
+  host: HostSpec,
+  verb: string,
+  request: object,
+  timeoutMs = OBSERVE_TIMEOUT_MS,
+): Promise<T | string> {
   let out = "";
-  const call = callHost(
-    w.host,
-    ["remote", "observe", "--protocol", String(PROTOCOL)],
-    JSON.stringify(request),
-    (l) => {
-      out += l;
-    },
-    OBSERVE_TIMEOUT_MS,
-  );
+  const args = ["remote", verb, "--protocol", String(PROTOCOL)];
+  const call = callHost(host, args, JSON.stringify(request), (l) => (out += l), timeoutMs);
   call.end();
   const r = await call.done;
-  if (r.code !== 0 || r.timedOut) return hostFailure(w.host, r);
+  if (r.code !== 0 || r.timedOut) return hostFailure(host, r);
   try {
-    const reply = JSON.parse(out) as ObserveReply;
+    const reply = JSON.parse(out) as T;
     if (reply.protocol !== PROTOCOL)
-      return (
-        `host ${w.host.name}: its po (${reply.po}) answered in protocol ${reply.protocol}, ` +
-        `this po speaks ${PROTOCOL}`
-      );
+      return `host ${host.name}: its po (${reply.po}) answered in protocol ${reply.protocol}, this po speaks ${PROTOCOL}`;
     return reply;
   } catch {
-    return `host ${w.host.name}: its po answered something that is not protocol ${PROTOCOL} JSON: ${out.slice(0, 100)}`;
+    return `host ${host.name}: its po answered something that is not protocol ${PROTOCOL} JSON: ${out.slice(0, 100)}`;
   }
+}
+
+/** What the hosts' po said of their projects; the projects of a host that could not answer are errors. */
+export interface RemoteObservation {
+  actual: Map<string, ActualProject>;
+  removed: Map<string, ActualProject>;
+  /** project → the tag naming its pinned commit */
+  tags: Map<string, string>;
+  errors: PlanError[];
+}
+
+/** Each host's share observed by its own po, hosts in parallel (at most `parallelism` at once). */
+export async function observeHosts(
+  work: HostWork[],
+  offline: boolean,
+  parallelism: number,
+): Promise<RemoteObservation> {
+  const replies = await mapLimit(work, parallelism, (w) => {
+    const request: Request = { protocol: PROTOCOL, projects: w.projects, removed: w.removed, offline };
+    return askHost<ObserveReply>(w.host, "observe", request);
+  });
+  const out: RemoteObservation = { actual: new Map(), removed: new Map(), tags: new Map(), errors: [] };
+  work.forEach((w, i) => {
+    const reply = replies[i];
+    if (typeof reply === "string") {
+      for (const p of [...w.projects, ...w.removed]) out.errors.push({ project: p.name, message: reply });
+      return;
+    }
+    for (const a of reply.actual) out.actual.set(a.name, a);
+    for (const a of reply.removed) out.removed.set(a.name, a);
+    for (const [name, tag] of Object.entries(reply.tags ?? {})) out.tags.set(name, tag);
+  });
+  return out;
 }
 
 export interface FleetObservation extends Observation {
   /** the projects of hosts that could not be observed, each with why */
   errors: PlanError[];
+  /** the tag naming the commit project `p` pins (display: "v0.1.0" rather than a sha), wherever it lives */
+  pinnedTag(p: DesiredProject): Promise<string | undefined>;
 }
 
 /** Every chosen project observed where it lives. */
@@ -96,21 +126,16 @@ export async function observeEverywhere(
       inventory: opts.inventory,
       stateDir: opts.stateDir,
     }),
-    mapLimit(split.remote, opts.hostsParallelism, (w) => observeHost(w, opts.offline)),
+    observeHosts(split.remote, opts.offline, opts.hostsParallelism),
   ]);
-  const actual = new Map(here.actual);
-  const gone = new Map(here.removed);
-  const errors: PlanError[] = [];
-  split.remote.forEach((w, i) => {
-    const reply = there[i];
-    if (typeof reply === "string") {
-      for (const p of [...w.projects, ...w.removed]) errors.push({ project: p.name, message: reply });
-      return;
-    }
-    for (const a of reply.actual) actual.set(a.name, a as ActualProject);
-    for (const a of reply.removed) gone.set(a.name, a as ActualProject);
-  });
-  return { actual, removed: gone, errors, sessions: here.sessions, refs: here.refs };
+  const actual = new Map([...here.actual, ...there.actual]);
+  const pinnedTag = async (p: DesiredProject) => {
+    if (p.host) return there.tags.get(p.name);
+    const pinned = actual.get(p.name)?.pinned;
+    return pinned ? here.refs.tagOf(p.harness, pinned, join(p.location, p.harness.path)) : undefined;
+  };
+  const gone = new Map([...here.removed, ...there.removed]);
+  return { actual, removed: gone, errors: there.errors, sessions: here.sessions, refs: here.refs, pinnedTag };
 }
 
 /** The host errors added to the plan, and each action of a remote project marked with its host. */

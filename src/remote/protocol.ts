@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ActionResult } from "../../reconcile/apply.js";
-import type { Action, ActualProject, DesiredProject, InventoryEntry } from "../../reconcile/model.js";
+import type { Action, ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../../reconcile/model.js";
 import type { LockInfo } from "../state/state.js";
 import { UserError } from "../common/problems.js";
 
@@ -36,6 +36,38 @@ export interface ObserveReply {
   po: string;
   actual: ActualProject[];
   removed: ActualProject[];
+  /** project → the tag naming the commit it pins, from the host's mirror of its harness (absent: older po) */
+  tags?: Record<string, string>;
+}
+
+/** `validate` (po validate --deep): what is wrong with each project the host was asked about. */
+export interface ValidateReply {
+  protocol: number;
+  po: string;
+  problems: { project: string; message: string }[];
+}
+
+/** What po logs prints of a project's agents: their screens, or the harness's last output. */
+export interface LogsOptions {
+  lines: number;
+  follow: boolean;
+  harness: boolean;
+  json: boolean;
+}
+
+/** What logs and attach need of a project: its place and session names, never its harness url or argv. */
+export type SessionProject = Pick<DesiredProject, "name" | "location"> & { harness: Pick<HarnessSpec, "session"> };
+
+/**
+ * `logs` and `attach`: one project's agent, at the operator's terminal. The remote po's stdin is that
+ * terminal (or, without one, a pipe held open until the caller ends), so this request is an argv word,
+ * which anyone on the host may read in its process list: hence only a SessionProject.
+ */
+export interface SessionRequest {
+  protocol: number;
+  project: SessionProject;
+  agent?: string;
+  logs?: LogsOptions;
 }
 
 /** One line of an apply's stdout. */

@@ -3,6 +3,7 @@
 // an apply runs under this host's own apply lock and re-checks its plan under it.
 import { execFile } from "node:child_process";
 import { homedir } from "node:os";
+import { join } from "node:path";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
 import type { Action, DesiredProject, InventoryEntry } from "../../reconcile/model.js";
@@ -13,12 +14,14 @@ import { observeFleet } from "../observe/observe.js";
 import { effects } from "../act/effects.js";
 import { settleOrphans } from "../act/harness.js";
 import { acquireLock, journal, lockHolder } from "../state/state.js";
+import { writeHarnessLog } from "../state/harness-log.js";
+import { projectProblems } from "../registry/validate-deep.js";
 import { UserError } from "../common/problems.js";
 import { PROTOCOL, hostStateDir, poVersion, type ApplyEvent, type InfoReply } from "./protocol.js";
-import type { ObserveReply, Request } from "./protocol.js";
+import type { ObserveReply, Request, ValidateReply } from "./protocol.js";
 
 /** A location as written in fleet.toml for this host: ~/… is this host's home; relative means nothing here. */
-function here<T extends { name: string; location: string }>(p: T): T {
+export function here<T extends { name: string; location: string }>(p: T): T {
   if (!isRemotePath(p.location))
     throw new UserError(`project ${p.name}: location '${p.location}' is neither absolute nor ~/… on this host`);
   return { ...p, location: expandLocation(p.location, homedir()) };
@@ -31,7 +34,25 @@ function localized(req: Request): { projects: DesiredProject[]; removed: Invento
 export async function serveObserve(req: Request): Promise<ObserveReply> {
   const { projects, removed } = localized(req);
   const obs = await observeFleet(projects, removed, { offline: req.offline, stateDir: hostStateDir() });
-  return { protocol: PROTOCOL, po: poVersion(), actual: [...obs.actual.values()], removed: [...obs.removed.values()] };
+  // the tag names come from this host's mirror, which the observation just brought up to date
+  const tags: Record<string, string> = {};
+  for (const p of projects) {
+    const pinned = obs.actual.get(p.name)?.pinned;
+    const tag = pinned && (await obs.refs.tagOf(p.harness, pinned, join(p.location, p.harness.path)));
+    if (tag) tags[p.name] = tag;
+  }
+  const actual = [...obs.actual.values()];
+  return { protocol: PROTOCOL, po: poVersion(), actual, removed: [...obs.removed.values()], tags };
+}
+
+/** po validate --deep of this host's projects: the same checks as for a project on the caller's machine. */
+export async function serveValidate(req: Request): Promise<ValidateReply> {
+  const found = await Promise.all(
+    localized(req).projects.map(async (p) =>
+      (await projectProblems(p)).map((message) => ({ project: p.name, message })),
+    ),
+  );
+  return { protocol: PROTOCOL, po: poVersion(), problems: found.flat() };
 }
 
 /** What an action does, without what only explains it (reason, the display name of a commit, its host). */
@@ -70,6 +91,9 @@ export async function serveApply(req: Request, interrupts: Interrupts, emit: (e:
       stateDir: state,
       signal: interrupts.hard.signal,
       track: (c, running) => lock.track(c, running),
+      // kept here, where po logs --harness of this host's projects reads them
+      record: (project, verb, text, how) =>
+        writeHarnessLog(state, project, verb, text, `# apply ${plan}: harness ${verb}, ${how}`),
     });
     const results: ActionResult[] = await applyPlan(actions, ports, {
       parallelism: req.parallelism ?? 4,

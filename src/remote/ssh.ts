@@ -10,7 +10,8 @@ import type { HostSpec } from "../../reconcile/model.js";
 import { shellQuote } from "../adapters/tmux.js";
 
 const CONNECT_TIMEOUT_S = 10;
-const STDERR_CAP = 64 * 1024;
+/** what is kept of ssh's stderr: its last line is what a failure says */
+export const STDERR_CAP = 64 * 1024;
 
 /** A folder only we can enter, short enough for a socket path (about 104 bytes); undefined if none is. */
 function controlDir(): string | undefined {

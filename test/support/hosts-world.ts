@@ -18,7 +18,7 @@ export interface HostsWorld {
   hosts: Hosts;
   /** po argv of each host, by name (default: this build of po, run by this node) */
   po: Record<string, string[]>;
-  /** where project `name` lives (on its host) */
+  /** where project `name` lives: here/NAME, or NAME in its host's home (fleet.toml says ~/NAME) */
   dir(name: string): string;
   /** makes the project's repository (pinning `ref`) where `placed` says */
   make(name: string, host: string | undefined, ref: string): string;
@@ -44,7 +44,12 @@ export async function hostsWorld(prefix: string, names = ["h1", "h2"]): Promise<
   Object.assign(w.env, h.withSsh(w.env), { XDG_RUNTIME_DIR: join(w.root, "run") });
   const where = new Map<string, string | undefined>();
   const po: Record<string, string[]> = Object.fromEntries(names.map((n) => [n, [process.execPath, CLI]]));
-  const dir = (name: string) => join(w.root, where.get(name) ?? "here", name);
+  // a remote project's ~/NAME is not a path here: only its host's po can find it
+  const folder = (name: string) => {
+    const host = where.get(name);
+    return host ? join(`home-${host}`, name) : join("here", name);
+  };
+  const dir = (name: string) => join(w.root, folder(name));
   return {
     w,
     hosts: h,
@@ -52,13 +57,13 @@ export async function hostsWorld(prefix: string, names = ["h1", "h2"]): Promise<
     dir,
     make(name, host, ref) {
       where.set(name, host);
-      mkdirSync(join(w.root, host ?? "here"), { recursive: true });
-      return makeProject(w, join(host ?? "here", name), ref);
+      mkdirSync(join(w.root, "here"), { recursive: true });
+      return makeProject(w, folder(name), ref);
     },
     writeFleet(projects, up) {
       const hostTables = names.map((n) => `[hosts.${n}]\nssh = "${n}"\npo = ${JSON.stringify(po[n])}\n`);
       const body = Object.entries(projects).map(([n, p]) => {
-        const at = p.host ? `host = "${p.host}"\nlocation = "${dir(n)}"` : `location = "here/${n}"`;
+        const at = p.host ? `host = "${p.host}"\nlocation = "~/${n}"` : `location = "here/${n}"`;
         return `[projects.${n}]\n${at}\nharness = "h"\nref = "${p.ref}"\nenabled = ${p.enabled}\n`;
       });
       const file = join(w.root, "fleet.toml");
