@@ -3,6 +3,7 @@ import { editFleet, type EditResult } from "../registry/edit-fleet.js";
 import { UserError } from "../common/problems.js";
 import { journal, stateDir, type JournalLine } from "../state/state.js";
 import { confirm, interrupts } from "./interrupt.js";
+import { recordDone } from "../state/private.js";
 
 export interface EditChoice {
   verb: string;
@@ -43,6 +44,8 @@ export async function editConfirmed(
     }
   }
   const written = await editFleet(file, edit);
-  journal(stateDir(file), { plan: "", event: "edit", verb: choice.verb, changes: choice.changes });
+  recordDone(`${file} was changed`, () =>
+    journal(stateDir(file), { plan: "", event: "edit", verb: choice.verb, changes: choice.changes }),
+  );
   return { ...written, written: true };
 }

@@ -15,6 +15,7 @@ import { confirm, interrupts } from "./interrupt.js";
 import { rolloutArgv, rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
 import { unknownProject } from "./select.js";
 import { journal, stateDir } from "../state/state.js";
+import { recordDone } from "../state/private.js";
 import { UserError } from "../common/problems.js";
 
 type Options = Parameters<typeof parseVerb>[2];
@@ -135,12 +136,14 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
   }
   const edit = await editFleet(file, editAll);
   if (edit.changed)
-    journal(stateDir(file), {
-      plan: "",
-      event: "edit",
-      verb: v.verb,
-      changes: changesOf(edit, projects, v.key, values),
-    });
+    recordDone(`${file} was changed (nothing was applied)`, () =>
+      journal(stateDir(file), {
+        plan: "",
+        event: "edit",
+        verb: v.verb,
+        changes: changesOf(edit, projects, v.key, values),
+      }),
+    );
   if (o.json && noApply) printJson({ projects: targets, key: v.key, changes, changed: edit.changed, diff: edit.diff });
   if (noApply) return 0;
   if (!o.json) process.stdout.write("\n");
