@@ -49,7 +49,7 @@ async function applyProject(queue: Action[], ports: ApplyPorts, opts: ApplyOptio
   let skipWhy: string | undefined;
   for (let action = pending.shift(); action; action = pending.shift()) {
     // An interruption lets running actions finish but starts nothing new.
-    const why = skipWhy ?? (signal.aborted ? "skipped: interrupted" : undefined);
+    const why = skipWhy ?? (signal.aborted ? skipped(signal) : undefined);
     if (why !== undefined) {
       out.push(report(opts, { action, outcome: "skipped", error: why, ms: 0 }));
       continue;
@@ -77,6 +77,8 @@ async function runStep(
     error === undefined
       ? { action, outcome, ms: performance.now() - t0 }
       : { action, outcome, error, ms: performance.now() - t0 };
+  // onStart may have stopped the apply (its start could not be journaled): then it does not run
+  if (signal.aborted) return { result: done("skipped", skipped(signal)), rest };
   try {
     await ports.run(action, signal);
   } catch (e) {
@@ -111,6 +113,11 @@ function groupByProject(actions: Action[]): Action[][] {
     else groups.set(a.project, [a]);
   }
   return [...groups.values()];
+}
+
+/** Why an aborted signal skips an action: its reason when it gives one, else an interruption. */
+function skipped(signal: AbortSignal): string {
+  return `skipped: ${typeof signal.reason === "string" ? signal.reason : "interrupted"}`;
 }
 
 function messageOf(e: unknown): string {

@@ -163,6 +163,22 @@ test("an already aborted signal runs nothing", async () => {
   assert.deepEqual(outcomes(rs), ["a start skipped"]);
 });
 
+test("an onStart that aborts the signal skips that action and the rest, with the signal's reason", async () => {
+  const { port, state } = fakePort();
+  const ctl = new AbortController();
+  const rs = await applyPlan([act("a", "pin"), act("a", "start"), act("b", "start")], port, {
+    parallelism: 1,
+    signal: ctl.signal,
+    onStart: (a) => a.kind === "start" && ctl.abort("its start could not be recorded"),
+  });
+  assert.deepEqual(state.log, ["begin a pin", "end a pin"]);
+  assert.deepEqual(outcomes(rs), ["a pin ok", "a start skipped", "b start skipped"]);
+  assert.deepEqual(
+    rs.map((r) => r.error),
+    [undefined, "skipped: its start could not be recorded", "skipped: its start could not be recorded"],
+  );
+});
+
 test("after a clone, the project's remaining actions are replaced by the replan, minus any clone", async () => {
   // Cloning or re-planning twice would loop forever in a broken executor; fail fast instead.
   let clones = 0;

@@ -1,5 +1,6 @@
-// Robustness on real git, tmux and processes: closed pipes, harness processes that keep pipes open or
-// print without end, saved plans bound to their content and fleet, and create touching only its own.
+// Robustness on real git, tmux and processes: closed pipes (every verb), harness processes that keep
+// pipes open or print without end, saved plans bound to their content and fleet, and create touching
+// only its own.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -95,6 +96,46 @@ describe("closed pipes and long-lived harness processes", () => {
       .trim()
       .split("\n");
     assert.match(events.at(-1)!, /"event":"apply-end","outcome":"converged"/);
+  });
+});
+
+describe("every other verb with its stdout closed", () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    makeProject(w, "alpha", "v0.1.0");
+    makeProject(w, "beta", "v0.1.0");
+    writeFileSync(join(w.root, "fleet.toml"), harness(w, "tmux new-session -d -s alpha-a 'sleep 3600'"));
+  });
+  after(() => w?.cleanup());
+
+  it("exits quietly with its own exit code, also when it writes", async () => {
+    assert.equal(w.po(["apply", "--yes"]).code, 0);
+    assert.equal(w.po(["plan", "--out", "p.json"]).code, 0);
+    for (const [args, want] of [
+      [["init", "newfleet"], 0],
+      [["logs", "alpha"], 0],
+      [["logs", "alpha", "--harness"], 0],
+      [["attach", "alpha"], 1], // no terminal: one line, on stderr
+      [["restart", "alpha", "--yes"], 0],
+      [["history"], 0],
+      [["show", "p.json"], 0],
+      [["completion", "bash"], 0],
+      [["hosts"], 0],
+      [["outdated"], 2],
+      [["import", "beta", "--yes"], 0],
+      [["forget", "beta", "--yes"], 0],
+      [["update", "alpha", "v0.2.0", "--yes"], 0],
+      [["agents", "status", "--dir", "alpha"], 0],
+    ] as [string[], number][]) {
+      const r = await headOne(w, args);
+      assert.equal(r.code, want, `po ${args.join(" ")}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, STACK, `po ${args.join(" ")} printed a stack trace`);
+      assert.doesNotMatch(r.stderr, /EPIPE|internal error/);
+    }
+    assert.deepEqual(w.sessions(), ["alpha-a"], "restart and update left alpha's agent running");
+    assert.match(readFileSync(join(w.root, "fleet.toml"), "utf8"), /ref = "v0\.2\.0"/, "update wrote fleet.toml");
+    assert.ok(existsSync(join(w.root, "newfleet", "fleet.toml")), "init wrote its fleet");
   });
 });
 

@@ -57,6 +57,15 @@ const REFUSED: [string, Record<string, string>, Record<string, string>, string][
   ["location with a C1 control", {}, { location: q("p\u009b2J") }, "control character (\\x9b)"],
   ["project url as an option", {}, { url: q("--upload-pack=x") }, "projects.p.url: cannot start with '-'"],
   ["project url as a helper", {}, { url: q("ext::sh") }, "projects.p.url: the remote-helper transport"],
+  ["an empty harness path", { path: q("") }, {}, "harnesses.h.path: must not be empty"],
+  ["an empty session template", { session: q("") }, {}, "harnesses.h.session: must not be empty"],
+  ["a NUL in the session template", { session: q("{dir}\u0000") }, {}, "harnesses.h.session: cannot contain a NUL"],
+  ["an empty status argument", { status: '["st", ""]' }, {}, "harnesses.h.status.1: an argument cannot be an empty"],
+  ["a NUL in a status argument", { status: q(["s\u0000t"]) }, {}, "harnesses.h.status.0: cannot contain a NUL"],
+  ["an empty harness name in a project", {}, { harness: q("") }, "projects.p.harness: must not be empty"],
+  ["an empty ref", {}, { ref: q("") }, "projects.p.ref: must not be empty"],
+  ["an empty project url", {}, { url: q("") }, "projects.p.url: must not be empty"],
+  ["a NUL in a project url", {}, { url: q("https://h/\u0000") }, "projects.p.url: cannot contain a NUL byte"],
 ];
 
 for (const [what, harness, project, expected] of REFUSED) {
@@ -103,6 +112,38 @@ test("agents.toml refuses empty or NUL arguments, control characters in a prompt
       "(tmux turns '.' into '_'); rename one",
     "/f/agents.toml:12:1: agents.e.prompt: cannot start with '-' (git would read it as an option)",
   ]);
+});
+
+test("fleet.toml refuses an empty or NUL host destination or po argument, one problem each", async () => {
+  const hosts = (ssh: string, po: string) => `[hosts.x]\nssh = ${ssh}\npo = ${po}\n`;
+  for (const [text, expected] of [
+    [hosts(q(""), '["po"]'), "/f/fleet.toml:3:1: hosts.x.ssh: must not be empty"],
+    [hosts(q("a\u0000b"), '["po"]'), "/f/fleet.toml:3:1: hosts.x.ssh: cannot contain a NUL byte"],
+    [hosts(q("a"), '[""]'), "/f/fleet.toml:4:7: hosts.x.po.0: must not be empty"],
+    [hosts(q("a"), q(["p\u0000o"])), "/f/fleet.toml:4:7: hosts.x.po.0: cannot contain a NUL byte"],
+  ]) {
+    const text2 = fleet({}).replace("version = 1\n", `version = 1\n${text}`);
+    assert.deepEqual(await problems(text2), [expected]);
+  }
+});
+
+test("agents.toml refuses an empty or NUL prompt, an empty command, an empty or NUL notify argument", async () => {
+  const agent = (extra: string) => `[agents.a]\ncommand = ["x"]\n${extra}`;
+  for (const [text, expected] of [
+    [agent('prompt = ""\n'), "/f/agents.toml:3:1: agents.a.prompt: must not be empty"],
+    [agent(`prompt = ${q("p\u0000.md")}\n`), "/f/agents.toml:3:1: agents.a.prompt: cannot contain a NUL byte"],
+    ["[agents.a]\ncommand = []\n", "/f/agents.toml:2:1: agents.a.command: must not be empty"],
+    [
+      `[watchdog]\nnotify = [""]\n${agent("")}`,
+      "/f/agents.toml:2:11: watchdog.notify.0: an argument cannot be an empty string",
+    ],
+    [
+      `[watchdog]\nnotify = ${q(["n\u0000"])}\n${agent("")}`,
+      "/f/agents.toml:2:11: watchdog.notify.0: cannot contain a NUL byte",
+    ],
+  ]) {
+    assert.deepEqual(await problems(text, "/f/agents.toml"), [expected]);
+  }
 });
 
 test("agents.toml accepts a prompt path with ';' and spaces", async () => {

@@ -17,7 +17,8 @@ import { parse } from "smol-toml";
 import { AGENTS_FILE, requireAgents, type AgentsConfig } from "../registry/agents-file.js";
 import { problemsError, UserError } from "../common/problems.js";
 import { killSession, liveSessionsOf, sessionInfo, sessionName } from "../adapters/tmux.js";
-import { recordUp, startAgent } from "./session.js";
+import { recordUp, startAgent, statePaths } from "./session.js";
+import { refuseLinks, StateWriteError } from "../state/private.js";
 import { takesPrompt } from "./launch.js";
 import { ensureWatchdog, stopWatchdog } from "./watchdog-process.js";
 
@@ -88,20 +89,28 @@ export async function up(dir: string): Promise<UpResult> {
   const config = await requireAgents(dir); // refuses `wake` (and every other problem) before anything starts
   await checkPrompts(config);
   checkPrograms(dir, config);
-  recordUp(dir); // an agent the watchdog gave up on may be restarted again
-  const live = await liveSessionsOf(
-    dir,
-    config.agents.map((a) => sessionName(dir, a.name)),
-  );
   const result: UpResult = { started: [], running: [], watchdog: null, warnings: promptWarnings(dir, config) };
-  for (const agent of config.agents) {
-    const session = sessionName(dir, agent.name);
-    const fresh = !live.has(session) && (await startAgent(dir, agent, "po agents up"));
-    (fresh ? result.started : result.running).push(session);
+  try {
+    refuseLinks(statePaths(dir).state); // before anything starts: nothing there may lead outside the folder
+    recordUp(dir); // an agent the watchdog gave up on may be restarted again
+    const live = await liveSessionsOf(
+      dir,
+      config.agents.map((a) => sessionName(dir, a.name)),
+    );
+    for (const agent of config.agents) {
+      const session = sessionName(dir, agent.name);
+      const fresh = !live.has(session) && (await startAgent(dir, agent, "po agents up"));
+      (fresh ? result.started : result.running).push(session);
+    }
+    // After the agents, so the watchdog's first check does not race `up` for the same session.
+    if (config.agents.some((a) => a.watch === "heal")) result.watchdog = await ensureWatchdog(dir);
+    return result;
+  } catch (e) {
+    // a state write that failed, or anything once agents were started: say what runs, in the same line
+    if (!(e instanceof StateWriteError || (e instanceof UserError && result.started.length))) throw e;
+    const done = result.started.length ? `${result.started.join(", ")} started and running` : "no agent was started";
+    throw new UserError(`${e.message}; ${done}`);
   }
-  // After the agents, so the watchdog's first check does not race `up` for the same session.
-  if (config.agents.some((a) => a.watch === "heal")) result.watchdog = await ensureWatchdog(dir);
-  return result;
 }
 
 /** Agent names for `down`: from a valid agents.toml, else leniently from any parseable one. */

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import type { AgentSpec } from "../registry/agents-file.js";
 import { newSession, sessionName } from "../adapters/tmux.js";
-import { appendPrivate, privateDir, writePrivate } from "../state/private.js";
+import { appendPrivate, privateDir, refuseLink, StateWriteError, writePrivate } from "../state/private.js";
 import { LAUNCH_SCRIPT, takesPrompt } from "./launch.js";
 import { readJson } from "../state/state.js";
 import { tailOfFile } from "../common/tail.js";
@@ -62,14 +62,17 @@ function sessionArgv(dir: string, agent: AgentSpec): string[] {
 /** Starts one agent's session (false when it is already there). `why` goes into its log. */
 export async function startAgent(dir: string, agent: AgentSpec, why: string): Promise<boolean> {
   const log = agentLog(dir, agent.name);
-  const paths = statePaths(dir);
-  privateDir(paths.state);
-  privateDir(paths.logs);
-  privateDir(paths.exits);
-  appendPrivate(
-    log,
-    `\n--- ${new Date().toISOString()} po: starting ${agent.name} (${why}): ${agent.command.join(" ")}\n`,
-  );
+  // The pane's shell appends to the log and writes the exit file, following links as shells do:
+  // both are made or checked here first, never through a link.
+  privateDir(statePaths(dir).exits);
+  refuseLink(exitFile(dir, agent.name));
+  const header = `\n--- ${new Date().toISOString()} po: starting ${agent.name} (${why}): ${agent.command.join(" ")}\n`;
+  try {
+    appendPrivate(log, header);
+  } catch (e) {
+    // a full disk loses the line, not the agent; a link is refused
+    if (!(e instanceof StateWriteError && e.code === "ENOSPC")) throw e;
+  }
   const argv = sessionArgv(dir, agent);
   return newSession(sessionName(dir, agent.name), dir, argv, agentEnv(agent), log, exitFile(dir, agent.name));
 }

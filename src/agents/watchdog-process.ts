@@ -1,7 +1,7 @@
 // The heal watchdog process seen from outside: find it, start it detached, stop it.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, realpathSync, rmSync } from "node:fs";
-import { privateDir } from "../state/private.js";
+import { closeSync, existsSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { openPrivate } from "../state/private.js";
 import { fileURLToPath } from "node:url";
 import { pollUntil } from "../common/poll.js";
 import { UserError } from "../common/problems.js";
@@ -58,9 +58,8 @@ export async function ensureWatchdog(dir: string): Promise<{ pid: number; starte
   const running = liveWatchdog(dir);
   if (running) return { pid: running, started: false };
   const paths = statePaths(dir);
-  privateDir(paths.state);
-  privateDir(paths.logs);
-  const out = openSync(paths.watchdogLog, "a", 0o600);
+  // the watchdog writes its log to this: opened here, never through a link
+  const out = openPrivate(paths.watchdogLog);
   const child = spawn(process.execPath, [WATCHDOG_SCRIPT, dir], {
     cwd: dir,
     detached: true,

@@ -6,13 +6,14 @@
 //
 // It re-reads agents.toml on every check (so edits apply without a restart) and ends when the file
 // is gone or has no heal agent left, on SIGTERM (`po agents down`), or when its pid file names
-// another process. Log: DIR/.ao-state/logs/watchdog.log; restart counts: DIR/.ao-state/agents.json.
-import { appendFileSync, existsSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+// another process. Log: DIR/.ao-state/logs/watchdog.log (its stdout, opened by po agents up);
+// restart counts: DIR/.ao-state/agents.json.
+import { existsSync, realpathSync, rmSync, writeSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENTS_FILE, loadAgents, type AgentsConfig, type AgentSpec } from "../registry/agents-file.js";
 import { formatProblem } from "../common/problems.js";
-import { writePrivate } from "../state/private.js";
+import { createPrivate, writePrivate } from "../state/private.js";
 import { readJson } from "../state/state.js";
 import { notify } from "../common/notify.js";
 import { listSessions, sessionName } from "../adapters/tmux.js";
@@ -37,8 +38,13 @@ interface Ctx {
   wake?: () => void;
 }
 
-function log(ctx: Ctx, message: string): void {
-  appendFileSync(ctx.paths.watchdogLog, `${new Date().toISOString()} ${message}\n`);
+/** A line of the log; a full disk loses the line, never the watchdog (the healing goes on). */
+function log(message: string): void {
+  try {
+    writeSync(process.stdout.fd, `${new Date().toISOString()} ${message}\n`);
+  } catch {
+    // nowhere left to say it
+  }
 }
 
 function saveState(ctx: Ctx): void {
@@ -63,8 +69,12 @@ function saveState(ctx: Ctx): void {
     checks: ctx.checks,
     agents,
   };
-  // atomically: `status` never reads half a file
-  writePrivate(ctx.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  // atomically: `status` never reads half a file; one that cannot be written (a full disk) stops no healing
+  try {
+    writePrivate(ctx.paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  } catch (e) {
+    log(`${(e as Error).message}; agents.json is behind until it can be written`);
+  }
 }
 
 // ---- one check ----
@@ -78,7 +88,7 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
   if (live) {
     const next = onAlive(rec, now, intervalMs);
     if (rec.quickDeaths > 0 && next.quickDeaths === 0)
-      log(ctx, `stable ${agent.name}: running for more than ${secs(quickWindowMs(intervalMs))}, back-off reset`);
+      log(`stable ${agent.name}: running for more than ${secs(quickWindowMs(intervalMs))}, back-off reset`);
     ctx.records[agent.name] = next;
     return;
   }
@@ -90,7 +100,6 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
   if (step.action === "fail") return giveUp(ctx, agent.name, step.reason);
   if (step.action === "backoff") {
     log(
-      ctx,
       `back-off ${agent.name} (session ${session}): ${step.reason}; next attempt in ` +
         `${secs(step.delayMs)} at ${iso(step.rec.nextAttempt)}`,
     );
@@ -98,16 +107,13 @@ async function healOne(ctx: Ctx, agent: AgentSpec, live: boolean, now: number, i
   }
   try {
     if (!(await startAgent(ctx.dir, agent, `restarted by the heal watchdog: ${step.reason}`))) {
-      log(ctx, `skip ${agent.name}: session ${session} was started meanwhile by someone else`);
+      log(`skip ${agent.name}: session ${session} was started meanwhile by someone else`);
       return;
     }
     ctx.records[agent.name] = onStarted(step.rec, now);
-    log(
-      ctx,
-      `restart ${agent.name} (session ${session}): ${step.reason}; restart #${ctx.records[agent.name].restarts}`,
-    );
+    log(`restart ${agent.name} (session ${session}): ${step.reason}; restart #${ctx.records[agent.name].restarts}`);
   } catch (e) {
-    log(ctx, `error restarting ${agent.name} (session ${session}): ${(e as Error).message}; will retry`);
+    log(`error restarting ${agent.name} (session ${session}): ${(e as Error).message}; will retry`);
   }
 }
 
@@ -120,12 +126,12 @@ async function giveUp(ctx: Ctx, name: string, reason: string): Promise<void> {
   ctx.failed[name] = failed;
   const exit = failed.exitStatus === null ? "" : `; last exit status ${failed.exitStatus}`;
   const detail = `${reason}${exit}; its log ends: ${failed.lastLines.join(" | ") || "(empty)"}`;
-  log(ctx, `give up ${name}: ${detail}; not restarted until po agents up`);
+  log(`give up ${name}: ${detail}; not restarted until po agents up`);
   saveState(ctx);
   if (!ctx.config?.notify) return;
   const event = { event: "agent.failed" as const, project: basename(ctx.dir), agent: name, detail };
   const problem = await notify(ctx.config.notify, event, ctx.dir);
-  if (problem) log(ctx, `${problem} (agent.failed of ${name})`);
+  if (problem) log(`${problem} (agent.failed of ${name})`);
 }
 
 /** po agents up ran since the watchdog gave up on an agent: it may be restarted again, from a clean slate. */
@@ -135,7 +141,7 @@ function resetAfterUp(ctx: Ctx): void {
     if (rec.failedSince === undefined || !(upAt > rec.failedSince)) continue;
     ctx.records[name] = { restarts: rec.restarts, quickDeaths: 0 };
     delete ctx.failed[name];
-    log(ctx, `reset ${name}: po agents up ran since it was given up on`);
+    log(`reset ${name}: po agents up ran since it was given up on`);
   }
 }
 
@@ -148,7 +154,7 @@ async function reload(ctx: Ctx): Promise<string | undefined> {
   const problem = problems.map(formatProblem).join("; ");
   // An operator mid-edit should not stop the healing: keep the last good file, say so once.
   if (problem && problem !== ctx.lastProblem)
-    log(ctx, `agents.toml has problems, keeping the last good version: ${problem}`);
+    log(`agents.toml has problems, keeping the last good version: ${problem}`);
   ctx.lastProblem = problem || undefined;
   if (!ctx.config) return `agents.toml was never valid: ${problem}`;
   if (!ctx.config.agents.some((a) => a.watch === "heal"))
@@ -167,7 +173,7 @@ async function check(ctx: Ctx): Promise<string | undefined> {
   try {
     live = await listSessions();
   } catch (e) {
-    log(ctx, `tmux error, will retry at the next check: ${(e as Error).message}`);
+    log(`tmux error, will retry at the next check: ${(e as Error).message}`);
     return undefined;
   }
   for (const agent of ctx.config!.agents.filter((a) => a.watch === "heal")) {
@@ -185,12 +191,7 @@ async function check(ctx: Ctx): Promise<string | undefined> {
 /** Creates the pid file; false when another live watchdog of this directory holds it. */
 function claimPidFile(ctx: Ctx): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(ctx.paths.pidFile, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
+    if (createPrivate(ctx.paths.pidFile, `${process.pid}\n`)) return true;
     const other = readPid(ctx.paths.pidFile);
     if (other !== undefined && other !== process.pid && isOurWatchdog(other, ctx.dir)) return false;
     rmSync(ctx.paths.pidFile, { force: true }); // stale: its process is gone
@@ -211,10 +212,7 @@ function sleep(ctx: Ctx, ms: number): Promise<void> {
 export async function main(dir: string): Promise<number> {
   const ctx: Ctx = { dir, paths: statePaths(dir), records: {}, failed: {}, started: Date.now(), checks: 0 };
   if (!claimPidFile(ctx)) {
-    log(
-      ctx,
-      `watchdog ${process.pid} not started: watchdog ${readPid(ctx.paths.pidFile)} is already running for ${dir}`,
-    );
+    log(`watchdog ${process.pid} not started: watchdog ${readPid(ctx.paths.pidFile)} is already running for ${dir}`);
     return 0;
   }
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
@@ -223,18 +221,18 @@ export async function main(dir: string): Promise<number> {
       ctx.wake?.();
     });
   }
-  log(ctx, `watchdog ${process.pid} started for ${dir}`);
+  log(`watchdog ${process.pid} started for ${dir}`);
   let end: string | undefined;
   while (!ctx.stopping && !end) {
     try {
       end = await check(ctx);
     } catch (e) {
-      log(ctx, `check failed, will retry: ${(e as Error).message}`); // e.g. a full disk: keep going
+      log(`check failed, will retry: ${(e as Error).message}`); // e.g. a full disk: keep going
     }
     if (!ctx.stopping && !end) await sleep(ctx, (ctx.config?.intervalS ?? 30) * 1000);
   }
   if (readPid(ctx.paths.pidFile) === process.pid) rmSync(ctx.paths.pidFile, { force: true });
-  log(ctx, `watchdog ${process.pid} stopped: ${ctx.stopping ? `received ${ctx.stopping}` : end}`);
+  log(`watchdog ${process.pid} stopped: ${ctx.stopping ? `received ${ctx.stopping}` : end}`);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 // po agents up | down | status | report: the verb; the runtime itself is in src/agents/.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { COMMON_HELP, parseVerb } from "./args.js";
 import { columns, printJson } from "./output.js";
@@ -90,6 +90,7 @@ export async function run(argv: string[]): Promise<number> {
   if (sub !== "report" && !Object.hasOwn(SUBCOMMANDS, sub))
     throw new UserError(`agents: unknown subcommand '${sub}' (up, down, status or report); see po agents --help`);
   if (!existsSync(dir)) throw new UserError(`agents: directory not found: ${dir}`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`agents: ${dir} is a file, not a directory; pass --dir DIR`);
   if (sub === "report") return runReport(dir, extra, args.values.detail, args.values.json);
   if (extra.length) throw new UserError(`agents ${sub}: unexpected argument '${extra[0]}'`);
   const [act, print] = SUBCOMMANDS[sub as keyof typeof SUBCOMMANDS];

@@ -1,27 +1,21 @@
 // po apply: execute the plan (fresh, or a saved one), one apply at a time, journaled, then check
 // that the fleet converged.
 import { resolve } from "node:path";
-import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import type { ActionResult } from "../../reconcile/apply.js";
-import type { Action } from "../../reconcile/model.js";
-import { applyPlan } from "../../reconcile/apply.js";
+import { confirm, interrupts, type Interrupt } from "./interrupt.js";
 import { parseVerb, selection, wholeNumber, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
-import { effects } from "../act/effects.js";
 import { makePlan, type Planned } from "./make-plan.js";
 import { useColor } from "./output.js";
 import { readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
 import { planText } from "./render.js";
-import { line, note, report, rest, result, word, type Options } from "./apply-report.js";
+import { note, report, rest, result, unrecorded, word, type Acting, type Options } from "./apply-report.js";
+import { execute } from "./apply-run.js";
+import { StateWriteError } from "../state/private.js";
 import { boundToFleet, checkSaved, isCurrentFleet, savedPlanFile } from "./saved-plan.js";
-import { progress, quiet } from "./progress.js";
-import { writeHarnessLog } from "../state/harness-log.js";
 import { nextInventory, type InventoryInput } from "../state/inventory.js";
-import { settleOrphans, type HarnessRunOptions } from "../act/harness.js";
-import type { RolloutReport } from "../act/rollout.js";
-import { pinRecord, rollOut } from "./apply-rollout.js";
+import { settleOrphans } from "../act/harness.js";
 import { rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
-import { applyEverywhere } from "../remote/apply-hosts.js";
 import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import {
   acquireLock,
@@ -192,98 +186,37 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
   const plan = await choosePlan(opts, planned, interrupt);
   if (interrupt.soft.aborted) return interruptedEarly(opts);
   if (!plan) return 1;
-  // Recorded before anything acts, so that not even an interrupted or killed apply can be replayed.
-  if (opts.saved || plan.actions.length) recordApplied(planned.state, plan.id);
+  try {
+    // Recorded before anything acts, so that not even an interrupted or killed apply can be replayed.
+    if (opts.saved || plan.actions.length) recordApplied(planned.state, plan.id);
+    if (!plan.actions.length) {
+      writeInventory(planned.state, nextInventory(inventoryInput(planned, planned, []), readInventory(planned.state)));
+    } else
+      note(opts, planned.state, {
+        plan: plan.id,
+        pid: process.pid,
+        actions: plan.actions.length,
+        verb: opts.verb,
+        event: "apply-start",
+      });
+  } catch (e) {
+    throw e instanceof StateWriteError ? new UserError(`${e.message}; no action was run`) : e;
+  }
   if (!plan.actions.length) {
-    writeInventory(planned.state, nextInventory(inventoryInput(planned, planned, []), readInventory(planned.state)));
     if (opts.json) result(opts, { plan, results: [], converged: plan.errors.length === 0 });
     else if (plan.targets.length) process.stdout.write(`${(await rest(opts)).trim()}\n`.replace(/^\n$/, ""));
     return plan.errors.length ? 1 : 0;
   }
-  const start = { plan: plan.id, pid: process.pid, actions: plan.actions.length, verb: opts.verb };
-  note(opts, planned.state, { ...start, event: "apply-start" });
-  const { results, rolled } = await execute(opts, planned, plan, lock, interrupt);
+  // From here on the world changes: a state write that fails is told, and starts no new action.
+  const acting: Acting = { ...opts, unrecorded: unrecorded() };
+  const { results, rolled } = await execute(acting, planned, plan, lock, interrupt);
   const after = await makePlan(opts).catch((e: Error) => e);
   // The inventory is written even when observing again fails: a removed project must stay known.
   const seen = inventoryInput(planned, after instanceof Error ? planned : after, results);
-  writeInventory(planned.state, nextInventory(seen, readInventory(planned.state)));
-  if (after instanceof Error) throw after;
-  return report(opts, after, planned, plan, results, interrupt.soft.aborted, rolled);
-}
-
-async function execute(
-  opts: Options,
-  planned: Planned,
-  plan: SavedPlan,
-  lock: Lock,
-  interrupt: Interrupt,
-): Promise<{ results: ActionResult[]; rolled?: RolloutReport }> {
-  const harness: HarnessRunOptions = { signal: interrupt.hard, track: (c, on) => lock.track(c, on) };
-  const sessions = new Map(
-    [...planned.observation.actual.values(), ...planned.observation.removed.values()].map((a) => [a.name, a.sessions]),
+  acting.unrecorded.keep(
+    () => writeInventory(planned.state, nextInventory(seen, readInventory(planned.state))),
+    (where) => `the fleet's inventory (its projects and sessions) could not be recorded in ${where}`,
   );
-  const ports = effects(planned.fleet.projects, planned.removed, plan.actions, {
-    offline: opts.offline,
-    sessions,
-    stateDir: planned.state,
-    ...harness,
-    record: (project, verb, text, how) =>
-      writeHarnessLog(planned.state, project, verb, text, `# ${opts.verb} ${plan.id}: harness ${verb}, ${how}`),
-  });
-  const run = (actions: SavedPlan["actions"]) => runActions(opts, planned, plan, actions, ports, interrupt);
-  const policy = rolloutPolicy("apply", opts.values, planned.fleet.rollout);
-  if (!policy) return { results: await run(plan.actions) };
-  const journalLine = (entry: Record<string, unknown>) =>
-    note(opts, planned.state, { plan: plan.id, ...entry } as Parameters<typeof note>[2]);
-  const rolled = await rollOut(policy, {
-    ...{ actions: plan.actions, projects: planned.fleet.projects, yes: opts.yes, json: opts.json },
-    ...{ interrupt, harness, run, journal: journalLine },
-  });
-  return { results: rolled.results, rolled };
-}
-
-async function runActions(
-  opts: Options,
-  planned: Planned,
-  plan: SavedPlan,
-  actions: SavedPlan["actions"],
-  ports: ReturnType<typeof effects>,
-  interrupt: Interrupt,
-): Promise<ActionResult[]> {
-  const color = useColor();
-  const shown = !opts.json && process.stdout.isTTY ? progress((l) => process.stdout.write(`${l}\n`)) : quiet;
-  const at = (a: { host?: string }) => (a.host ? { host: a.host } : {});
-  const hooks = {
-    onStart: (a: Action) => {
-      shown.start(a);
-      note(opts, planned.state, { plan: plan.id, project: a.project, ...at(a), action: a.kind, event: "start" });
-    },
-    onEnd: (r: ActionResult) => {
-      shown.end(r.action);
-      note(opts, planned.state, {
-        plan: plan.id,
-        project: r.action.project,
-        ...at(r.action),
-        action: r.action.kind,
-        event: "end",
-        outcome: r.outcome,
-        ms: Math.round(r.ms),
-        ...(r.error ? { error: r.error } : {}),
-        ...pinRecord(r.action),
-      });
-      if (!opts.json) process.stdout.write(line(r, color) + "\n");
-    },
-  };
-  // this machine's actions here, each host's on that host by its own po
-  const local = (mine: Action[]) =>
-    applyPlan(mine, ports, { parallelism: opts.parallelism, signal: interrupt.soft, ...hooks });
-  const results = await applyEverywhere(planned.fleet, planned.removed, actions, local, {
-    ...opts,
-    ...hooks,
-    planId: plan.id,
-    soft: interrupt.soft,
-    hard: interrupt.hard,
-  });
-  shown.stop();
-  return results;
+  if (after instanceof Error) throw after;
+  return report(acting, after, planned, plan, results, interrupt.soft.aborted, rolled);
 }

@@ -13,6 +13,7 @@ import { resolver } from "../observe/resolve-ref.js";
 import { UserError } from "../common/problems.js";
 import { didYouMean } from "../common/suggest.js";
 import { journal, stateDir } from "../state/state.js";
+import { recordDone } from "../state/private.js";
 
 interface Creation {
   name: string;
@@ -202,7 +203,9 @@ export async function run(argv: string[]): Promise<number> {
     diff = (await editFleet(fleet.path, register)).diff;
   }
   const changes = args.values.register ? Object.entries(table).map(([key, v]) => ({ project: name, key, new: v })) : [];
-  journal(stateDir(fleet.path), { plan: "", event: "create", project: name, ref, to: sha, changes });
+  recordDone(`created ${name} at ${location}${args.values.register ? " and registered it in fleet.toml" : ""}`, () =>
+    journal(stateDir(fleet.path), { plan: "", event: "create", project: name, ref, to: sha, changes }),
+  );
   if (args.values.json)
     printJson({ name, location, harness: h.name, ref, commit: sha, registered: Boolean(args.values.register) });
   else

@@ -3,6 +3,7 @@ import { editFleet, type EditResult } from "../registry/edit-fleet.js";
 import { UserError } from "../common/problems.js";
 import { journal, stateDir, type JournalLine } from "../state/state.js";
 import { confirm, interrupts } from "./interrupt.js";
+import { recordDone } from "../state/private.js";
 
 /** The options of a verb that only edits fleet.toml (import, forget), and their help lines. */
 export const EDIT_OPTIONS = {
@@ -45,15 +46,20 @@ export async function operatorAgrees(question?: string): Promise<boolean> {
   return false;
 }
 
-/** Writes the edit, and journals what it changed when it changed anything. */
+/**
+ * Writes the edit, and journals what it changed when it changed anything. A journal that cannot be written
+ * (a full disk) is one line saying `done` happened all the same.
+ */
 export async function writeJournaled(
   file: string,
   edit: (source: string) => string,
   verb: string,
   changes: (written: EditResult) => Changes,
+  done = `${file} was changed`,
 ): Promise<EditResult> {
   const written = await editFleet(file, edit);
-  if (written.changed) journal(stateDir(file), { plan: "", event: "edit", verb, changes: changes(written) });
+  if (written.changed)
+    recordDone(done, () => journal(stateDir(file), { plan: "", event: "edit", verb, changes: changes(written) }));
   return written;
 }
 

@@ -4,6 +4,7 @@ import { UserError } from "../common/problems.js";
 import { removeTable } from "../registry/edit-fleet.js";
 import { requireFleet } from "../registry/fleet.js";
 import { readInventory, stateDir, writeInventory } from "../state/state.js";
+import { recordDone } from "../state/private.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
 import { EDIT_HELP, EDIT_OPTIONS, editConfirmed } from "./edit-confirmed.js";
 import { projectJson } from "./list.js";
@@ -45,9 +46,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (result.written) {
     const state = stateDir(file);
-    writeInventory(
-      state,
-      readInventory(state).filter((e) => !names.includes(e.name)),
+    recordDone(`${file} no longer has ${names.join(", ")}`, () =>
+      writeInventory(
+        state,
+        readInventory(state).filter((e) => !names.includes(e.name)),
+      ),
     );
   }
   if (args.values.json) printJson({ forgotten: result.written ? names : [], dryRun, written: result.written });

@@ -33,7 +33,7 @@ function candidates(dirs: string[], scans: string[]): string[] {
   const found = [...dirs];
   for (const scan of scans) {
     if (!existsSync(scan) || !statSync(scan).isDirectory())
-      throw new UserError(`import: --scan ${scan}: no such folder`);
+      throw new UserError(`import: --scan ${scan}: ${existsSync(scan) ? "a file, not a folder" : "no such folder"}`);
     for (const e of readdirSync(scan, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)))
       if (!e.name.startsWith(".") && existsSync(join(scan, e.name, ".git"))) found.push(join(scan, e.name));
   }
@@ -100,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const dir of dirs) {
     const refuse = (reason: string) => refused.push({ dir, reason });
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      refuse("no such folder");
+      refuse(existsSync(dir) ? "a file, not a folder" : "no such folder");
       continue;
     }
     const real = realpathSync(dir);

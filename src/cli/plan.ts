@@ -1,5 +1,5 @@
 // po plan: what apply would change, and nothing else. Reads only.
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../common/problems.js";
 import { parseVerb, selection, wholeNumber, COMMON_HELP, SELECT_HELP, SELECT_OPTIONS } from "./args.js";
@@ -29,7 +29,22 @@ function savePlan(file: string, text: string): void {
   const folder = dirname(resolve(file));
   if (!existsSync(folder) || !statSync(folder).isDirectory())
     throw new UserError(`plan: cannot save the plan to ${file}: the folder ${folder} does not exist; create it first`);
-  writeFileSync(file, text, { mode: 0o600 });
+  // never through a link: it could lead to any file of the operator's
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP")
+      throw new UserError(`plan: cannot save the plan to ${file}: it is a symbolic link; name the file itself`);
+    if (code === "EISDIR") throw new UserError(`plan: cannot save the plan to ${file}: it is a folder; name a file`);
+    throw e;
+  }
+  try {
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -125,7 +125,13 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
     if (dry) return o["detailed-exitcode"] && (preview.changed || plan.actions.length) ? 2 : 0;
     if (!(await operatorAgrees())) return 1;
   }
-  const edit = await writeJournaled(file, editAll, v.verb, (e) => changesOf(e, projects, v.key, values));
+  const edit = await writeJournaled(
+    file,
+    editAll,
+    v.verb,
+    (e) => changesOf(e, projects, v.key, values),
+    `${file} was changed (nothing was applied)`,
+  );
   if (o.json && noApply) printJson({ projects: targets, key: v.key, changes, changed: edit.changed, diff: edit.diff });
   if (noApply) return 0;
   if (!o.json) process.stdout.write("\n");

@@ -104,8 +104,6 @@ function lockDown(path: string): void {
 
 async function createMirror(url: string, dir: string): Promise<void> {
   const parent = join(dir, "..");
-  privateDir(join(parent, "..")); // .ao-state: 0700, and it ignores itself
-  privateDir(parent);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
@@ -168,7 +166,10 @@ export function resolver(offline: boolean, stateDir?: string): Resolver {
     const unreachable = (e: unknown) => `cannot reach harness '${h.name}' at ${h.url}: ${gitMessage(e)}`;
     let failed: string | undefined;
     let fresh = false;
+    // a mirror, or its folder, that is a link would have git write outside: refused, not "unreachable"
+    if (dir && existsSync(dir)) privateDir(dir);
     if (dir && !offline && !existsSync(dir)) {
+      privateDir(join(dir, "..")); // .ao-state 0700, and it ignores itself
       failed = await createMirror(url, dir).then(() => undefined, unreachable);
       fresh = !failed;
     }
@@ -206,6 +207,7 @@ export function resolver(offline: boolean, stateDir?: string): Resolver {
   return {
     prepare(h, refs) {
       const p = batch(h, [...new Set(refs)]);
+      p.catch(() => {}); // awaited by resolve, which reports it; never an unhandled rejection
       for (const r of refs) preparedOf(h).set(r, p);
     },
     async resolve(h, ref, submodule) {

@@ -122,6 +122,8 @@ function message(e: ErrorObject, name: SchemaName): string {
 function toProblem(e: ErrorObject, name: SchemaName, file: string, locate: Locator): Problem | undefined {
   const path = pathOf(e);
   if (e.keyword === "propertyNames") return undefined; // its detail comes as its own error
+  // an empty string is "must not be empty" (minLength here, else value-safety.ts), said once
+  if (e.keyword === "pattern" && e.data === "") return undefined;
   if (e.propertyName !== undefined) {
     const kind = KIND_OF_NAME[path[path.length - 1]] ?? "key";
     const full = [...path, e.propertyName];

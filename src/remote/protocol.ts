@@ -2,8 +2,6 @@
 // the remote po's stdin, JSON back on its stdout. Versioned, so that a po too old or too new for
 // this one says so in one line instead of misreading what it gets.
 import { createRequire } from "node:module";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import type { ActionResult } from "../../reconcile/apply.js";
 import type { Action, ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../../reconcile/model.js";
 import type { LockInfo } from "../state/state.js";
@@ -90,11 +88,8 @@ export function poVersion(): string {
   return (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
 }
 
-/** Where po keeps its own state on a host: the apply lock and journal of the applies it ran there. */
-export function hostStateDir(): string {
-  const base = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
-  return join(base, "po");
-}
+/** Where po keeps its own state on a host (the apply lock and journal of the applies it ran there). */
+export { hostStateDir } from "../state/private.js";
 
 /** Refuses a protocol other than this po's, naming both. */
 export function checkProtocol(asked: number, side: string): void {

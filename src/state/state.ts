@@ -1,12 +1,12 @@
 // .ao-state/ beside fleet.toml: the apply lock, the journal, the inventory of the last applied
 // fleet and the ids of applied plans. Small files, each written atomically.
-import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { hostname, uptime } from "node:os";
 import { dirname, join } from "node:path";
 import type { InventoryEntry } from "../../reconcile/model.js";
 import { UserError } from "../common/problems.js";
 import { redactDeep, redactUrl } from "../common/redact.js";
-import { appendPrivate, privateDir, writePrivate } from "./private.js";
+import { appendPrivate, createPrivate, refuseLinks, writePrivate } from "./private.js";
 
 export function stateDir(fleetPath: string): string {
   return join(dirname(fleetPath), ".ao-state");
@@ -39,7 +39,7 @@ export function appliedPlans(dir: string): Set<string> {
 
 /** Recorded before the first action runs, so that even an interrupted apply cannot be replayed. */
 export function recordApplied(dir: string, id: string): void {
-  appendPrivate(join(privateDir(dir), "applied-plans"), `${id}\n`);
+  appendPrivate(join(dir, "applied-plans"), `${id}\n`);
 }
 
 /**
@@ -83,7 +83,7 @@ export type ApplyOutcome = "converged" | "not converged" | "interrupted";
 
 export function journal(dir: string, line: Omit<JournalLine, "time">): void {
   const text = redactUrl(JSON.stringify({ time: new Date().toISOString(), ...line }));
-  appendPrivate(join(privateDir(dir), "journal.jsonl"), `${text}\n`);
+  appendPrivate(join(dir, "journal.jsonl"), `${text}\n`);
 }
 
 /** The journal's lines; a line that does not parse (a crash mid-write) is skipped, not fatal. */
@@ -159,7 +159,8 @@ function lockFile(dir: string, name = "apply.lock"): string {
  */
 function tryLock(file: string, me: LockInfo): LockInfo | undefined {
   const mine = `${file}.${process.pid}.new`;
-  writeFileSync(mine, JSON.stringify(me), { mode: 0o600 });
+  rmSync(mine, { force: true }); // left by a killed process that had our pid
+  createPrivate(mine, JSON.stringify(me));
   try {
     linkSync(mine, file);
     return undefined;
@@ -251,7 +252,8 @@ export async function acquireLock(
   name?: string,
   waiting?: (holder: LockInfo) => void,
 ): Promise<Lock> {
-  privateDir(dir);
+  // before anything is acted on: nothing in the state folder may lead outside it
+  refuseLinks(dir);
   const file = lockFile(dir, name);
   const deadline = Date.now() + timeoutMs;
   const me: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };

@@ -58,8 +58,14 @@ export function makeWorld(prefix = "po-test-"): World {
     sessions() {
       const r = w.tmux("list-sessions", "-F", "#{session_name}");
       if (r.code === 0) return r.stdout.split("\n").filter(Boolean).sort();
-      // no server (never started, or its last session ended): no session; anything else is an error
-      if (/^(no server running on |error connecting to .*\(No such file or directory\))/m.test(r.stderr)) return [];
+      // no server (never started, or its last session ended, also while we asked): no session;
+      // anything else is an error
+      if (
+        /^(no server running on |error connecting to .*\(No such file or directory\)|server exited unexpectedly)/m.test(
+          r.stderr,
+        )
+      )
+        return [];
       throw new Error(`tmux list-sessions failed (exit ${r.code}): ${r.stderr.trim()}`);
     },
     cleanup() {

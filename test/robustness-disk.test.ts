@@ -1,0 +1,196 @@
+// A full disk under .ao-state: po says in one line per failure what it did and what it could not
+// record where, never a stack trace, never an internal error, and never reports as stopped a session
+// tmux still has. The disk is a small tmpfs mounted on .ao-state (root only: skipped otherwise),
+// filled to its last byte while a gated harness or git hook holds the apply mid-action.
+import { after, before, describe, it, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { appendFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeProject, makeWorld, noStackTrace, oneLine, panePid, until, type World } from "./support/world.js";
+import { dispose, gate, lockPath, poBackground, processGone, rev, writeFleetOf } from "./support/apply-world.js";
+
+/**
+ * Mounts a 2 MiB tmpfs on `dir` until the test ends (then unmounted lazily: a process of a failed
+ * test may still hold a file there); false, the test skipped, when this user may not mount.
+ */
+function mountSmall(t: TestContext, dir: string): boolean {
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", dir], { encoding: "utf8" });
+  if (r.status !== 0) {
+    t.skip("needs root to mount a small tmpfs");
+    return false;
+  }
+  t.after(() => {
+    spawnSync("umount", ["-l", dir]);
+  });
+  return true;
+}
+
+/**
+ * Fills the tmpfs at `dir` to its last byte: a filler file, then the last page of each of `files`
+ * (an append to a file whose last page has room would still succeed on a full tmpfs).
+ */
+function fill(dir: string, files: string[]): void {
+  for (const f of [join(dir, "filler"), ...files]) {
+    try {
+      appendFileSync(f, "\n".repeat(4 * 1024 * 1024));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOSPC") throw e;
+    }
+  }
+}
+
+/** Every line on stderr is one of po's own lines: no stack trace, no internal error. */
+function poLines(stderr: string): string[] {
+  noStackTrace(stderr, "stderr");
+  const lines = stderr.trim().split("\n");
+  for (const l of lines) assert.match(l, /^po: /, `not one of po's lines:\n${stderr}`);
+  return lines;
+}
+
+const SAID_STOPPED = /harness down was run|stopped|killed/;
+
+describe("apply with a full disk under .ao-state, mid-apply", () => {
+  let w: World;
+  const state = () => join(w.root, ".ao-state");
+  before(() => {
+    w = makeWorld();
+    makeProject(w, "alpha", "v0.1.0");
+    makeProject(w, "beta", "v0.1.0");
+  });
+  after(() => dispose(w));
+
+  /** Runs apply held at `g`, fills the disk when it is reached, lets it go on; its result. */
+  async function applyFilled(g: ReturnType<typeof gate>) {
+    const run = poBackground(w, ["apply", "--yes", "--parallelism", "1"]);
+    await until(() => spawnSync("test", ["-e", g.reached]).status === 0, 60_000, "the apply to reach its gate");
+    fill(state(), [join(state(), "journal.jsonl")]);
+    g.open();
+    const r = await run.done;
+    g.close();
+    return r;
+  }
+
+  it("a start: its agents run, po says it could not record that, and no new action starts", async (t) => {
+    if (!mountSmall(t, state())) return;
+    const g = gate(w, "start");
+    const up = ["sh", "-c", `${g.wait}; exec node engine/harness.mjs up`];
+    writeFleetOf(w, { alpha: { ref: "v0.1.0", harness: "g" }, beta: { ref: "v0.1.0" } }, { g: { up } });
+    const r = await applyFilled(g);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const lines = poLines(r.stderr);
+    assert.ok(
+      lines.includes(
+        `po: alpha: start ok, but it could not be recorded in ${state()}/journal.jsonl: no space left on device`,
+      ),
+      r.stderr,
+    );
+    assert.ok(
+      lines.some((l) =>
+        /^po: the fleet's inventory .* could not be recorded in \S+inventory\.json: no space left on device$/.test(l),
+      ),
+      r.stderr,
+    );
+    assert.match(r.stdout, /^alpha: start ok/m);
+    assert.match(r.stdout, /^beta: start skipped/m, "no new action starts once po cannot record");
+    assert.doesNotMatch(r.stderr, SAID_STOPPED);
+    assert.deepEqual(w.sessions(), ["alpha-a"], "alpha's agent runs (tmux), beta's was not started");
+    assert.equal(spawnSync("test", ["-e", lockPath(w)]).status, 1, "the lock was released");
+    w.tmux("kill-server");
+  });
+
+  it("a stop: its sessions are gone, and po says it could not record that", async (t) => {
+    if (!mountSmall(t, state())) return;
+    const g = gate(w, "stop");
+    const down = ["sh", "-c", `${g.wait}; exec node engine/harness.mjs down`];
+    writeFleetOf(w, { alpha: { ref: "v0.1.0", harness: "g", enabled: false } }, { g: { down } });
+    w.tmux("new-session", "-d", "-s", "alpha-a", "-c", join(w.root, "alpha"), "sleep 3600");
+    const r = await applyFilled(g);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.ok(
+      poLines(r.stderr).includes(
+        `po: alpha: stop ok, but it could not be recorded in ${state()}/journal.jsonl: no space left on device`,
+      ),
+      r.stderr,
+    );
+    assert.deepEqual(w.sessions(), [], "the stop happened (tmux)");
+  });
+
+  it("a pin: the commit is made, and po says it could not record that", async (t) => {
+    if (!mountSmall(t, state())) return;
+    const g = gate(w, "pin");
+    const hook = join(w.root, "alpha", ".git", "hooks", "pre-commit");
+    writeFileSync(hook, `#!/bin/sh\n${g.wait}\n`);
+    chmodSync(hook, 0o755);
+    writeFleetOf(w, { alpha: { ref: "v0.2.0", enabled: false } });
+    const r = await applyFilled(g);
+    rmSync(hook);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.ok(
+      poLines(r.stderr).includes(
+        `po: alpha: pin ok, but it could not be recorded in ${state()}/journal.jsonl: no space left on device`,
+      ),
+      r.stderr,
+    );
+    const pinned = w.git(join(w.root, "alpha"), "ls-tree", "HEAD", "engine").split(/\s/)[2];
+    assert.equal(pinned, rev(w, w.harnessUrl, "v0.2.0^{commit}"), "the pin was committed (git)");
+  });
+});
+
+describe("po agents with a full disk under .ao-state", () => {
+  let w: World;
+  let dir: string;
+  const state = () => join(dir, ".ao-state");
+  before(() => {
+    w = makeWorld();
+    dir = join(w.root, "p");
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, "agents.toml"),
+      '[watchdog]\ninterval_s = 1\n\n[agents.a]\ncommand = ["sleep", "3600"]\nwatch = "heal"\n\n' +
+        '[agents.b]\ncommand = ["sleep", "3600"]\nwatch = "none"\n',
+    );
+  });
+  after(() => {
+    w.po(["agents", "down"], { cwd: dir });
+    w?.cleanup();
+  });
+
+  it("up on a full disk: one line naming the file, and no agent started", (t) => {
+    if (!mountSmall(t, state())) return;
+    fill(state(), []);
+    const r = w.po(["agents", "up"], { cwd: dir });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      oneLine(r.stderr),
+      /^po: could not write \S+\/p\/\.ao-state\/\S+: no space left on device; no agent was started$/,
+    );
+    assert.deepEqual(w.sessions(), [], "nothing started (tmux)");
+  });
+
+  it("the heal watchdog restarts an agent on a full disk and lives on; down then stops everything", async (t) => {
+    if (!mountSmall(t, state())) return;
+    const r = w.po(["agents", "up", "--json"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const watchdog = (JSON.parse(r.stdout) as { watchdog: { pid: number } }).watchdog.pid;
+    const first = panePid(w, "p-a");
+    fill(
+      state(),
+      ["logs/a.log", "logs/b.log", "logs/watchdog.log"].map((f) => join(state(), f)),
+    );
+    w.tmux("kill-session", "-t", "=p-a");
+    await until(
+      () => !["", first].includes(panePid(w, "p-a")),
+      30_000,
+      "the watchdog to restart agent a on the full disk",
+    );
+    assert.equal(processGone(watchdog), false, "the watchdog lives on");
+    const down = w.po(["agents", "down"], { cwd: dir });
+    assert.equal(down.code, 0, down.stderr);
+    noStackTrace(down.stdout + down.stderr);
+    assert.match(down.stdout, new RegExp(`^watchdog: stopped pid ${watchdog}$`, "m"));
+    assert.deepEqual(w.sessions(), [], "every agent stopped (tmux)");
+    await until(() => processGone(watchdog), 15_000, "the watchdog to end");
+  });
+});
