@@ -7,7 +7,7 @@ import { nextWave } from "../../reconcile/waves.js";
 import { listSessions } from "../adapters/tmux.js";
 import { pollUntil } from "../common/poll.js";
 import { expectedSessions, start, stop } from "./effects.js";
-import type { HarnessRunOptions } from "./harness.js";
+import type { HarnessRunOptions } from "../adapters/harness-run.js";
 import { pin } from "./pin.js";
 
 export interface RolloutOptions {

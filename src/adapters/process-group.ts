@@ -1,8 +1,24 @@
 // Process groups po started (a harness run, a git command with its hooks): is one alive, stop it whole.
-import { alive } from "../state/state.js";
 import { pollUntil } from "../common/poll.js";
 
 const TERM_GRACE_MS = 2000;
+
+/** Whether process `pid` (or, negative, process group -pid) exists; EPERM means it does. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A harness process group an apply started: a later apply must not act while it still runs. */
+export interface ChildGroup {
+  pgid: number;
+  /** epoch ms after which the apply that started it would have killed it (its harness timeout) */
+  deadline: number;
+}
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {

@@ -11,7 +11,7 @@ import { execFile } from "node:child_process";
 import { existsSync, realpathSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { UserError } from "../common/problems.js";
-import { alive } from "../state/state.js";
+import { alive } from "./process-group.js";
 
 export const TMUX_TIMEOUT_MS = 10_000;
 

@@ -5,7 +5,7 @@ import { openPrivate } from "../state/private.js";
 import { fileURLToPath } from "node:url";
 import { pollUntil } from "../common/poll.js";
 import { UserError } from "../common/problems.js";
-import { alive } from "../state/state.js";
+import { alive } from "../adapters/process-group.js";
 import { statePaths } from "./session.js";
 
 /** The compiled watchdog entry point, beside this file in dist/src. */

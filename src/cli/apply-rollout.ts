@@ -4,7 +4,7 @@ import type { Action, DesiredProject } from "../../reconcile/model.js";
 import type { ActionResult } from "../../reconcile/apply.js";
 import { splitWaves } from "../../reconcile/waves.js";
 import { rollout, type RolloutReport } from "../act/rollout.js";
-import type { HarnessRunOptions } from "../act/harness.js";
+import type { HarnessRunOptions } from "../adapters/harness-run.js";
 import { confirm, type Interrupt } from "./interrupt.js";
 import type { RolloutPolicy } from "./rollout-options.js";
 

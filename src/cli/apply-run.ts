@@ -11,13 +11,14 @@ import type { SavedPlan } from "../state/plan-file.js";
 import { line, note, type Acting } from "./apply-report.js";
 import { progress, quiet } from "./progress.js";
 import { writeHarnessLog } from "../state/harness-log.js";
-import type { HarnessRunOptions } from "../act/harness.js";
+import type { HarnessRunOptions } from "../adapters/harness-run.js";
 import type { RolloutReport } from "../act/rollout.js";
 import { pinRecord, rollOut } from "./apply-rollout.js";
 import { rolloutPolicy } from "./rollout-options.js";
 import { applyEverywhere } from "../remote/apply-hosts.js";
 import type { Interrupt } from "./interrupt.js";
-import type { ChildGroup, Lock } from "../state/state.js";
+import type { Lock } from "../state/state.js";
+import type { ChildGroup } from "../adapters/process-group.js";
 
 /** Runs the confirmed plan's actions (in waves when asked); a state write that fails is kept, not thrown. */
 export async function execute(

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import type { DesiredFleet, InventoryEntry, PlanBody } from "../../reconcile/model.js";
 import { planFleet } from "../../reconcile/plan.js";
-import { realLocation, requireFleet } from "../registry/fleet.js";
+import { requireFleet } from "../registry/fleet.js";
+import { realLocation } from "../common/real-location.js";
 import { HOSTS_PARALLELISM, observeEverywhere, placePlan, type FleetObservation } from "../remote/observe-hosts.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "../state/plan-file.js";
 import { targets as selectTargets } from "./select.js";

@@ -4,7 +4,7 @@
 // parallel for the projects shown; po plan never runs it.
 import type { ActualProject, DesiredProject } from "../../reconcile/model.js";
 import { mapLimit } from "../../reconcile/limit.js";
-import { runHarness } from "../act/harness.js";
+import { runHarness } from "../adapters/harness-run.js";
 import type { SessionInfo } from "../adapters/tmux.js";
 
 export interface AgentState {

@@ -1,13 +1,13 @@
 // fleet.toml: load, check beyond the schema, and normalize into the reconciler's desired state.
 import { homedir } from "node:os";
-import { realpathSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import type { DesiredFleet, DesiredProject, HarnessSpec } from "../../reconcile/model.js";
 import type { Fleet, Harness } from "./generated/fleet.js";
 import { loadToml, type LoadedToml } from "./load-toml.js";
 import { problemsError, type Problem } from "../common/problems.js";
 import { refProblem } from "./gitref.js";
 import { didYouMean } from "../common/suggest.js";
+import { realLocation } from "../common/real-location.js";
 import { sessionName } from "../adapters/tmux.js";
 import { byHost, hostProblems, hostSpecs, remoteLocation, type Located } from "./fleet-hosts.js";
 
@@ -62,19 +62,6 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
     revert: r.revert,
   };
   return { path, projects: sorted, rollout, ...notify, ...hosts };
-}
-
-/** A location with its symlinks resolved as far as it exists (the part that does not exist is kept). */
-export function realLocation(location: string): string {
-  const rest: string[] = [];
-  for (let at = resolve(location); ; at = dirname(at)) {
-    try {
-      return join(realpathSync(at), ...rest);
-    } catch {
-      if (at === dirname(at)) return resolve(location);
-      rest.unshift(basename(at));
-    }
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // The inventory of the last applied fleet: each project's location, harness and session names, so
 // that a project that left fleet.toml can still be stopped and orphan sessions can be told apart.
 import type { ActualProject, DesiredProject, InventoryEntry } from "../../reconcile/model.js";
-import { realLocation } from "../registry/fleet.js";
+import { realLocation } from "../common/real-location.js";
 
 /** The inventory entry of a project: by location (a renamed key keeps it), else by name. */
 export function knownEntry(inventory: InventoryEntry[], p: DesiredProject): InventoryEntry | undefined {

@@ -7,6 +7,7 @@ import type { InventoryEntry } from "../../reconcile/model.js";
 import { UserError } from "../common/problems.js";
 import { redactDeep, redactUrl } from "../common/redact.js";
 import { appendPrivate, createPrivate, refuseLinks, writePrivate } from "./private.js";
+import { alive, type ChildGroup } from "../adapters/process-group.js";
 
 export function stateDir(fleetPath: string): string {
   return join(dirname(fleetPath), ".ao-state");
@@ -103,28 +104,11 @@ export function readJournal(dir: string): JournalLine[] {
   });
 }
 
-/** A harness process group an apply started: a later apply must not act while it still runs. */
-export interface ChildGroup {
-  pgid: number;
-  /** epoch ms after which the apply that started it would have killed it (its harness timeout) */
-  deadline: number;
-}
-
 export interface LockInfo {
   pid: number;
   host: string;
   started: string;
   children?: ChildGroup[];
-}
-
-/** Whether process `pid` (or, negative, process group -pid) exists; EPERM means it does. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
