@@ -85,7 +85,7 @@ describe("host locks and protocol versions over OpenSSH", { skip: sshdSkip(), ti
         kappa: { host: "h1", ref: "v0.1.0", enabled: true },
         lambda: { host: "h1", ref: "v0.1.0", enabled: true },
       },
-      up,
+      { up },
     );
     const h1Journal = () => {
       const f = join(x.w.root, "state-h1", "po", "journal.jsonl");

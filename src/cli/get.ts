@@ -23,6 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   const p = findProject(fleet, args.positionals, "get");
   const h = p.harness;
   const previous = previousRef(stateDir(fleet.path), p.name) ?? null;
+  const host = fleet.hosts?.find((x) => x.name === p.host);
   if (args.values.json)
     printJson({ ...projectJson(p), previousRef: previous, harness: { ...h, up: h.up, down: h.down } });
   else {
@@ -32,6 +33,8 @@ export async function run(argv: string[]): Promise<number> {
       `harness   ${h.name} (${h.url}) at ${h.path}/`,
       `ref       ${p.ref}`,
       ...(previous ? [`previous  ${previous} (before the last pin; po update ${p.name} --previous)`] : []),
+      // a remote location is a path on that host, never here
+      ...(host ? [`host      ${host.name} (ssh ${host.ssh})`] : []),
       `location  ${p.location}`,
       ...(p.url ? [`url       ${p.url}`] : []),
       `up        ${JSON.stringify(h.up)}`,

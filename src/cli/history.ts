@@ -20,6 +20,8 @@ ${COMMON_HELP}`;
 
 export interface ActionEntry {
   project: string;
+  /** the host it ran on; absent: this machine */
+  host?: string;
   action: string;
   outcome: string;
   ms?: number;
@@ -47,7 +49,13 @@ export function applies(lines: JournalLine[], running: boolean): ApplyEntry[] {
       byPlan.set(l.plan, e);
     }
     if (l.event === "apply-start") [e.started, e.verb] = [l.time, l.verb ?? "apply"];
-    if (l.event === "start") e.actions.push({ project: l.project!, action: l.action!, outcome: "unfinished" });
+    if (l.event === "start")
+      e.actions.push({
+        project: l.project!,
+        ...(l.host ? { host: l.host } : {}),
+        action: l.action!,
+        outcome: "unfinished",
+      });
     const open = e.actions.find((a) => a.project === l.project && a.action === l.action && a.outcome === "unfinished");
     if (l.event === "end" && open) Object.assign(open, { outcome: l.outcome, ms: l.ms, error: l.error });
     if (l.event === "apply-end") {
@@ -65,8 +73,11 @@ function seconds(ms: number | undefined): string {
   return ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`;
 }
 
+/** A project on another host reads NAME@HOST, as in plan and status. */
+const where = (a: ActionEntry) => (a.host ? `${a.project}@${a.host}` : a.project);
+
 function ran(e: ApplyEntry): string {
-  const text = e.actions.map((a) => `${a.project}: ${a.action}`).join(", ");
+  const text = e.actions.map((a) => `${where(a)}: ${a.action}`).join(", ");
   return text.length > 60 ? `${text.slice(0, 59)}…` : text || "-";
 }
 
@@ -75,7 +86,7 @@ function showOne(e: ApplyEntry): void {
     `${e.verb} of plan ${e.plan}, started ${e.started}${e.ended ? `, ended ${e.ended}` : ""}: ` +
       `${e.outcome}${e.ms === undefined ? "" : ` in ${seconds(e.ms)}`}\n\n`,
   );
-  const rows = e.actions.map((a) => [a.project, a.action, a.outcome, seconds(a.ms), a.error ?? ""]);
+  const rows = e.actions.map((a) => [where(a), a.action, a.outcome, seconds(a.ms), a.error ?? ""]);
   process.stdout.write(
     rows.length ? `${columns([["PROJECT", "ACTION", "OUTCOME", "TIME", "ERROR"], ...rows])}\n` : "No actions.\n",
   );

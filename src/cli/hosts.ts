@@ -6,7 +6,7 @@ import { parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { columns, paint, printJson, useColor } from "./output.js";
 import { requireFleet } from "../registry/fleet.js";
 import type { InfoReply } from "../remote/protocol.js";
-import { askHost, HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
+import { askHost, HostFailure, HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 
 export const summary = "each host: reachable, its po and tmux versions, projects, lock";
 const help = `Usage: po hosts [--hosts-parallelism N] [--json]
@@ -33,7 +33,8 @@ interface HostRow {
 async function ask(host: HostSpec, projects: string[]): Promise<HostRow> {
   const base = { name: host.name, ssh: host.ssh, projects };
   const info = await askHost<InfoReply>(host, "info", {}, 60_000);
-  if (typeof info === "string") return { ...base, reachable: false, error: info };
+  // reachable but wrong: ssh got through, and what runs there as po did not answer as this po's protocol
+  if (info instanceof HostFailure) return { ...base, reachable: info.reachable, error: info.message };
   return { ...base, reachable: true, po: info.po, tmux: info.tmux, lock: info.lock };
 }
 

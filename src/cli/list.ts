@@ -7,7 +7,8 @@ import type { DesiredProject } from "../../reconcile/model.js";
 export const summary = "list the projects of fleet.toml";
 const help = `Usage: po list [--json]
 
-Lists the projects of the fleet registry: name, enabled, harness@ref and location.
+Lists the projects of the fleet registry: name, enabled, harness@ref and location. A project on
+another host reads NAME@HOST, and its location is a path on that host.
 
 Options:
 ${COMMON_HELP}`;
@@ -15,6 +16,7 @@ ${COMMON_HELP}`;
 export function projectJson(p: DesiredProject) {
   return {
     name: p.name,
+    ...(p.host ? { host: p.host } : {}),
     enabled: p.enabled,
     harness: p.harness.name,
     ref: p.ref,
@@ -31,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   else if (!fleet.projects.length) process.stdout.write(`No projects in ${fleet.path}.\n`);
   else {
     const rows = fleet.projects.map((p) => [
-      p.name,
+      p.host ? `${p.name}@${p.host}` : p.name,
       p.enabled ? "enabled" : "disabled",
       `${p.harness.name}@${p.ref}`,
       p.location,

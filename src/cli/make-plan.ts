@@ -4,7 +4,8 @@ import type { DesiredFleet, InventoryEntry, PlanBody } from "../../reconcile/mod
 import { planFleet } from "../../reconcile/plan.js";
 import { requireFleet } from "../registry/fleet.js";
 import { realLocation } from "../common/real-location.js";
-import { HOSTS_PARALLELISM, observeEverywhere, placePlan, type FleetObservation } from "../remote/observe-hosts.js";
+import { HOSTS_PARALLELISM, observeEverywhere, placePlan } from "../remote/observe-hosts.js";
+import type { FleetObservation, HostsOptions } from "../remote/observe-hosts.js";
 import { newPlan, observedRecord, sha256, type SavedPlan } from "../state/plan-file.js";
 import { targets as selectTargets } from "./select.js";
 import { readInventory, stateDir } from "../state/state.js";
@@ -28,6 +29,8 @@ export interface PlanOptions {
   source?: string;
   /** other hosts observed at once (default 8) */
   hostsParallelism?: number;
+  /** po status: remote projects' agents, from their hosts */
+  agents?: HostsOptions["agents"];
 }
 
 /** A tag naming the pinned commit, for display ("v0.1.0" rather than a sha), from the harness's own tags. */
@@ -59,6 +62,7 @@ export async function makePlan(opts: PlanOptions): Promise<Planned> {
     hostsParallelism: opts.hostsParallelism ?? HOSTS_PARALLELISM,
     inventory,
     stateDir: state,
+    agents: opts.agents,
   });
   // the projects of a host that could not be observed are errors of the plan, not guesses
   const seen = projects.filter((p) => observation.actual.has(p.name));

@@ -24,7 +24,8 @@ other hosts are asked of each host's po over ssh, and counted in po's mirror of 
 
 Options:
   --pre          pre-releases (v1.2.0-rc.1) count as releases
-  --offline      read the tags of the local checkouts instead of the harness urls
+  --offline      read the tags of the local checkouts (else of po's mirror of the harness, when
+                 all its projects are on other hosts) instead of the harness urls
 ${COMMON_HELP}
 Exit codes: 0 nothing is outdated, 1 error (a host that cannot be asked, too), 2 a project pins an
 older release than the newest.`;
@@ -114,11 +115,11 @@ export async function run(argv: string[]): Promise<number> {
   const chosen = targets(fleet, args.positionals);
   const projects = fleet.projects.filter((p) => chosen.has(p.name));
   const offline = Boolean(args.values.offline);
-  const tagsOf = tagReader(offline, fleet.projects);
   const state = stateDir(fleet.path);
+  const tagsOf = tagReader(offline, fleet.projects, state);
   const onHosts = splitByHost(fleet.hosts ?? [], projects, []).remote;
   const pins = {
-    remote: await observeHosts(onHosts, offline, HOSTS_PARALLELISM),
+    remote: await observeHosts(onHosts, { offline, hostsParallelism: HOSTS_PARALLELISM }),
     refs: resolver(offline, state),
     state,
   };

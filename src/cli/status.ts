@@ -16,7 +16,8 @@ live/expected, and in sync, drift (what would change), missing, or error, then t
 tmux sessions; a project that left fleet.toml while its agents still run shows as removed. Per
 agent: live or dead (its pane's process), silent for how long, and what the harness's status argv
 says (state, since when, restarts). Then the outcome of the last apply. Reads only, and runs
-nothing but the harnesses' declared status argv.
+nothing but the harnesses' declared status argv; for a project on another host, that host's po
+reports its agents and runs the status argv there, where the project is.
 
 Options:
 ${SELECT_HELP}
@@ -174,17 +175,20 @@ export async function run(argv: string[]): Promise<number> {
     help,
   );
   if (!args) return 0;
+  const harness = !args.values["no-harness"];
   const { fleet, observation, state, removed } = await makePlan({
     fleetFile: args.values.fleet,
     ...selection(args.values, args.positionals),
     offline: Boolean(args.values.offline),
     hostsParallelism: wholeNumber("status", "hosts-parallelism", args.values["hosts-parallelism"], HOSTS_PARALLELISM),
+    agents: { harness },
   });
   const chosen = fleet.projects.filter((p) => observation.actual.has(p.name));
   const rows = await Promise.all(chosen.map((p) => row(p, observation.actual.get(p.name)!, observation)));
-  const pairs = chosen.map((p) => ({ desired: p, actual: observation.actual.get(p.name)! }));
-  const states = await agentStates(pairs, observation.sessions, { harness: !args.values["no-harness"] });
-  for (const r of rows) Object.assign(r, states.get(r.name));
+  // a remote project's agents came with its observation: nothing fleet.toml names runs here for it
+  const pairs = chosen.filter((p) => !p.host).map((p) => ({ desired: p, actual: observation.actual.get(p.name)! }));
+  const states = await agentStates(pairs, observation.sessions, { harness });
+  for (const r of rows) Object.assign(r, states.get(r.name) ?? observation.agents.get(r.name));
   for (const e of observation.errors) {
     const p = fleet.projects.find((x) => x.name === e.project);
     if (p) rows.push(unobservedRow(p, e.message));

@@ -44,7 +44,7 @@ function wanted(p: DesiredProject, c: RefChoice, tags: Tags): string {
 
 /** Each project's new ref, or one line saying why none is written. */
 export async function refsFor(projects: DesiredProject[], c: RefChoice): Promise<Map<string, string>> {
-  const read = tagReader(c.offline, projects);
+  const read = tagReader(c.offline, projects, c.state);
   const resolve = resolver(c.offline, c.state);
   // Tags are needed for --latest, the downgrade check and a suggestion; an unreachable remote is
   // reported by the resolver, so here it only means no tags.

@@ -1,10 +1,13 @@
 // The release tags of each harness, read once per harness and run: one `git ls-remote --tags` of
-// its url, or with --offline the tags of a local checkout. Beside them, what a project pins now.
+// its url, or with --offline the tags of a local checkout or of po's mirror. Beside them, what a
+// project pins now.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DesiredProject, HarnessSpec } from "../../reconcile/model.js";
 import { newestTag } from "../../reconcile/semver.js";
 import { gitMessage, gitRaw } from "../adapters/git.js";
 import { UserError } from "../common/problems.js";
+import { mirrorOf } from "./resolve-ref.js";
 
 /** Tag name to the commit it names (annotated tags peeled). */
 export type Tags = Map<string, string>;
@@ -29,23 +32,35 @@ async function remoteTags(h: HarnessSpec): Promise<Tags> {
   return parseRefs(out, "refs/tags/");
 }
 
-async function localTags(h: HarnessSpec, checkouts: string[]): Promise<Tags> {
-  for (const dir of checkouts) {
+/** The tags of the first of `dirs` that git can read: the projects' checkouts here, then po's mirror. */
+async function localTags(h: HarnessSpec, dirs: string[], mirror: string): Promise<Tags> {
+  for (const dir of dirs) {
     const out = await gitRaw(dir, ["show-ref", "--tags", "--dereference"]).catch(() => undefined);
     if (out !== undefined) return parseRefs(out, "refs/tags/");
   }
-  throw new UserError(`--offline: no project has a checkout of harness '${h.name}' to read its tags from`);
+  throw new UserError(
+    `--offline: harness '${h.name}' has no checkout on this machine and po has no mirror of it yet ` +
+      `(${mirror}); run once without --offline`,
+  );
 }
 
-/** Reads each harness's tags at most once; `checkouts` are the local submodules for --offline. */
-export function tagReader(offline: boolean, projects: DesiredProject[]): (h: HarnessSpec) => Promise<Tags> {
+/**
+ * Reads each harness's tags at most once. --offline reads them from the local submodules, else
+ * (every project of the harness on another host) from po's mirror in `stateDir` (.ao-state).
+ */
+export function tagReader(
+  offline: boolean,
+  projects: DesiredProject[],
+  stateDir: string,
+): (h: HarnessSpec) => Promise<Tags> {
   const cache = new Map<string, Promise<Tags>>();
   return (h) => {
     if (!cache.has(h.name)) {
       // a project on another host has its checkout there
       const here = projects.filter((p) => p.harness.name === h.name && !p.host);
-      const subs = here.map((p) => join(p.location, p.harness.path));
-      cache.set(h.name, offline ? localTags(h, subs) : remoteTags(h));
+      const mirror = mirrorOf(stateDir, h);
+      const dirs = [...here.map((p) => join(p.location, p.harness.path)), ...(existsSync(mirror) ? [mirror] : [])];
+      cache.set(h.name, offline ? localTags(h, dirs, mirror) : remoteTags(h));
     }
     return cache.get(h.name)!;
   };

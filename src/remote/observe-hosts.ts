@@ -6,7 +6,8 @@ import type { ActualProject, DesiredFleet, DesiredProject, HostSpec, InventoryEn
 import type { PlanBody, PlanError } from "../../reconcile/model.js";
 import { mapLimit } from "../../reconcile/limit.js";
 import { observeFleet, type Observation } from "../observe/observe.js";
-import { PROTOCOL, type ObserveReply, type Request } from "./protocol.js";
+import type { ProjectAgents } from "../observe/agent-state.js";
+import { PROTOCOL, poVersion, type ObserveReply, type Request } from "./protocol.js";
 import { callHost, hostFailure } from "./ssh.js";
 
 export const HOSTS_PARALLELISM = 8;
@@ -20,6 +21,8 @@ export interface HostsOptions {
   inventory?: InventoryEntry[];
   /** .ao-state beside fleet.toml: where the harness mirrors live */
   stateDir?: string;
+  /** po status: each remote project's agents, told by its host (see Request.agents) */
+  agents?: Request["agents"];
 }
 
 /** One host's share: its projects and the inventory entries of its projects that left the fleet. */
@@ -49,27 +52,49 @@ export function splitByHost<T extends { host?: string }>(
   };
 }
 
-/** A one-document verb of the remote po (observe, validate, info): its answer, or why there is none (one line). */
+/** Why a host gave no answer, in one line; `reachable` when ssh got through and what runs there as po answered. */
+export class HostFailure {
+  constructor(
+    readonly message: string,
+    readonly reachable: boolean,
+  ) {}
+}
+
+/** A one-document verb of the remote po (observe, validate, info): its answer, or why there is none. */
 export async function askHost<T extends { protocol: number; po: string }>(
   host: HostSpec,
   verb: string,
   request: object,
   timeoutMs = OBSERVE_TIMEOUT_MS,
-): Promise<T | string> {
+): Promise<T | HostFailure> {
   let out = "";
   const args = ["remote", verb, "--protocol", String(PROTOCOL)];
   const call = callHost(host, args, JSON.stringify(request), (l) => (out += l), timeoutMs);
   call.end();
   const r = await call.done;
-  if (r.code !== 0 || r.timedOut) return hostFailure(host, r);
+  // 255 is ssh's own failure; any other exit code came from the host, which was reached
+  if (r.code !== 0 || r.timedOut) return new HostFailure(hostFailure(host, r), !r.timedOut && r.code !== 255);
+  let reply: T | null | undefined;
   try {
-    const reply = JSON.parse(out) as T;
-    if (reply.protocol !== PROTOCOL)
-      return `host ${host.name}: its po (${reply.po}) answered in protocol ${reply.protocol}, this po speaks ${PROTOCOL}`;
-    return reply;
+    reply = JSON.parse(out) as T | null;
   } catch {
-    return `host ${host.name}: its po answered something that is not protocol ${PROTOCOL} JSON: ${out.slice(0, 100)}`;
+    reply = undefined;
   }
+  const fix = `install the same po on both machines, or set po = [...] in [hosts.${host.name}]`;
+  if (typeof reply?.protocol !== "number") {
+    const said = out.length > 100 ? `${out.slice(0, 100)}…` : out || "nothing";
+    return new HostFailure(
+      `po on ${host.name} answered something that is not protocol ${PROTOCOL}: ${said}; ${fix}`,
+      true,
+    );
+  }
+  if (reply.protocol !== PROTOCOL)
+    return new HostFailure(
+      `po on ${host.name} (${reply.po}) answered in protocol ${reply.protocol}, but this po (${poVersion()}) ` +
+        `speaks protocol ${PROTOCOL}; ${fix}`,
+      true,
+    );
+  return reply;
 }
 
 /** What the hosts' po said of their projects; the projects of a host that could not answer are errors. */
@@ -78,29 +103,44 @@ export interface RemoteObservation {
   removed: Map<string, ActualProject>;
   /** project → the tag naming its pinned commit */
   tags: Map<string, string>;
+  /** project → its agents, when they were asked for */
+  agents: Map<string, ProjectAgents>;
   errors: PlanError[];
 }
 
 /** Each host's share observed by its own po, hosts in parallel (at most `parallelism` at once). */
 export async function observeHosts(
   work: HostWork[],
-  offline: boolean,
-  parallelism: number,
+  opts: Pick<HostsOptions, "offline" | "hostsParallelism" | "agents">,
 ): Promise<RemoteObservation> {
-  const replies = await mapLimit(work, parallelism, (w) => {
-    const request: Request = { protocol: PROTOCOL, projects: w.projects, removed: w.removed, offline };
+  const replies = await mapLimit(work, opts.hostsParallelism, (w) => {
+    const { offline, agents } = opts;
+    const request: Request = { protocol: PROTOCOL, projects: w.projects, removed: w.removed, offline, agents };
     return askHost<ObserveReply>(w.host, "observe", request);
   });
-  const out: RemoteObservation = { actual: new Map(), removed: new Map(), tags: new Map(), errors: [] };
+  const out: RemoteObservation = {
+    actual: new Map(),
+    removed: new Map(),
+    tags: new Map(),
+    agents: new Map(),
+    errors: [],
+  };
   work.forEach((w, i) => {
     const reply = replies[i];
-    if (typeof reply === "string") {
-      for (const p of [...w.projects, ...w.removed]) out.errors.push({ project: p.name, message: reply });
+    if (reply instanceof HostFailure) {
+      for (const p of [...w.projects, ...w.removed]) out.errors.push({ project: p.name, message: reply.message });
       return;
     }
     for (const a of reply.actual) out.actual.set(a.name, a);
     for (const a of reply.removed) out.removed.set(a.name, a);
     for (const [name, tag] of Object.entries(reply.tags ?? {})) out.tags.set(name, tag);
+    if (!opts.agents) return;
+    // a po that predates agents in observe says nothing of them: po status says so instead of showing none
+    const older = {
+      agents: [],
+      notes: [`po on ${w.host.name} (${reply.po}) does not report agents; install this po there`],
+    };
+    for (const a of reply.actual) out.agents.set(a.name, reply.agents?.[a.name] ?? older);
   });
   return out;
 }
@@ -108,6 +148,8 @@ export async function observeHosts(
 export interface FleetObservation extends Observation {
   /** the projects of hosts that could not be observed, each with why */
   errors: PlanError[];
+  /** each remote project's agents, told by its host (when HostsOptions.agents asked) */
+  agents: Map<string, ProjectAgents>;
   /** the tag naming the commit project `p` pins (display: "v0.1.0" rather than a sha), wherever it lives */
   pinnedTag(p: DesiredProject): Promise<string | undefined>;
 }
@@ -126,7 +168,7 @@ export async function observeEverywhere(
       inventory: opts.inventory,
       stateDir: opts.stateDir,
     }),
-    observeHosts(split.remote, opts.offline, opts.hostsParallelism),
+    observeHosts(split.remote, opts),
   ]);
   const actual = new Map([...here.actual, ...there.actual]);
   const pinnedTag = async (p: DesiredProject) => {
@@ -135,7 +177,8 @@ export async function observeEverywhere(
     return pinned ? here.refs.tagOf(p.harness, pinned, join(p.location, p.harness.path)) : undefined;
   };
   const gone = new Map([...here.removed, ...there.removed]);
-  return { actual, removed: gone, errors: there.errors, sessions: here.sessions, refs: here.refs, pinnedTag };
+  const { errors, agents } = there;
+  return { actual, removed: gone, errors, agents, sessions: here.sessions, refs: here.refs, pinnedTag };
 }
 
 /** The host errors added to the plan, and each action of a remote project marked with its host. */

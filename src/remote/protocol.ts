@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import type { ActionResult } from "../../reconcile/apply.js";
 import type { Action, ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../../reconcile/model.js";
 import type { LockInfo } from "../state/state.js";
+import type { ProjectAgents } from "../observe/agent-state.js";
 import { UserError } from "../common/problems.js";
 
 export const PROTOCOL = 1;
@@ -22,6 +23,11 @@ export interface Request {
   parallelism?: number;
   /** apply: how long to wait for this host's apply lock (the caller's --lock-timeout) */
   lockTimeoutMs?: number;
+  /**
+   * observe for po status: each project's agents too; `harness: false` is --no-harness (the harness
+   * `status` argv is not run there either). Absent: no agents (plan, outdated, completion).
+   */
+  agents?: { harness: boolean };
 }
 
 /** Later lines of an apply's stdin: Ctrl-C once (soft) or twice (hard) on the operator's side. */
@@ -36,6 +42,8 @@ export interface ObserveReply {
   removed: ActualProject[];
   /** project → the tag naming the commit it pins, from the host's mirror of its harness (absent: older po) */
   tags?: Record<string, string>;
+  /** project → its agents as po status shows them, when the request asked (absent: not asked, or an older po) */
+  agents?: Record<string, ProjectAgents>;
 }
 
 /** `validate` (po validate --deep): what is wrong with each project the host was asked about. */

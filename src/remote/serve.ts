@@ -11,6 +11,7 @@ import { planFleet } from "../../reconcile/plan.js";
 import { expandLocation } from "../registry/fleet.js";
 import { isRemotePath } from "../registry/fleet-hosts.js";
 import { observeFleet } from "../observe/observe.js";
+import { agentStates } from "../observe/agent-state.js";
 import { effects } from "../act/effects.js";
 import { settleOrphans } from "../act/harness.js";
 import { acquireLock, journal, lockHolder } from "../state/state.js";
@@ -42,7 +43,14 @@ export async function serveObserve(req: Request): Promise<ObserveReply> {
     if (tag) tags[p.name] = tag;
   }
   const actual = [...obs.actual.values()];
-  return { protocol: PROTOCOL, po: poVersion(), actual, removed: [...obs.removed.values()], tags };
+  const reply = { protocol: PROTOCOL, po: poVersion(), actual, removed: [...obs.removed.values()], tags };
+  if (!req.agents) return reply;
+  // po status: the agents as this host's tmux sees them, and the harness status argv run here, where the project is
+  const pairs = projects
+    .filter((p) => obs.actual.has(p.name))
+    .map((p) => ({ desired: p, actual: obs.actual.get(p.name)! }));
+  const agents = await agentStates(pairs, obs.sessions, { harness: req.agents.harness });
+  return { ...reply, agents: Object.fromEntries(agents) };
 }
 
 /** po validate --deep of this host's projects: the same checks as for a project on the caller's machine. */

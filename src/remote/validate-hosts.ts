@@ -4,14 +4,14 @@ import { mapLimit } from "../../reconcile/limit.js";
 import type { DesiredFleet, DesiredProject } from "../../reconcile/model.js";
 import type { ProjectProblem } from "../registry/validate-deep.js";
 import { PROTOCOL, type Request, type ValidateReply } from "./protocol.js";
-import { askHost, HOSTS_PARALLELISM, splitByHost } from "./observe-hosts.js";
+import { askHost, HostFailure, HOSTS_PARALLELISM, splitByHost } from "./observe-hosts.js";
 
 export async function validateOnHosts(fleet: DesiredFleet, projects: DesiredProject[]): Promise<ProjectProblem[]> {
   const work = splitByHost(fleet.hosts ?? [], projects, []).remote;
   const found = await mapLimit(work, HOSTS_PARALLELISM, async (w) => {
     const request: Request = { protocol: PROTOCOL, projects: w.projects, removed: [], offline: true };
     const reply = await askHost<ValidateReply>(w.host, "validate", request);
-    if (typeof reply === "string") return w.projects.map((p) => ({ project: p.name, message: reply }));
+    if (reply instanceof HostFailure) return w.projects.map((p) => ({ project: p.name, message: reply.message }));
     // the paths in these messages are the host's
     return reply.problems.map((x) => ({ project: x.project, message: `on host ${w.host.name}: ${x.message}` }));
   });

@@ -22,8 +22,8 @@ export interface HostsWorld {
   dir(name: string): string;
   /** makes the project's repository (pinning `ref`) where `placed` says */
   make(name: string, host: string | undefined, ref: string): string;
-  /** fleet.toml of these projects, all pinning harness h (whose `up` is `up` when given) */
-  writeFleet(projects: Record<string, Placed>, up?: string[]): string;
+  /** fleet.toml of these projects, all pinning harness h (whose `up` and `status` are these argv when given) */
+  writeFleet(projects: Record<string, Placed>, argv?: Partial<Record<"up" | "status", string[]>>): string;
   /** live tmux sessions of `host` ("" for this machine), sorted */
   sessions(host: string): string[];
   dispose(): Promise<void>;
@@ -60,15 +60,15 @@ export async function hostsWorld(prefix: string, names = ["h1", "h2"]): Promise<
       mkdirSync(join(w.root, "here"), { recursive: true });
       return makeProject(w, folder(name), ref);
     },
-    writeFleet(projects, up) {
+    writeFleet(projects, argv = {}) {
       const hostTables = names.map((n) => `[hosts.${n}]\nssh = "${n}"\npo = ${JSON.stringify(po[n])}\n`);
       const body = Object.entries(projects).map(([n, p]) => {
         const at = p.host ? `host = "${p.host}"\nlocation = "~/${n}"` : `location = "here/${n}"`;
         return `[projects.${n}]\n${at}\nharness = "h"\nref = "${p.ref}"\nenabled = ${p.enabled}\n`;
       });
       const file = join(w.root, "fleet.toml");
-      const harness = harnessToml("h", w.harnessUrl).replace(/^up = .*$/m, (line) =>
-        up ? `up = ${JSON.stringify(up)}` : line,
+      const harness = harnessToml("h", w.harnessUrl).replace(/^(up|status) = .*$/gm, (line, key: "up" | "status") =>
+        argv[key] ? `${key} = ${JSON.stringify(argv[key])}` : line,
       );
       writeFileSync(file, ["version = 1\n", ...hostTables, harness, ...body].join("\n"));
       return file;
