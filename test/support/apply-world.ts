@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { shellQuote } from "../../src/adapters/tmux.js";
-import { CLI, writeFleet, type FleetProject, type RunResult, type World } from "./world.js";
+import { CLI, until, writeFleet, type FleetProject, type RunResult, type World } from "./world.js";
 
 export type { HarnessDef } from "./world.js";
 /** A project of fleet.toml (see world.ts's writeFleet). */
@@ -121,6 +121,15 @@ export function gate(w: World, name: string, boundS = 120): Gate {
     },
   };
 }
+
+/** A harness whose up (or down) waits at `g` until the test opens it. */
+export const gated = (g: Gate, verb: "up" | "down" = "up") => ({
+  [verb]: ["sh", "-c", `${g.wait}; exec node engine/harness.mjs ${verb}`],
+});
+
+/** Waits (bounded) until whatever holds at `g` has reached it. */
+export const reachedGate = (g: Gate, what: string) =>
+  until(() => existsSync(g.reached), 30_000, `${what} to reach its gate`);
 
 export interface JournalEntry {
   plan: string;
