@@ -311,6 +311,7 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
       r.stdout,
       /hooky: pin FAILED .*: pin of hooky failed and was rolled back \(gitlink unstaged, engine back on [0-9a-f]{7}\): git commit of the pin in .*hooky failed: pre-commit: commits are frozen today; its agents were started again on the old harness/,
     );
+    assert.match(r.stdout, /^hooky: start skipped \(0\.0s\): an earlier action of hooky failed$/m, "the skip says why");
     assert.equal(rev(w, dirs.hooky), hooky.head, "HEAD unchanged");
     assert.equal(w.git(dirs.hooky, "ls-files", "--stage"), hooky.stage, "gitlink not staged");
     assert.equal(w.git(dirs.hooky, "status", "--porcelain"), "");
@@ -452,7 +453,7 @@ describe("Ctrl-C and kill -9 during apply", () => {
     assert.equal(r.code, 130, r.stdout + r.stderr);
     assert.match(r.stderr, /interrupted: finishing the running actions, starting no new ones/);
     assert.match(r.stdout, /s1: start ok/);
-    assert.match(r.stdout, /s2: start skipped/);
+    assert.match(r.stdout, /^s2: start skipped \(0\.0s\): interrupted$/m);
     assert.match(r.stdout, /Apply interrupted: 1 succeeded, 0 failed, 1 skipped\./);
     assert.deepEqual(w.sessions(), ["s1-a"]);
     assert.ok(!existsSync(lockPath(w)), "the lock is released");

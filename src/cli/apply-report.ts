@@ -117,7 +117,7 @@ export function line(r: ActionResult, color: boolean): string {
   const what = r.action.session !== undefined ? `stop orphan session ${r.action.session}` : r.action.kind;
   return (
     `${r.action.project}: ${what} ${mark} ` +
-    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}` +
+    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome !== "ok" ? `: ${r.error.replace(/^skipped: /, "")}` : ""}` +
     (r.then ? `; planned again: ${r.then.length ? r.then.join(", ") : "nothing more to do"}` : "")
   );
 }
