@@ -59,7 +59,7 @@ describe("refs, once per harness", () => {
     const h = w.harnessUrl;
     const refs = ["v0.1.0", "v0.2.0", "main", "v0.1.0-signed", "both", "refs/tags/v0.2.0", "nope"];
     refs.push(git(h, "rev-parse", "v0.1.0"), git(h, "rev-parse", "--short", "v0.2.0"), "0".repeat(40));
-    const state = join(w.root, "state-a");
+    const state = join(w.root, "a", ".ao-state");
     const r = resolver(false, state);
     r.prepare(harness(h), refs);
     for (const ref of refs) {
@@ -89,7 +89,7 @@ describe("refs, once per harness", () => {
     git(h, "add", ".");
     git(h, "commit", "-qm", "x");
     git(h, "tag", "-a", "v1", "-m", "v1");
-    const r = resolver(false, join(w.root, "state-256"));
+    const r = resolver(false, join(w.root, "256", ".ao-state"));
     for (const ref of ["v1", "main", git(h, "rev-parse", "v1")])
       assert.equal((await r.resolve(harness(h), ref)).commit, revParse(h, ref));
     assert.equal(revParse(h, "v1")?.length, 64);
