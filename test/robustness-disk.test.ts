@@ -2,52 +2,14 @@
 // record where, never a stack trace, never an internal error, and never reports as stopped a session
 // tmux still has. The disk is a small tmpfs mounted on .ao-state (root only: skipped otherwise),
 // filled to its last byte while a gated harness or git hook holds the apply mid-action.
-import { after, before, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeProject, makeWorld, noStackTrace, oneLine, panePid, until, type World } from "./support/world.js";
 import { dispose, gate, lockPath, poBackground, processGone, rev, writeFleetOf } from "./support/apply-world.js";
-
-/**
- * Mounts a 2 MiB tmpfs on `dir` until the test ends (then unmounted lazily: a process of a failed
- * test may still hold a file there); false, the test skipped, when this user may not mount.
- */
-function mountSmall(t: TestContext, dir: string): boolean {
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", dir], { encoding: "utf8" });
-  if (r.status !== 0) {
-    t.skip("needs root to mount a small tmpfs");
-    return false;
-  }
-  t.after(() => {
-    spawnSync("umount", ["-l", dir]);
-  });
-  return true;
-}
-
-/**
- * Fills the tmpfs at `dir` to its last byte: a filler file, then the last page of each of `files`
- * (an append to a file whose last page has room would still succeed on a full tmpfs).
- */
-function fill(dir: string, files: string[]): void {
-  for (const f of [join(dir, "filler"), ...files]) {
-    try {
-      appendFileSync(f, "\n".repeat(4 * 1024 * 1024));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOSPC") throw e;
-    }
-  }
-}
-
-/** Every line on stderr is one of po's own lines: no stack trace, no internal error. */
-function poLines(stderr: string): string[] {
-  noStackTrace(stderr, "stderr");
-  const lines = stderr.trim().split("\n");
-  for (const l of lines) assert.match(l, /^po: /, `not one of po's lines:\n${stderr}`);
-  return lines;
-}
+import { fill, leaveRoom, mountSmall, poLines } from "./support/disk.js";
 
 const SAID_STOPPED = /harness down was run|stopped|killed/;
 
@@ -93,7 +55,11 @@ describe("apply with a full disk under .ao-state, mid-apply", () => {
       r.stderr,
     );
     assert.match(r.stdout, /^alpha: start ok/m);
-    assert.match(r.stdout, /^beta: start skipped/m, "no new action starts once po cannot record");
+    assert.match(
+      r.stdout,
+      /^beta: start skipped \(0\.0s\): po could not record the apply's state$/m,
+      "no new action starts once po cannot record, and its line says why",
+    );
     assert.doesNotMatch(r.stderr, SAID_STOPPED);
     assert.deepEqual(w.sessions(), ["alpha-a"], "alpha's agent runs (tmux), beta's was not started");
     assert.equal(spawnSync("test", ["-e", lockPath(w)]).status, 1, "the lock was released");
@@ -192,5 +158,70 @@ describe("po agents with a full disk under .ao-state", () => {
     assert.match(down.stdout, new RegExp(`^watchdog: stopped pid ${watchdog}$`, "m"));
     assert.deepEqual(w.sessions(), [], "every agent stopped (tmux)");
     await until(() => processGone(watchdog), 15_000, "the watchdog to end");
+  });
+});
+
+describe("po forget with a full disk", () => {
+  let w: World;
+  before(() => {
+    w = makeWorld();
+    makeProject(w, "alpha", "v0.1.0");
+    makeProject(w, "beta", "v0.1.0");
+  });
+  after(() => dispose(w));
+
+  /** fleet.toml of alpha and beta, running, at `fleet` (their locations absolute), applied. */
+  function applied(fleet: string): void {
+    const at = (n: string) => ({ ref: "v0.1.0", location: join(w.root, n) });
+    copyFileSync(writeFleetOf(w, { alpha: at("alpha"), beta: at("beta") }), fleet);
+    const r = w.po(["apply", "--yes", "--fleet", fleet]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(w.sessions(), ["alpha-a", "beta-a"]);
+  }
+  const bytes = (file: string) => readFileSync(file, "utf8");
+
+  it("the inventory cannot be written: fleet.toml is not edited, so no apply stops the project", (t) => {
+    const state = join(w.root, "a", ".ao-state");
+    if (!mountSmall(t, state)) return;
+    const fleet = join(w.root, "a", "fleet.toml");
+    applied(fleet);
+    const [toml, inventory] = [bytes(fleet), bytes(join(state, "inventory.json"))];
+    // room for the fleet lock, not for the inventory too: the disk fills between two writes
+    fill(state, [join(state, "journal.jsonl")]);
+    leaveRoom(state, 1);
+    const r = w.po(["forget", "beta", "--yes", "--fleet", fleet]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(
+      oneLine(r.stderr),
+      `po: could not write ${state}/inventory.json: no space left on device; ${fleet} was not changed`,
+    );
+    assert.equal(bytes(fleet), toml, "fleet.toml still has beta");
+    assert.equal(bytes(join(state, "inventory.json")), inventory);
+    rmSync(join(state, "filler"));
+    const plan = w.po(["plan", "--detailed-exitcode", "--fleet", fleet]);
+    assert.equal(plan.code, 0, `nothing to do, beta's agents are not stopped:\n${plan.stdout}${plan.stderr}`);
+    assert.equal(w.po(["forget", "beta", "--yes", "--fleet", fleet]).code, 0, "with room, forget works");
+    assert.equal(w.po(["plan", "--detailed-exitcode", "--fleet", fleet]).code, 0, "forgotten, and not stopped");
+    assert.deepEqual(w.sessions(), ["alpha-a", "beta-a"]);
+  });
+
+  it("fleet.toml cannot be written: the inventory is put back byte for byte", (t) => {
+    const dir = join(w.root, "b");
+    const state = join(dir, ".ao-state");
+    if (!mountSmall(t, dir) || !mountSmall(t, state)) return;
+    const fleet = join(dir, "fleet.toml");
+    applied(fleet);
+    const [toml, inventory] = [bytes(fleet), bytes(join(state, "inventory.json"))];
+    fill(dir, []); // a new file, as fleet.toml is written, finds no page
+    const r = w.po(["forget", "beta", "--yes", "--fleet", fleet]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(oneLine(r.stderr), `po: could not write ${fleet}: no space left on device; it was not changed`);
+    assert.equal(bytes(fleet), toml);
+    assert.equal(bytes(join(state, "inventory.json")), inventory, "the inventory still has beta");
+    assert.deepEqual(
+      [...readdirSync(dir), ...readdirSync(state)].filter((f) => /\.\d+\.(tmp|old)$/.test(f)),
+      [],
+      "no file of the failed edit is left",
+    );
   });
 });

@@ -54,13 +54,15 @@ describe("closed pipes and long-lived harness processes", () => {
     makeProject(w, "alpha", "v0.1.0");
   });
   after(() => {
-    const pid = Number(readFileSync(join(w.root, "daemon.pid"), "utf8").trim() || 0);
-    if (pid) spawnSync("kill", ["--", String(pid)]);
+    if (!w) return;
+    // every up of this describe left one daemon: each recorded its own
+    const pids = existsSync(join(w.root, "daemon.pids")) ? readFileSync(join(w.root, "daemon.pids"), "utf8") : "";
+    for (const pid of pids.split("\n").filter(Boolean)) spawnSync("kill", ["--", pid]);
     w?.cleanup();
   });
 
   it("a harness up that leaves a daemon holding stdout succeeds when up exits 0", () => {
-    const up = `sleep 600 & echo $! > ${w.root}/daemon.pid; tmux new-session -d -s alpha-a 'sleep 3600'; echo started`;
+    const up = `sleep 600 & echo $! >> ${w.root}/daemon.pids; tmux new-session -d -s alpha-a 'sleep 3600'; echo started`;
     writeFileSync(join(w.root, "fleet.toml"), harness(w, up));
     const r = w.po(["apply", "--yes"], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);

@@ -57,6 +57,7 @@ describe("pin faults: rolled back or refused, the operator's files untouched", (
       r.stdout,
       /hooky: pin FAILED .*: pin of hooky failed and was rolled back \(gitlink unstaged, engine back on [0-9a-f]{7}\): git commit of the pin in .*hooky failed: pre-commit: commits are frozen today; its agents were started again on the old harness/,
     );
+    assert.match(r.stdout, /^hooky: start skipped \(0\.0s\): an earlier action of hooky failed$/m, "the skip says why");
     assert.equal(rev(w, dirs.hooky), hooky.head, "HEAD unchanged");
     assert.equal(w.git(dirs.hooky, "ls-files", "--stage"), hooky.stage, "gitlink not staged");
     assert.equal(w.git(dirs.hooky, "status", "--porcelain"), "");

@@ -66,6 +66,9 @@ const REFUSED: [string, Record<string, string>, Record<string, string>, string][
   ["an empty ref", {}, { ref: q("") }, "projects.p.ref: must not be empty"],
   ["an empty project url", {}, { url: q("") }, "projects.p.url: must not be empty"],
   ["a NUL in a project url", {}, { url: q("https://h/\u0000") }, "projects.p.url: cannot contain a NUL byte"],
+  // a host that is no name: not also "not declared", nor its relative location "needs an absolute one there"
+  ["a NUL in the host", {}, { host: q("h\u0000") }, 'projects.p.host: invalid value "h\\u0000"'],
+  ["an empty host", {}, { host: q("") }, "projects.p.host: must not be empty"],
 ];
 
 for (const [what, harness, project, expected] of REFUSED) {

@@ -11,7 +11,7 @@ import type { RolloutReport } from "../act/rollout.js";
 import { rolloutJson, rolloutText } from "./apply-rollout.js";
 import { notify, type NotifyEvent } from "../common/notify.js";
 import { journal, type ApplyOutcome, type JournalLine } from "../state/state.js";
-import { StateWriteError } from "../state/private.js";
+import type { Unrecorded } from "../state/unrecorded.js";
 
 export interface Options {
   /** the verb the operator ran: its word is in the summary and the journal */
@@ -42,51 +42,8 @@ export interface Options {
   unrecorded?: Unrecorded;
 }
 
-/**
- * The state writes of an apply that failed once actions could run (a full disk): each is told in
- * one line saying what was done and what could not be recorded where, and the first one starts no
- * new action (running ones finish), as an interruption would: po does not act where it cannot
- * record what it did.
- */
-export interface Unrecorded {
-  lines: string[];
-  /** aborted at the first failure */
-  signal: AbortSignal;
-  /** runs `write`; a failed state write is told by `said(where and why)` (undefined: not worth a line) */
-  keep(write: () => void, said: (where: string) => string | undefined): void;
-}
-
 /** The options of an apply once it acts. */
 export type Acting = Options & { unrecorded: Unrecorded };
-
-export function unrecorded(): Unrecorded {
-  const stop = new AbortController();
-  const lines: string[] = [];
-  return {
-    lines,
-    signal: stop.signal,
-    keep(write, said) {
-      try {
-        write();
-      } catch (e) {
-        if (!(e instanceof StateWriteError)) throw e;
-        const line = said(`${e.file}: ${e.why}`);
-        if (line && !lines.includes(line)) lines.push(line);
-        stop.abort("po could not record the apply's state");
-      }
-    },
-  };
-}
-
-/** What a journal line that could not be written leaves untold; a skip needs no line of its own. */
-function untold(e: Omit<JournalLine, "time">, where: string): string | undefined {
-  const what = `${e.project}${e.host ? ` (on ${e.host})` : ""}: ${e.action}`;
-  if (e.event === "start")
-    return `${what} ${e.host ? "started" : "not run"}, as its start could not be recorded in ${where}`;
-  if (e.event === "end")
-    return e.outcome === "skipped" ? undefined : `${what} ${e.outcome}, but it could not be recorded in ${where}`;
-  return `the apply's ${e.event.replace(/^apply-/, "")}${e.outcome ? ` (${e.outcome})` : ""} could not be recorded in ${where}`;
-}
 
 export const word = (opts: Options) => (opts.verb === "restart" ? "Restart" : "Apply");
 
@@ -98,11 +55,7 @@ export function result(opts: Options, value: Record<string, unknown>): void {
 
 /** A journal line, also printed as it happens with --json-stream. */
 export function note(opts: Options, state: string, entry: Omit<JournalLine, "time">): void {
-  if (opts.unrecorded)
-    opts.unrecorded.keep(
-      () => journal(state, entry),
-      (where) => untold(entry, where),
-    );
+  if (opts.unrecorded) opts.unrecorded.journal(state, entry);
   else journal(state, entry);
   if (opts.stream) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
 }
@@ -117,7 +70,7 @@ export function line(r: ActionResult, color: boolean): string {
   const what = r.action.session !== undefined ? `stop orphan session ${r.action.session}` : r.action.kind;
   return (
     `${r.action.project}: ${what} ${mark} ` +
-    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome === "failed" ? `: ${r.error}` : ""}` +
+    `(${(r.ms / 1000).toFixed(1)}s)${r.error && r.outcome !== "ok" ? `: ${r.error.replace(/^skipped: /, "")}` : ""}` +
     (r.then ? `; planned again: ${r.then.length ? r.then.join(", ") : "nothing more to do"}` : "")
   );
 }

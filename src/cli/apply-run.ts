@@ -10,15 +10,14 @@ import { useColor } from "./output.js";
 import type { SavedPlan } from "../state/plan-file.js";
 import { line, note, type Acting } from "./apply-report.js";
 import { progress, quiet } from "./progress.js";
-import { writeHarnessLog } from "../state/harness-log.js";
 import type { HarnessRunOptions } from "../adapters/harness-run.js";
+import { keptHarness } from "../state/unrecorded.js";
 import type { RolloutReport } from "../act/rollout.js";
 import { pinRecord, rollOut } from "./apply-rollout.js";
 import { rolloutPolicy } from "./rollout-options.js";
 import { applyEverywhere } from "../remote/apply-hosts.js";
 import type { Interrupt } from "./interrupt.js";
 import type { Lock } from "../state/state.js";
-import type { ChildGroup } from "../adapters/process-group.js";
 
 /** Runs the confirmed plan's actions (in waves when asked); a state write that fails is kept, not thrown. */
 export async function execute(
@@ -28,12 +27,7 @@ export async function execute(
   lock: Lock,
   interrupt: Interrupt,
 ): Promise<{ results: ActionResult[]; rolled?: RolloutReport }> {
-  const keep = opts.unrecorded.keep;
-  const track = (c: ChildGroup, on: boolean) =>
-    keep(
-      () => lock.track(c, on),
-      (where) => `${on ? "" : "the end of "}harness process group ${c.pgid} could not be recorded in the lock ${where}`,
-    );
+  const { track, record } = keptHarness(opts.unrecorded, lock, planned.state, `${opts.verb} ${plan.id}`);
   const harness: HarnessRunOptions = { signal: interrupt.hard, track };
   const sessions = new Map(
     [...planned.observation.actual.values(), ...planned.observation.removed.values()].map((a) => [a.name, a.sessions]),
@@ -43,11 +37,7 @@ export async function execute(
     sessions,
     stateDir: planned.state,
     ...harness,
-    record: (project, verb, text, how) =>
-      keep(
-        () => writeHarnessLog(planned.state, project, verb, text, `# ${opts.verb} ${plan.id}: harness ${verb}, ${how}`),
-        (where) => `${project}: what harness ${verb} printed could not be kept in ${where}`,
-      ),
+    record,
   });
   const run = (actions: SavedPlan["actions"]) => runActions(opts, planned, plan, actions, ports, interrupt);
   const policy = rolloutPolicy("apply", opts.values, planned.fleet.rollout);
@@ -93,19 +83,17 @@ async function runActions(
       if (!opts.json) process.stdout.write(line(r, color) + "\n");
     },
   };
+  // No new action starts after a Ctrl-C or a state write that failed here, on this machine or a host.
+  const soft = AbortSignal.any([interrupt.soft, opts.unrecorded.signal]);
   // this machine's actions here, each host's on that host by its own po
-  const local = (mine: Action[]) =>
-    applyPlan(mine, ports, {
-      parallelism: opts.parallelism,
-      signal: AbortSignal.any([interrupt.soft, opts.unrecorded.signal]),
-      ...hooks,
-    });
+  const local = (mine: Action[]) => applyPlan(mine, ports, { parallelism: opts.parallelism, signal: soft, ...hooks });
   const results = await applyEverywhere(planned.fleet, planned.removed, actions, local, {
     ...opts,
     ...hooks,
     planId: plan.id,
-    soft: interrupt.soft,
+    soft,
     hard: interrupt.hard,
+    onUnrecorded: opts.unrecorded.tell,
   });
   shown.stop();
   return results;

@@ -9,9 +9,9 @@ import { useColor } from "./output.js";
 import { readPlanFile, type SavedPlan } from "../state/plan-file.js";
 import { UserError } from "../common/problems.js";
 import { planText } from "./render.js";
-import { note, report, rest, result, unrecorded, word, type Acting, type Options } from "./apply-report.js";
+import { note, report, rest, result, word, type Acting, type Options } from "./apply-report.js";
+import { beforeActing, unrecorded } from "../state/unrecorded.js";
 import { execute } from "./apply-run.js";
-import { StateWriteError } from "../state/private.js";
 import { boundToFleet, checkSaved, isCurrentFleet, savedPlanFile } from "./saved-plan.js";
 import { nextInventory, type InventoryInput } from "../state/inventory.js";
 import { settleOrphans } from "../act/harness.js";
@@ -186,7 +186,7 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
   const plan = await choosePlan(opts, planned, interrupt);
   if (interrupt.soft.aborted) return interruptedEarly(opts);
   if (!plan) return 1;
-  try {
+  beforeActing(() => {
     // Recorded before anything acts, so that not even an interrupted or killed apply can be replayed.
     if (opts.saved || plan.actions.length) recordApplied(planned.state, plan.id);
     if (!plan.actions.length) {
@@ -199,9 +199,7 @@ async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<
         verb: opts.verb,
         event: "apply-start",
       });
-  } catch (e) {
-    throw e instanceof StateWriteError ? new UserError(`${e.message}; no action was run`) : e;
-  }
+  });
   if (!plan.actions.length) {
     if (opts.json) result(opts, { plan, results: [], converged: plan.errors.length === 0 });
     else if (plan.targets.length) process.stdout.write(`${(await rest(opts)).trim()}\n`.replace(/^\n$/, ""));

@@ -3,7 +3,7 @@ import { editFleet, type EditResult } from "../registry/edit-fleet.js";
 import { UserError } from "../common/problems.js";
 import { journal, stateDir, type JournalLine } from "../state/state.js";
 import { confirm, interrupts } from "./interrupt.js";
-import { recordDone } from "../state/private.js";
+import { recordDone, type Replaced } from "../state/private.js";
 
 /** The options of a verb that only edits fleet.toml (import, forget), and their help lines. */
 export const EDIT_OPTIONS = {
@@ -24,6 +24,8 @@ export interface EditChoice {
   json: boolean;
   /** what the edit changes, journaled once it is written */
   changes: Changes;
+  /** a state write made just before fleet.toml's, and undone when that fails (see editFleet) */
+  first?: () => Replaced;
 }
 
 /** Without a terminal nothing can ask: refuse before writing, naming what the operator can pass instead. */
@@ -56,8 +58,9 @@ export async function writeJournaled(
   verb: string,
   changes: (written: EditResult) => Changes,
   done = `${file} was changed`,
+  first?: () => Replaced,
 ): Promise<EditResult> {
-  const written = await editFleet(file, edit);
+  const written = await editFleet(file, edit, true, first);
   if (written.changed)
     recordDone(done, () => journal(stateDir(file), { plan: "", event: "edit", verb, changes: changes(written) }));
   return written;
@@ -80,5 +83,6 @@ export async function editConfirmed(
     requireTerminal(choice.verb);
     if (!(await operatorAgrees("Write this change to fleet.toml?"))) return { ...preview, written: false };
   }
-  return { ...(await writeJournaled(file, edit, choice.verb, () => choice.changes)), written: true };
+  const written = await writeJournaled(file, edit, choice.verb, () => choice.changes, undefined, choice.first);
+  return { ...written, written: true };
 }

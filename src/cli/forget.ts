@@ -3,8 +3,7 @@ import { resolve } from "node:path";
 import { UserError } from "../common/problems.js";
 import { removeTable } from "../registry/edit-fleet.js";
 import { requireFleet } from "../registry/fleet.js";
-import { readInventory, stateDir, writeInventory } from "../state/state.js";
-import { recordDone } from "../state/private.js";
+import { readInventory, replaceInventory, stateDir } from "../state/state.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
 import { EDIT_HELP, EDIT_OPTIONS, editConfirmed } from "./edit-confirmed.js";
 import { projectJson } from "./list.js";
@@ -16,7 +15,8 @@ const help = `Usage: po forget NAME… [--yes] [--dry-run]
 
 Removes each project's table from fleet.toml and po's record of it (the inventory), so that the
 next po apply does not stop its agents and po status no longer lists it. Its agents keep running
-and its files are not touched. po import adopts it again.
+and its files are not touched. po import adopts it again. The inventory is written first, and put
+back when fleet.toml cannot be written: a failure (a full disk) leaves both as they were.
 
 Options:
 ${EDIT_HELP}
@@ -37,22 +37,21 @@ export async function run(argv: string[]): Promise<number> {
     key: "(table)",
     old: projectJson(fleet.projects.find((p) => p.name === n)!),
   }));
+  const state = stateDir(file);
   const result = await editConfirmed(file, edit, {
     verb: "forget",
     yes: Boolean(args.values.yes),
     dryRun,
     json: args.values.json,
     changes,
-  });
-  if (result.written) {
-    const state = stateDir(file);
-    recordDone(`${file} no longer has ${names.join(", ")}`, () =>
-      writeInventory(
+    // The inventory first: a fleet.toml without the project beside an inventory that still has it
+    // would make the next apply stop the project's agents as a removed project.
+    first: () =>
+      replaceInventory(
         state,
         readInventory(state).filter((e) => !names.includes(e.name)),
       ),
-    );
-  }
+  });
   if (args.values.json) printJson({ forgotten: result.written ? names : [], dryRun, written: result.written });
   else if (result.written)
     for (const n of names)

@@ -38,9 +38,9 @@ function readInput(interrupts: Interrupts): Promise<Request> {
     let request: Request | undefined;
     lines.on("line", (line) => {
       if (request) {
-        const what = parsed<Interrupt>(line)?.interrupt;
+        const { interrupt: what, reason } = parsed<Interrupt>(line) ?? {};
         if (what === "hard") interrupts.hard.abort();
-        if (what) interrupts.soft.abort();
+        if (what) interrupts.soft.abort(reason);
         return;
       }
       try {

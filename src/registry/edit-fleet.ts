@@ -1,7 +1,7 @@
 // Edits fleet.toml the way a careful person would: only the value that changes, every comment,
 // blank line and the order kept; re-validated before it is written; written atomically; shown
 // as a unified diff.
-import { chmodSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { stringify } from "smol-toml";
@@ -9,6 +9,7 @@ import { parseTOML, type AST } from "toml-eslint-parser";
 import { loadFleet } from "./fleet.js";
 import { problemsError, UserError } from "../common/problems.js";
 import { acquireLock, stateDir } from "../state/state.js";
+import { StateWriteError, type Replaced } from "../state/private.js";
 
 export type TomlValue = string | boolean | number;
 
@@ -133,9 +134,20 @@ function writeKeeping(file: string, text: string): void {
   const target = realpathSync(file);
   const mode = statSync(target).mode & 0o7777;
   const tmp = `${target}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, target);
+  try {
+    writeFileSync(tmp, text, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const why = /^E[A-Z]+: ([^,]*)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
+    throw new UserError(`could not write ${file}: ${why}; it was not changed`);
+  }
+}
+
+/** A state write that fails before fleet.toml is written: it leaves fleet.toml as it was, and says so. */
+function untouched(file: string, e: unknown): unknown {
+  return e instanceof StateWriteError ? new UserError(`${e.message}; ${file} was not changed`) : e;
 }
 
 /** How long an edit waits for another po editing the same fleet file. */
@@ -144,9 +156,20 @@ const FLEET_LOCK_MS = 60_000;
 /**
  * Applies `edit` to the fleet file, validates the result and returns the diff; with `write`, under
  * an exclusive lock for the whole read-modify-write (concurrent edits all survive), written atomically.
+ * `first` is a state write the edit depends on: made under the lock before fleet.toml is written,
+ * and undone when fleet.toml cannot be written, so that no failure leaves one without the other.
  */
-export async function editFleet(file: string, edit: (source: string) => string, write = true): Promise<EditResult> {
-  const lock = write ? await acquireLock(stateDir(resolve(file)), FLEET_LOCK_MS, "fleet.lock") : undefined;
+export async function editFleet(
+  file: string,
+  edit: (source: string) => string,
+  write = true,
+  first?: () => Replaced,
+): Promise<EditResult> {
+  const lock = write
+    ? await acquireLock(stateDir(resolve(file)), FLEET_LOCK_MS, "fleet.lock").catch((e) => {
+        throw untouched(file, e);
+      })
+    : undefined;
   try {
     const before = readFileSync(file, "utf8");
     const after = edit(before);
@@ -154,7 +177,27 @@ export async function editFleet(file: string, edit: (source: string) => string, 
     const checked = await loadFleet(file, after);
     if (!checked.fleet)
       throw problemsError(checked.problems.map((p) => ({ ...p, message: `${p.message} (this edit was not written)` })));
-    if (write) writeKeeping(file, after);
+    if (write) {
+      let replaced: Replaced | undefined;
+      try {
+        replaced = first?.();
+      } catch (e) {
+        throw untouched(file, e);
+      }
+      try {
+        writeKeeping(file, after);
+      } catch (e) {
+        try {
+          replaced?.undo();
+        } catch (u) {
+          throw new UserError(
+            `${(e as Error).message}, but what po had written first is left (${(u as Error).message})`,
+          );
+        }
+        throw e;
+      }
+      replaced?.done();
+    }
     const patch = createTwoFilesPatch(file, file, before, after, undefined, undefined, { context: 2 });
     // Drop the "Index:" and "===" lines the diff package puts first: the ---/+++ header says it all.
     return { changed: true, diff: patch.replace(/^Index: .*\n=+\n/, ""), before, after };

@@ -158,8 +158,11 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
   // Checked even when the schema failed elsewhere, so that every problem is reported at once.
   for (const [name, p] of Object.entries(isTable(raw.projects) ? raw.projects : {})) {
     if (!isTable(p)) continue;
-    if (typeof p.location === "string" && p.location !== "") {
-      const host = typeof p.host === "string" ? p.host : undefined;
+    const host = typeof p.host === "string" ? p.host : undefined;
+    // A host the schema refuses (not a name) places the project nowhere: whether it is declared, and
+    // what its location means there, would only repeat that problem.
+    const placed = p.host === undefined || (host !== undefined && VALID_NAME.test(host));
+    if (placed && typeof p.location === "string" && p.location !== "") {
       const location = host ? remoteLocation(p.location) : expandLocation(p.location, dirname(loaded.file));
       const h = isTable(raw.harnesses) && typeof p.harness === "string" ? raw.harnesses[p.harness] : undefined;
       const session = isTable(h) ? (typeof h.session === "string" ? h.session : "{dir}-{agent}") : undefined;

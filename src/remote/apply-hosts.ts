@@ -4,7 +4,7 @@
 import type { ActionResult } from "../../reconcile/apply.js";
 import type { Action, DesiredFleet, InventoryEntry } from "../../reconcile/model.js";
 import { mapLimit } from "../../reconcile/limit.js";
-import { PROTOCOL, type ApplyEvent, type Request } from "./protocol.js";
+import { PROTOCOL, type ApplyEvent, type Interrupt, type Request } from "./protocol.js";
 import { callHost, hostFailure } from "./ssh.js";
 import { splitByHost, type HostWork } from "./observe-hosts.js";
 
@@ -14,11 +14,13 @@ export interface HostsApplyOptions {
   hostsParallelism: number;
   offline: boolean;
   lockTimeoutMs: number;
-  /** Ctrl-C once: start nothing new; twice: stop what runs (each host is told) */
+  /** Ctrl-C once, or a state write that failed here: start nothing new; Ctrl-C twice: stop what runs (each host is told) */
   soft: AbortSignal;
   hard: AbortSignal;
   onStart(a: Action): void;
   onEnd(r: ActionResult): void;
+  /** a host's state write that failed, as a line naming the host */
+  onUnrecorded(line: string): void;
 }
 
 function parse(line: string): ApplyEvent | undefined {
@@ -62,14 +64,22 @@ async function applyOnHost(w: HostWork, actions: Action[], opts: HostsApplyOptio
         results.push(r);
         opts.onEnd(r);
       }
+      if (e?.event === "unrecorded") opts.onUnrecorded(`host ${host}: ${e.line}`);
       if (e?.event === "done") call.end();
     },
     budgetMs(actions, w),
   );
-  const soft = () => call.send(JSON.stringify({ interrupt: "soft" }));
-  const hard = () => call.send(JSON.stringify({ interrupt: "hard" }));
-  opts.soft.addEventListener("abort", soft, { once: true });
-  opts.hard.addEventListener("abort", hard, { once: true });
+  const tell = (signal: AbortSignal, what: Interrupt["interrupt"]) => {
+    // why no new action starts, when it is not the operator's Ctrl-C: the host's skips say it
+    const reason = () => (typeof signal.reason === "string" ? { reason: signal.reason } : {});
+    const send = () => call.send(JSON.stringify({ interrupt: what, ...reason() }));
+    // a host that waited for its turn (--hosts-parallelism) learns of an earlier interrupt at once
+    if (signal.aborted) send();
+    else signal.addEventListener("abort", send, { once: true });
+    return send;
+  };
+  const soft = tell(opts.soft, "soft");
+  const hard = tell(opts.hard, "hard");
   const r = await call.done;
   opts.soft.removeEventListener("abort", soft);
   opts.hard.removeEventListener("abort", hard);

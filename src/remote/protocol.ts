@@ -30,9 +30,14 @@ export interface Request {
   agents?: { harness: boolean };
 }
 
-/** Later lines of an apply's stdin: Ctrl-C once (soft) or twice (hard) on the operator's side. */
+/**
+ * Later lines of an apply's stdin: Ctrl-C once (soft) or twice (hard) on the operator's side; a
+ * soft one also when the caller could not record its own apply's state (`reason` says so).
+ */
 export interface Interrupt {
   interrupt: "soft" | "hard";
+  /** why nothing new may start, when it is not Ctrl-C: the reason of the host's skipped actions */
+  reason?: string;
 }
 
 export interface ObserveReply {
@@ -81,6 +86,8 @@ export type ApplyEvent =
   | { event: "locked"; protocol: number; po: string }
   | { event: "start"; action: Action }
   | { event: "end"; result: ActionResult }
+  /** a state write on the host that failed once actions could run: what was done and not recorded */
+  | { event: "unrecorded"; line: string }
   | { event: "done" };
 
 export interface InfoReply {

@@ -15,9 +15,9 @@ import { agentStates } from "../observe/agent-state.js";
 import { effects } from "../act/effects.js";
 import { settleOrphans } from "../act/harness.js";
 import { acquireLock, journal, lockHolder } from "../state/state.js";
-import { writeHarnessLog } from "../state/harness-log.js";
 import { projectProblems } from "../registry/validate-deep.js";
 import { UserError } from "../common/problems.js";
+import { beforeActing, keptHarness, unrecorded } from "../state/unrecorded.js";
 import { PROTOCOL, hostStateDir, poVersion, type ApplyEvent, type InfoReply } from "./protocol.js";
 import type { ObserveReply, Request, ValidateReply } from "./protocol.js";
 
@@ -72,6 +72,11 @@ export interface Interrupts {
   hard: AbortController;
 }
 
+/**
+ * Runs this host's actions of the caller's plan, telling each event through `emit`. A state write
+ * that fails once actions could run (a full disk) is told as it happens, in one line saying what was
+ * done and what could not be recorded where, and starts no new action, as in a local apply.
+ */
 export async function serveApply(req: Request, interrupts: Interrupts, emit: (e: ApplyEvent) => void): Promise<void> {
   const { projects, removed } = localized(req);
   const actions = req.actions ?? [];
@@ -89,47 +94,42 @@ export async function serveApply(req: Request, interrupts: Interrupts, emit: (e:
     if (JSON.stringify(now) !== JSON.stringify(actions.map(essence)))
       throw new UserError(`the plan is stale for this host: its projects changed since they were planned; plan again`);
     const plan = req.plan ?? "remote";
-    journal(state, { plan, event: "apply-start", pid: process.pid, actions: actions.length });
-    const interrupted = () => journal(state, { plan, event: "interrupted" });
-    if (interrupts.soft.signal.aborted) interrupted();
-    else interrupts.soft.signal.addEventListener("abort", interrupted, { once: true });
-    stopJournaling = () => interrupts.soft.signal.removeEventListener("abort", interrupted);
+    beforeActing(() => journal(state, { plan, event: "apply-start", pid: process.pid, actions: actions.length }));
+    const lost = unrecorded((line) => emit({ event: "unrecorded", line }));
+    const soft = interrupts.soft.signal;
+    const interrupted = () =>
+      lost.journal(state, {
+        plan,
+        event: "interrupted",
+        ...(typeof soft.reason === "string" ? { error: soft.reason } : {}),
+      });
+    if (soft.aborted) interrupted();
+    else soft.addEventListener("abort", interrupted, { once: true });
+    stopJournaling = () => soft.removeEventListener("abort", interrupted);
     const ports = effects(projects, removed, actions, {
       offline: req.offline,
       stateDir: state,
       signal: interrupts.hard.signal,
-      track: (c, running) => lock.track(c, running),
-      // kept here, where po logs --harness of this host's projects reads them
-      record: (project, verb, text, how) =>
-        writeHarnessLog(state, project, verb, text, `# apply ${plan}: harness ${verb}, ${how}`),
+      // harness logs kept here, where po logs --harness of this host's projects reads them
+      ...keptHarness(lost, lock, state, `apply ${plan}`),
     });
     const results: ActionResult[] = await applyPlan(actions, ports, {
       parallelism: req.parallelism ?? 4,
-      signal: interrupts.soft.signal,
+      signal: AbortSignal.any([soft, lost.signal]),
       onStart: (action) => {
-        journal(state, { plan, project: action.project, action: action.kind, event: "start" });
+        lost.journal(state, { plan, project: action.project, action: action.kind, event: "start" });
         emit({ event: "start", action });
       },
       onEnd: (result) => {
         const { action, outcome, ms, error } = result;
-        journal(state, { plan, project: action.project, action: action.kind, event: "end", outcome, ms, error });
+        lost.journal(state, { plan, project: action.project, action: action.kind, event: "end", outcome, ms, error });
         emit({ event: "end", result });
       },
     });
     const count = (o: ActionResult["outcome"]) => results.filter((r) => r.outcome === o).length;
-    const outcome = interrupts.soft.signal.aborted
-      ? "interrupted"
-      : count("ok") === actions.length
-        ? "converged"
-        : "not converged";
-    journal(state, {
-      plan,
-      event: "apply-end",
-      outcome,
-      ok: count("ok"),
-      failed: count("failed"),
-      skipped: count("skipped"),
-    });
+    const [ok, failed, skipped] = [count("ok"), count("failed"), count("skipped")];
+    const outcome = soft.aborted ? "interrupted" : ok === actions.length ? "converged" : "not converged";
+    lost.journal(state, { plan, event: "apply-end", outcome, ok, failed, skipped });
     emit({ event: "done" });
   } finally {
     stopJournaling();

@@ -4,7 +4,7 @@
 // symbolic link there: a project's files are written by its agents and its authors, and a link
 // planted in .ao-state would otherwise make po write outside the project.
 import { chmodSync, closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync } from "node:fs";
-import { readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { UserError } from "../common/problems.js";
@@ -144,6 +144,48 @@ export function writePrivate(file: string, text: string): void {
     rmSync(tmp, { force: true });
     throw e instanceof StateWriteError ? new StateWriteError(file, e.why, e.code) : wrap(file, e);
   }
+}
+
+/** A replaced state file: put back as it was, or the old one let go. */
+export interface Replaced {
+  undo(): void;
+  done(): void;
+}
+
+/**
+ * Writes `file` as writePrivate does, keeping the old one (as a second link, FILE.PID.old) until
+ * `done`, so that `undo` puts back exactly what was there, or no file, with no space needed.
+ */
+export function replacePrivate(file: string, text: string): Replaced {
+  privateDir(dirname(file));
+  refuseLink(file);
+  const kept = `${file}.${process.pid}.old`;
+  rmSync(kept, { force: true }); // this process's own, left by an earlier failure
+  let had = true;
+  try {
+    linkSync(file, kept);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw wrap(file, e);
+    had = false;
+  }
+  const done = () => rmSync(kept, { force: true });
+  try {
+    writePrivate(file, text);
+  } catch (e) {
+    done();
+    throw e;
+  }
+  return {
+    undo() {
+      try {
+        if (had) renameSync(kept, file);
+        else rmSync(file, { force: true });
+      } catch (e) {
+        throw wrap(file, e);
+      }
+    },
+    done,
+  };
 }
 
 /** Opens `file` for appending, creating it 0600 (and making an older, wider one 0600); never follows a link. */

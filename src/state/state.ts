@@ -6,8 +6,8 @@ import { dirname, join } from "node:path";
 import type { InventoryEntry } from "../../reconcile/model.js";
 import { UserError } from "../common/problems.js";
 import { redactDeep, redactUrl } from "../common/redact.js";
-import { appendPrivate, createPrivate, refuseLinks, writePrivate } from "./private.js";
 import { alive, type ChildGroup } from "../adapters/process-group.js";
+import { appendPrivate, createPrivate, refuseLinks, replacePrivate, writePrivate, type Replaced } from "./private.js";
 
 export function stateDir(fleetPath: string): string {
   return join(dirname(fleetPath), ".ao-state");
@@ -25,9 +25,16 @@ export function readInventory(dir: string): InventoryEntry[] {
   return readJson<InventoryEntry[]>(join(dir, "inventory.json"), []);
 }
 
+// removed projects are only stopped: their harness url is never used again, so it keeps no secret
+const inventoryText = (entries: InventoryEntry[]) => JSON.stringify(redactDeep(entries), null, 2) + "\n";
+
 export function writeInventory(dir: string, entries: InventoryEntry[]): void {
-  // removed projects are only stopped: their harness url is never used again, so it keeps no secret
-  writePrivate(join(dir, "inventory.json"), JSON.stringify(redactDeep(entries), null, 2) + "\n");
+  writePrivate(join(dir, "inventory.json"), inventoryText(entries));
+}
+
+/** Writes the inventory so that it can be put back byte for byte (po forget, before fleet.toml). */
+export function replaceInventory(dir: string, entries: InventoryEntry[]): Replaced {
+  return replacePrivate(join(dir, "inventory.json"), inventoryText(entries));
 }
 
 export function appliedPlans(dir: string): Set<string> {
@@ -181,12 +188,12 @@ function removeStale(file: string, dead: LockInfo): void {
 }
 
 /**
- * The private files of processes killed mid-write (FILE.PID.new, .tmp, .stale): only process PID
+ * The private files of processes killed mid-write (FILE.PID.new, .tmp, .stale, .old): only process PID
  * writes them and nobody reads them, so once PID is dead they are only in the way.
  */
 function removeLitter(dir: string): void {
   for (const f of readdirSync(dir)) {
-    const pid = /\.(\d+)\.(?:new|tmp|stale)$/.exec(f)?.[1];
+    const pid = /\.(\d+)\.(?:new|tmp|stale|old)$/.exec(f)?.[1];
     if (pid && !alive(Number(pid))) rmSync(join(dir, f), { force: true });
   }
 }

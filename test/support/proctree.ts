@@ -1,6 +1,7 @@
 // Processes by /proc (Linux): a process is its pid and its start time, so that a reused pid is never taken for
-// it; the trees under a process, listed plainly or frozen (SIGSTOP) so that none escapes. Used by sshd.ts.
-import { readdirSync, readFileSync } from "node:fs";
+// it; the trees under a process, listed plainly or frozen (SIGSTOP) so that none escapes (sshd.ts); the
+// processes a test's world started.
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { pollUntil } from "../../src/common/poll.js";
 
 /** A process: its pid and its start time (field 22 of /proc/PID/stat). */
@@ -67,6 +68,29 @@ export async function freezeTree(top: Proc): Promise<Proc[]> {
     all.push(...childrenOf(p.pid));
   }
   return all;
+}
+
+/**
+ * Live processes whose environment or working folder names `dir` (a test world's root: its HOME,
+ * TMUX_TMPDIR and git config are in every environment it hands down), with their argv: what a test
+ * started, also once it was handed to init. This process is left out.
+ */
+export function startedIn(dir: string): (Proc & { args: string[] })[] {
+  const found: (Proc & { args: string[] })[] = [];
+  for (const e of readdirSync("/proc")) {
+    const pid = Number(e);
+    if (!/^\d+$/.test(e) || pid === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${e}/environ`, "utf8");
+      if (!env.includes(dir) && !readlinkSync(`/proc/${e}/cwd`).startsWith(dir)) continue;
+      const p = procOf(pid);
+      if (p && alive(p))
+        found.push({ ...p, args: readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0").slice(0, -1) });
+    } catch {
+      // it ended while we looked, or is not ours to read
+    }
+  }
+  return found;
 }
 
 /** Live heal watchdogs of `dir` (po agents' watchdog names its project folder on its command line). */
