@@ -3,6 +3,7 @@
 // each project's host, and po hosts telling a host whose po answers garbage from one it cannot reach.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sshdSkip } from "./support/sshd.js";
 import { hostsWorld, type HostsWorld } from "./support/hosts-world.js";
@@ -54,6 +55,17 @@ describe("reading verbs of projects that all live on other hosts", { skip: sshdS
         ["gamma", "h1", "v0.1.0", "v0.2.0", behind, true],
       ],
     );
+  });
+
+  it("a runtime folder too long for ssh's temporary socket name is passed over, and the plan still reaches the hosts", () => {
+    // 50 bytes: "/po-ssh/%C" fits in a socket path, but not the name the master binds first (17 more)
+    const base = join(x.w.root, "r");
+    const long = base + "x".repeat(50 - "/po-ssh".length - base.length);
+    mkdirSync(long, { recursive: true, mode: 0o700 });
+    assert.equal(join(long, "po-ssh").length, 50);
+    const r = x.w.po(["plan", "--json"], { timeoutMs: 120_000, env: { ...x.w.env, XDG_RUNTIME_DIR: long } });
+    assert.deepEqual(JSON.parse(r.stdout).errors, [], r.stderr);
+    assert.equal(r.code, 0, r.stderr);
   });
 
   it("list, get, history and show name the host of each project", () => {

@@ -13,14 +13,15 @@ const CONNECT_TIMEOUT_S = 10;
 /** what is kept of ssh's stderr: its last line is what a failure says */
 export const STDERR_CAP = 64 * 1024;
 
-/** A folder only we can enter, short enough for a socket path (about 104 bytes); undefined if none is. */
+/** A folder only we can enter, short enough for a socket path (107 bytes); undefined if none is. */
 function controlDir(): string | undefined {
   const uid = process.getuid?.() ?? -1;
   const runtime = process.env.XDG_RUNTIME_DIR;
   const candidates = [...(runtime ? [join(runtime, "po-ssh")] : []), `/tmp/po-ssh-${uid}`];
   for (const dir of candidates) {
-    // "/%C" is 41 more bytes (a 40-hex hash of host, port and user)
-    if (dir.length + 41 > 100) continue;
+    // "/%C" is 41 more bytes (a 40-hex hash of host, port and user), and the master first binds a
+    // temporary name 17 bytes longer (".XXXXXXXXXXXXXXXX"); a socket path holds 107 bytes on Linux
+    if (dir.length + 41 + 17 > 107) continue;
     try {
       mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
