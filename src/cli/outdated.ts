@@ -60,7 +60,10 @@ async function behind(dir: string, from: string, to: string): Promise<number | n
   return out === undefined ? null : Number(out.trim());
 }
 
-/** A project here counts in its own submodule; one on a host in po's mirror of its harness, made or fetched as for a plan. */
+/**
+ * A project here counts in its own submodule; one on a host in po's mirror of its harness, made or
+ * fetched as for a plan.
+ */
 async function countIn(p: DesiredProject, newest: string, pins: Pins): Promise<string> {
   if (!p.host) return join(p.location, p.harness.path);
   await pins.refs.resolve(p.harness, newest);

@@ -14,7 +14,10 @@ export interface HostsApplyOptions {
   hostsParallelism: number;
   offline: boolean;
   lockTimeoutMs: number;
-  /** Ctrl-C once, or a state write that failed here: start nothing new; Ctrl-C twice: stop what runs (each host is told) */
+  /**
+   * Ctrl-C once, or a state write that failed here: start nothing new; Ctrl-C twice: stop what runs
+   * (each host is told)
+   */
   soft: AbortSignal;
   hard: AbortSignal;
   onStart(a: Action): void;
