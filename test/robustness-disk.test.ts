@@ -5,9 +5,18 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeProject, makeWorld, noStackTrace, oneLine, panePid, until, type World } from "./support/world.js";
+import {
+  agentsFolder,
+  makeProject,
+  makeWorld,
+  noStackTrace,
+  oneLine,
+  panePid,
+  until,
+  type World,
+} from "./support/world.js";
 import { dispose, gate, lockPath, poBackground, processGone, rev, writeFleetOf } from "./support/apply-world.js";
 import { fill, leaveRoom, mountSmall, poLines } from "./support/disk.js";
 
@@ -110,10 +119,8 @@ describe("po agents with a full disk under .ao-state", () => {
   const state = () => join(dir, ".ao-state");
   before(() => {
     w = makeWorld();
-    dir = join(w.root, "p");
-    mkdirSync(dir);
-    writeFileSync(
-      join(dir, "agents.toml"),
+    dir = agentsFolder(
+      w,
       '[watchdog]\ninterval_s = 1\n\n[agents.a]\ncommand = ["sleep", "3600"]\nwatch = "heal"\n\n' +
         '[agents.b]\ncommand = ["sleep", "3600"]\nwatch = "none"\n',
     );

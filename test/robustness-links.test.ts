@@ -5,7 +5,7 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { makeProject, makeWorld, oneLine, writeFleet, type World } from "./support/world.js";
+import { agentsFolder, makeProject, makeWorld, oneLine, writeFleet, type World } from "./support/world.js";
 
 /** Every file under `dir` with its bytes: what a refused write must leave as it was. */
 function contents(dir: string): Record<string, Buffer> {
@@ -38,13 +38,8 @@ describe("po agents up refuses a link in the project's .ao-state", () => {
   let dir: string;
   before(() => {
     w = makeWorld();
-    dir = join(w.root, "p");
-    mkdirSync(dir);
     // a heal agent: the watchdog, its log and agents.json are in play too
-    writeFileSync(
-      join(dir, "agents.toml"),
-      '[watchdog]\ninterval_s = 1\n\n[agents.a]\ncommand = ["sleep", "3600"]\nwatch = "heal"\n',
-    );
+    dir = agentsFolder(w, '[watchdog]\ninterval_s = 1\n\n[agents.a]\ncommand = ["sleep", "3600"]\nwatch = "heal"\n');
   });
   beforeEach(() => rmSync(join(dir, ".ao-state"), { recursive: true, force: true }));
   afterEach(() => {

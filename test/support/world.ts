@@ -80,6 +80,14 @@ export function makeWorld(prefix = "po-test-"): World {
 export const AGENTS_TOML = (agents: string[]) =>
   agents.map((a) => `[agents.${a}]\ncommand = ["sleep", "3600"]\nwatch = "none"\n`).join("\n");
 
+/** A plain folder (no repository) with `agents.toml` and nothing else, for po agents. */
+export function agentsFolder(w: World, toml: string, name = "p"): string {
+  const dir = join(w.root, name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "agents.toml"), toml);
+  return dir;
+}
+
 /** A project repository pinning the harness at `ref` in engine/, with the given agents. */
 export function makeProject(w: World, name: string, ref: string, agents = ["a"]): string {
   const dir = join(w.root, name);
