@@ -91,6 +91,7 @@ async function runActions(
     ...opts,
     ...hooks,
     planId: plan.id,
+    restart: opts.verb === "restart",
     soft,
     hard: interrupt.hard,
     onUnrecorded: opts.unrecorded.tell,

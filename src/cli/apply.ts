@@ -15,7 +15,7 @@ import { execute } from "./apply-run.js";
 import { boundToFleet, checkSaved, isCurrentFleet, savedPlanFile } from "./saved-plan.js";
 import { nextInventory, type InventoryInput } from "../state/inventory.js";
 import { settleOrphans } from "../act/harness.js";
-import { rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
+import { refuseRemoteGate, rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
 import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
 import {
   acquireLock,
@@ -181,6 +181,13 @@ async function choosePlan(opts: Options, planned: Planned, interrupt: Interrupt)
 async function locked(opts: Options, lock: Lock, interrupt: Interrupt): Promise<number> {
   const planned = await makePlan(opts);
   if (opts.rewrite) planned.plan = opts.rewrite(planned);
+  const starts = new Set(planned.plan.actions.filter((a) => a.kind === "start").map((a) => a.project));
+  const policy = rolloutPolicy(opts.verb, opts.values, planned.fleet.rollout);
+  refuseRemoteGate(
+    opts.verb,
+    policy,
+    planned.fleet.projects.filter((p) => starts.has(p.name)),
+  );
   if (interrupt.soft.aborted) return interruptedEarly(opts);
   if (opts.dryRun) return dryRun(opts, planned);
   const plan = await choosePlan(opts, planned, interrupt);

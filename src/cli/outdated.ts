@@ -5,9 +5,9 @@ import type { DesiredProject } from "../../reconcile/model.js";
 import { compareTags, newestTag } from "../../reconcile/semver.js";
 import { parseVerb, COMMON_HELP } from "./args.js";
 import { requireFleet } from "../registry/fleet.js";
-import { pinnedCommit, tagReader, versionAt } from "../observe/releases.js";
+import { tagReader, versionAt } from "../observe/releases.js";
 import { mirrorOf, resolver, type Resolver } from "../observe/resolve-ref.js";
-import { HOSTS_PARALLELISM, observeHosts, splitByHost, type RemoteObservation } from "../remote/observe-hosts.js";
+import { pinsEverywhere, type Pins as PinsNow } from "../remote/observe-hosts.js";
 import { stateDir } from "../state/state.js";
 import { gitRaw } from "../adapters/git.js";
 import { printJson } from "./output.js";
@@ -47,8 +47,8 @@ export interface OutdatedRow {
 
 /** Where each project's pin is known and its commits can be counted. */
 interface Pins {
-  /** what the hosts' po observed of their projects */
-  remote: RemoteObservation;
+  /** what each project pins, read here or asked of its host's po */
+  now: PinsNow;
   /** resolves a ref in po's mirror of a harness: where a remote project's distance is counted */
   refs: Resolver;
   state: string;
@@ -72,7 +72,7 @@ async function countIn(p: DesiredProject, newest: string, pins: Pins): Promise<s
 
 async function row(p: DesiredProject, tagsOf: ReturnType<typeof tagReader>, pre: boolean, pins: Pins) {
   const tags = await tagsOf(p.harness);
-  const pinned = p.host ? pins.remote.actual.get(p.name)?.pinned : await pinnedCommit(p);
+  const pinned = pins.now.pinned.get(p.name);
   const pinnedTag = versionAt(tags, pinned);
   const newest = newestTag(tags.keys(), pre);
   const newestCommit = newest ? tags.get(newest) : undefined;
@@ -81,7 +81,7 @@ async function row(p: DesiredProject, tagsOf: ReturnType<typeof tagReader>, pre:
   // Outdated: the pin is not the newest release and not above it (a pin past the newest tag is not behind).
   const above = pinnedTag && newest ? (compareTags(pinnedTag, newest) ?? 0) >= 0 : false;
   const outdated = Boolean(newestCommit && pinned !== newestCommit && !above && count !== 0);
-  const error = pins.remote.errors.find((e) => e.project === p.name)?.message;
+  const error = pins.now.errors.find((e) => e.project === p.name)?.message;
   const base = { project: p.name, ...(p.host ? { host: p.host } : {}), harness: p.harness.name, ref: p.ref };
   const found = { pinned: pinned ?? null, pinnedTag: pinnedTag ?? null, newest: newest ?? null, behind: count };
   return { ...base, ...found, outdated, ...(error ? { error } : {}) } satisfies OutdatedRow;
@@ -120,12 +120,7 @@ export async function run(argv: string[]): Promise<number> {
   const offline = Boolean(args.values.offline);
   const state = stateDir(fleet.path);
   const tagsOf = tagReader(offline, fleet.projects, state);
-  const onHosts = splitByHost(fleet.hosts ?? [], projects, []).remote;
-  const pins = {
-    remote: await observeHosts(onHosts, { offline, hostsParallelism: HOSTS_PARALLELISM }),
-    refs: resolver(offline, state),
-    state,
-  };
+  const pins = { now: await pinsEverywhere(fleet, projects, offline), refs: resolver(offline, state), state };
   const rows = await Promise.all(projects.map((p) => row(p, tagsOf, Boolean(args.values.pre), pins)));
   const n = rows.filter((r) => r.outdated).length;
   const errors = rows.filter((r) => r.error);

@@ -1,9 +1,9 @@
 // po restart: stop and start the agents of the named projects, through the apply machinery (lock,
 // confirmation, journal), without editing fleet.toml.
-import type { Action } from "../../reconcile/model.js";
+import { restarts } from "../../reconcile/restart.js";
 import { parseVerb, wholeNumber, COMMON_HELP } from "./args.js";
 import { applyWith } from "./apply.js";
-import { HOSTS_PARALLELISM } from "../remote/observe-hosts.js";
+import { HOSTS_PARALLELISM, markHosts } from "../remote/observe-hosts.js";
 import type { Planned } from "./make-plan.js";
 import { UserError } from "../common/problems.js";
 import { newPlan, type SavedPlan } from "../state/plan-file.js";
@@ -30,33 +30,15 @@ Options:
 ${COMMON_HELP}
 Exit codes: 0 restarted, 1 an action failed, 130 interrupted.`;
 
-/** The restart actions of the chosen projects, refusing those a restart cannot serve. */
+/** The restart actions of the chosen projects (every enabled one with --all), refusing those a restart cannot serve. */
 function restartPlan(planned: Planned): SavedPlan {
-  const { plan, observation } = planned;
-  const actions: Action[] = [];
+  const { plan, observation, fleet } = planned;
   const all = !plan.targets.length;
-  for (const p of planned.fleet.projects.filter((x) => observation.actual.has(x.name) && (x.enabled || !all))) {
-    const a = observation.actual.get(p.name)!;
-    const error = plan.errors.find((e) => e.project === p.name);
-    if (error) throw new UserError(`restart: ${p.name} cannot be planned: ${error.message}`);
-    if (!p.enabled) throw new UserError(`restart: ${p.name} is disabled; po start ${p.name} enables and starts it`);
-    const pending = plan.actions.filter((x) => x.project === p.name && x.kind !== "start");
-    if (pending.length)
-      throw new UserError(
-        `restart: ${p.name} has changes pending (${pending.map((x) => x.kind).join(", ")}); apply them ` +
-          `first (po apply ${p.name}), which restarts what needs it`,
-      );
-    if (!a.sessions.length) throw new UserError(`restart: ${p.name} has no agents in its agents.toml`);
-    const counts = `${a.live.length}/${a.sessions.length} sessions live`;
-    if (a.live.length) actions.push({ project: p.name, kind: "stop", reason: `po restart: ${counts}`, restart: true });
-    actions.push({
-      project: p.name,
-      kind: "start",
-      reason: a.live.length ? `po restart: ${counts}` : `po restart: not running (${counts}); start it`,
-      restart: a.live.length > 0,
-    });
-  }
-  return newPlan(plan.fleet, plan.targets, { actions, errors: [] }, plan.observed);
+  const chosen = fleet.projects.filter((p) => (all ? p.enabled : plan.targets.includes(p.name)));
+  const done = restarts(chosen, observation.actual, plan);
+  if (typeof done === "string") throw new UserError(`restart: ${done}`);
+  // a project on another host is restarted there, by its host's po
+  return newPlan(plan.fleet, plan.targets, { actions: markHosts(done, chosen), errors: [] }, plan.observed);
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 // The rollout options that apply and the edit verbs share: --wave, --canary, --settle,
 // --max-failures, --no-revert, with defaults from [rollout] in fleet.toml (the command line wins).
-import type { RolloutDefaults } from "../../reconcile/model.js";
+import type { DesiredProject, RolloutDefaults } from "../../reconcile/model.js";
 import { parseWaveSize, type WaveSize } from "../../reconcile/waves.js";
 import { UserError } from "../common/problems.js";
 import { wholeNumber } from "./args.js";
@@ -55,6 +55,20 @@ export function rolloutPolicy(
   };
   const asked = policy.wave || policy.canary !== undefined || policy.settleS > 0 || policy.maxFailures !== undefined;
   return asked ? policy : undefined;
+}
+
+/**
+ * A rollout's health gate and revert watch this machine's tmux and pin here (src/act/rollout.ts):
+ * for a project on another host the gate would pass without looking and a revert would act on the
+ * wrong machine, so a rollout that starts one with either is refused before anything is written or run.
+ */
+export function refuseRemoteGate(verb: string, policy: RolloutPolicy | undefined, started: DesiredProject[]): void {
+  const remote = started.filter((p) => p.host).map((p) => `${p.name}@${p.host}`);
+  if (!policy || (policy.settleS === 0 && !policy.revert) || !remote.length) return;
+  throw new UserError(
+    `${verb}: a rollout's health gate and revert do not reach projects on other hosts (${remote.join(", ")}); ` +
+      `pass --settle 0 --no-revert to roll them out in waves without either`,
+  );
 }
 
 /** The rollout options as given, to pass on to po apply. */

@@ -12,7 +12,7 @@ import { makePlan } from "./make-plan.js";
 import { printJson, useColor } from "./output.js";
 import { planText } from "./render.js";
 import { operatorAgrees, requireTerminal, writeJournaled } from "./edit-confirmed.js";
-import { rolloutArgv, rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
+import { refuseRemoteGate, rolloutArgv, rolloutPolicy, ROLLOUT_HELP, ROLLOUT_OPTIONS } from "./rollout-options.js";
 import { unknownProject } from "./select.js";
 import { UserError } from "../common/problems.js";
 
@@ -29,7 +29,12 @@ export interface SetVerb {
   /** the positionals that are not project names (update's REF) */
   extra?(positionals: string[], values: Record<string, unknown>): { names: string[]; rest: string[] };
   /** the value to set in each project */
-  values(projects: DesiredProject[], rest: string[], values: Record<string, unknown>): Promise<Map<string, TomlValue>>;
+  values(
+    projects: DesiredProject[],
+    rest: string[],
+    values: Record<string, unknown>,
+    fleet: DesiredFleet,
+  ): Promise<Map<string, TomlValue>>;
 }
 
 const SET_OPTIONS = {
@@ -99,10 +104,13 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
   if (!args) return 0;
   const o = args.values;
   const { fleet } = await requireFleet(o.fleet);
-  rolloutPolicy(v.verb, o, fleet.rollout); // a bad rollout option is refused before anything is shown
+  const policy = rolloutPolicy(v.verb, o, fleet.rollout); // a bad rollout option is refused before anything is shown
   const { names, rest } = v.extra ? v.extra(args.positionals, o) : { names: args.positionals, rest: [] };
   const projects = pick(fleet, names, o, v.verb);
-  const values = await v.values(projects, rest, o);
+  const values = await v.values(projects, rest, o, fleet);
+  // the apply that follows starts only the projects enabled once the edit is made
+  const enabled = (p: DesiredProject) => (v.key === "enabled" ? values.get(p.name) === true : p.enabled);
+  refuseRemoteGate(v.verb, policy, projects.filter(enabled));
   const file = resolve(o.fleet);
   const editAll = (s: string) =>
     projects.reduce((text, p) => setKey(text, ["projects", p.name], v.key, values.get(p.name)!), s);
@@ -122,7 +130,8 @@ export async function runSet(v: SetVerb, argv: string[]): Promise<number> {
     const { plan } = await makePlan({ fleetFile: file, targets, offline: Boolean(o.offline), source: preview.after });
     if (o.json && dry) printJson({ dryRun: true, changes, diff: preview.diff, plan });
     else if (!o.json) process.stdout.write(`\n${planText(plan, fleet.projects, useColor())}`);
-    if (dry) return o["detailed-exitcode"] && (preview.changed || plan.actions.length) ? 2 : 0;
+    // a project the plan cannot see (its host is down) is an error, as in po apply --dry-run
+    if (dry) return plan.errors.length ? 1 : o["detailed-exitcode"] && (preview.changed || plan.actions.length) ? 2 : 0;
     if (!(await operatorAgrees())) return 1;
   }
   const edit = await writeJournaled(

@@ -35,8 +35,8 @@ const verb: SetVerb = {
       throw new UserError("update takes the projects and a REF (or --latest, --previous); see po update --help");
     return { names: positionals.slice(0, -1), rest: positionals.slice(-1) };
   },
-  values(projects, rest, values) {
-    return refsFor(projects, {
+  values(projects, rest, values, fleet) {
+    return refsFor(fleet, projects, {
       ref: rest[0],
       latest: Boolean(values.latest),
       previous: Boolean(values.previous),

@@ -14,6 +14,8 @@ export interface HostsApplyOptions {
   hostsParallelism: number;
   offline: boolean;
   lockTimeoutMs: number;
+  /** po restart: each host checks the actions as a restart of its projects, not against its plan */
+  restart: boolean;
   /**
    * Ctrl-C once, or a state write that failed here: start nothing new; Ctrl-C twice: stop what runs
    * (each host is told)
@@ -52,6 +54,7 @@ async function applyOnHost(w: HostWork, actions: Action[], opts: HostsApplyOptio
     actions: actions.map(({ host: _, ...a }) => a),
     parallelism: opts.parallelism,
     lockTimeoutMs: opts.lockTimeoutMs,
+    ...(opts.restart ? { restart: true } : {}),
   };
   const results: ActionResult[] = [];
   const args = ["remote", "apply", "--protocol", String(PROTOCOL)];

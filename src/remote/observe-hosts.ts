@@ -3,9 +3,10 @@
 // projects into plan errors that name it; the other hosts are not held up.
 import { join } from "node:path";
 import type { ActualProject, DesiredFleet, DesiredProject, HostSpec, InventoryEntry } from "../../reconcile/model.js";
-import type { PlanBody, PlanError } from "../../reconcile/model.js";
+import type { Action, PlanBody, PlanError } from "../../reconcile/model.js";
 import { mapLimit } from "../../reconcile/limit.js";
 import { observeFleet, type Observation } from "../observe/observe.js";
+import { pinnedCommit } from "../observe/releases.js";
 import type { ProjectAgents } from "../observe/agent-state.js";
 import { PROTOCOL, poVersion, type ObserveReply, type Request } from "./protocol.js";
 import { callHost, hostFailure } from "./ssh.js";
@@ -145,6 +146,27 @@ export async function observeHosts(
   return out;
 }
 
+/** What the chosen projects pin now (their gitlink in HEAD), wherever they live. */
+export interface Pins {
+  /** project → the commit it pins; absent: none, or its host could not be asked */
+  pinned: Map<string, string>;
+  /** the projects of hosts that could not be asked, each with why */
+  errors: PlanError[];
+}
+
+/** Each project's pin: read here for this machine's, asked of each host's po (one call per host) for the others. */
+export async function pinsEverywhere(fleet: DesiredFleet, projects: DesiredProject[], offline: boolean): Promise<Pins> {
+  const split = splitByHost(fleet.hosts ?? [], projects, []);
+  const [here, there] = await Promise.all([
+    Promise.all(split.local.map(async (p) => [p.name, await pinnedCommit(p)] as const)),
+    observeHosts(split.remote, { offline, hostsParallelism: HOSTS_PARALLELISM }),
+  ]);
+  const pinned = new Map<string, string>();
+  for (const [name, commit] of here) if (commit) pinned.set(name, commit);
+  for (const a of there.actual.values()) if (a.pinned) pinned.set(a.name, a.pinned);
+  return { pinned, errors: there.errors };
+}
+
 export interface FleetObservation extends Observation {
   /** the projects of hosts that could not be observed, each with why */
   errors: PlanError[];
@@ -181,6 +203,15 @@ export async function observeEverywhere(
   return { actual, removed: gone, errors, agents, sessions: here.sessions, refs: here.refs, pinnedTag };
 }
 
+/** Each action of a project on another host marked with that host, whose po runs it. */
+export function markHosts(actions: Action[], places: { name: string; host?: string }[]): Action[] {
+  const hostOf = new Map(places.map((p) => [p.name, p.host]));
+  return actions.map((a) => {
+    const host = hostOf.get(a.project);
+    return host ? { ...a, host } : a;
+  });
+}
+
 /** The host errors added to the plan, and each action of a remote project marked with its host. */
 export function placePlan(
   body: PlanBody,
@@ -188,11 +219,7 @@ export function placePlan(
   projects: DesiredProject[],
   removed: InventoryEntry[],
 ) {
-  const hostOf = new Map([...removed, ...projects].map((p) => [p.name, p.host]));
-  const actions = body.actions.map((a) => {
-    const host = hostOf.get(a.project);
-    return host ? { ...a, host } : a;
-  });
+  const actions = markHosts(body.actions, [...removed, ...projects]);
   const errors = [...body.errors, ...obs.errors].sort((a, b) =>
     a.project < b.project ? -1 : a.project > b.project ? 1 : 0,
   );

@@ -23,6 +23,8 @@ export interface Request {
   parallelism?: number;
   /** apply: how long to wait for this host's apply lock (the caller's --lock-timeout) */
   lockTimeoutMs?: number;
+  /** apply: the actions are po restart's, checked as the restart of those projects rather than against the plan */
+  restart?: boolean;
   /**
    * observe for po status: each project's agents too; `harness: false` is --no-harness (the harness
    * `status` argv is not run there either). Absent: no agents (plan, outdated, completion).

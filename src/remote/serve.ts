@@ -8,6 +8,7 @@ import type { ActionResult } from "../../reconcile/apply.js";
 import { applyPlan } from "../../reconcile/apply.js";
 import type { Action, DesiredProject, InventoryEntry } from "../../reconcile/model.js";
 import { planFleet } from "../../reconcile/plan.js";
+import { restarts } from "../../reconcile/restart.js";
 import { expandLocation } from "../registry/fleet.js";
 import { isRemotePath } from "../registry/fleet-hosts.js";
 import { observeFleet } from "../observe/observe.js";
@@ -90,7 +91,10 @@ export async function serveApply(req: Request, interrupts: Interrupts, emit: (e:
     const obs = await observeFleet(projects, removed, { offline: req.offline, stateDir: hostStateDir() });
     const fresh = planFleet(projects, obs.actual, removed, obs.removed);
     const mine = new Set(actions.map((a) => a.project));
-    const now = fresh.actions.filter((a) => mine.has(a.project)).map(essence);
+    // po restart's actions are checked as the restart of those projects, which a plan never contains
+    const expected = req.restart ? restarts(projects, obs.actual, fresh) : fresh.actions;
+    if (typeof expected === "string") throw new UserError(`restart: ${expected}`);
+    const now = expected.filter((a) => mine.has(a.project)).map(essence);
     if (JSON.stringify(now) !== JSON.stringify(actions.map(essence)))
       throw new UserError(`the plan is stale for this host: its projects changed since they were planned; plan again`);
     const plan = req.plan ?? "remote";
