@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFile
 import { hostname, uptime } from "node:os";
 import { join } from "node:path";
 import {
+  jsonIfPresent,
   makeProject,
   makeWorld,
   panePid,
@@ -499,13 +500,7 @@ describe("Ctrl-C and kill -9 during apply", () => {
     const earlier = journalOf(w).length;
     const apply = poBackground(w, ["apply", "--yes"]);
     // both harness processes started and recorded in the lock (they then wait at the gate)
-    const tracked = () => {
-      try {
-        return (JSON.parse(readFileSync(lockPath(w), "utf8")) as { children?: unknown[] }).children?.length ?? 0;
-      } catch {
-        return 0;
-      }
-    };
+    const tracked = () => jsonIfPresent<{ children?: unknown[] }>(lockPath(w))?.children?.length ?? 0;
     await until(
       () =>
         journalOf(w)
