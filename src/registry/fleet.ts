@@ -77,6 +77,9 @@ export function realLocation(location: string): string {
   }
 }
 
+/** Where a project is: here its real path; on another host as written (this machine's symlinks mean nothing there). */
+const placeOf = (p: Located) => (p.host === undefined ? realLocation(p.location) : p.location);
+
 /**
  * Two projects are one repository when their real paths meet (a symlinked folder is the same
  * folder). Projects cannot nest either.
@@ -88,7 +91,7 @@ function locationProblems(
   const owner = new Map<string, string>();
   const out: Problem[] = [];
   for (const p of projects) {
-    const real = realLocation(p.location);
+    const real = placeOf(p);
     const other = owner.get(real);
     const via = real === p.location ? "" : `, through symlinks ${real}`;
     if (other)
@@ -103,7 +106,7 @@ function locationProblems(
     else owner.set(real, p.name);
   }
   for (const p of projects) {
-    for (let up = dirname(realLocation(p.location)); up !== dirname(up); up = dirname(up)) {
+    for (let up = dirname(placeOf(p)); up !== dirname(up); up = dirname(up)) {
       const outer = owner.get(up);
       if (outer)
         out.push(
@@ -115,7 +118,7 @@ function locationProblems(
   return [
     ...out,
     ...sessionProblems(
-      projects.filter((p) => owner.get(realLocation(p.location)) === p.name),
+      projects.filter((p) => owner.get(placeOf(p)) === p.name),
       problem,
     ),
   ];
