@@ -52,7 +52,10 @@ test("actions of one project run in order, one after the other", async () => {
     "end p start",
   ]);
   assert.deepEqual(outcomes(rs), ["p init ok", "p stop ok", "p pin ok", "p start ok"]);
-  for (const r of rs) assert.equal("error" in r, false, "a success carries no error key");
+  for (const r of rs) {
+    assert.equal("error" in r, false, "a success carries no error key");
+    assert.ok(Number.isFinite(r.ms), `without a clock given, ms is read on performance.now (${r.ms})`);
+  }
 });
 
 test("each result's ms is its own action's duration on the given clock, replan included", async () => {
@@ -193,6 +196,7 @@ test("after a clone, the project's remaining actions are replaced by the replan,
     return [
       act(project, "clone"),
       act(project, "init"),
+      { ...act(project, "stop"), session: "p-gone" },
       act(project, "pin"),
       act("other", "stop"),
       act(project, "start"),
@@ -201,7 +205,12 @@ test("after a clone, the project's remaining actions are replaced by the replan,
   const plan = [act("p", "clone"), act("p", "start"), act("q", "start")];
   const rs = await applyPlan(plan, port, { parallelism: 1 });
   assert.deepEqual(asked, ["p"]);
-  assert.deepEqual(outcomes(rs), ["p clone ok", "p init ok", "p pin ok", "p start ok", "q start ok"]);
+  assert.deepEqual(outcomes(rs), ["p clone ok", "p init ok", "p stop ok", "p pin ok", "p start ok", "q start ok"]);
+  assert.deepEqual(rs[0]!.then, ["init", "stop orphan session p-gone", "pin", "start"], "the clone says what follows");
+  assert.ok(
+    rs.slice(1).every((r) => !("then" in r)),
+    "only a clone says what follows",
+  );
   assert.equal(state.log.filter((l) => l === "begin p clone").length, 1);
   assert.ok(!state.log.includes("begin other stop"), "a replan cannot smuggle in another project's actions");
 });
