@@ -53,6 +53,12 @@ const REFUSED: [string, Record<string, string>, Record<string, string>, string][
   ["path not normalised", { path: q("a//b") }, {}, "must be normalised, like 'a/b'"],
   ["path with ./", { path: q("./engine") }, {}, "must be normalised, like 'engine'"],
   ["path with a trailing /", { path: q("engine/") }, {}, "must be normalised, like 'engine'"],
+  [
+    "path absolute and climbing (the schema's, said once)",
+    { path: q("/x/../y") },
+    {},
+    "harnesses.h.path: invalid value",
+  ],
   ["path '.'", { path: q(".") }, {}, "must be normalised, like 'engine'"],
   ["path './'", { path: q("./") }, {}, "must be normalised, like 'engine'"],
   ["path as an option", { path: q("-engine") }, {}, "harnesses.h.path: cannot start with '-'"],

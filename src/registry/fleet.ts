@@ -172,12 +172,12 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
   const out: Problem[] = [];
   const located: Located[] = [];
   // Checked even when the schema failed elsewhere, so that every problem is reported at once.
+  // A project that is not a table has no keys to check: reading them gives undefined (TOML has no null).
   for (const [name, p] of Object.entries(isTable(raw.projects) ? raw.projects : {})) {
-    if (!isTable(p)) continue;
     if (typeof p.location === "string" && p.location !== "") {
       const host = typeof p.host === "string" ? p.host : undefined;
       const location = host ? remoteLocation(p.location) : expandLocation(p.location, dirname(loaded.file));
-      const h = isTable(raw.harnesses) && typeof p.harness === "string" ? raw.harnesses[p.harness] : undefined;
+      const h = isTable(raw.harnesses) ? raw.harnesses[p.harness] : undefined;
       const session = isTable(h) ? (typeof h.session === "string" ? h.session : "{dir}-{agent}") : undefined;
       located.push({ name, location, session, ...(host ? { host } : {}) });
     }
