@@ -29,6 +29,8 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   onStart?(a: Action): void;
   onEnd?(r: ActionResult): void;
+  /** the clock an action's `ms` is read on (performance.now); a test gives its own, so durations are exact */
+  now?(): number;
 }
 
 /**
@@ -72,11 +74,10 @@ async function runStep(
   opts: ApplyOptions,
 ): Promise<{ result: ActionResult; rest: Action[] }> {
   opts.onStart?.(action);
-  const t0 = performance.now();
+  const now = opts.now ?? (() => performance.now());
+  const t0 = now();
   const done = (outcome: ActionResult["outcome"], error?: string): ActionResult =>
-    error === undefined
-      ? { action, outcome, ms: performance.now() - t0 }
-      : { action, outcome, error, ms: performance.now() - t0 };
+    error === undefined ? { action, outcome, ms: now() - t0 } : { action, outcome, error, ms: now() - t0 };
   // onStart may have stopped the apply (its start could not be journaled): then it does not run
   if (signal.aborted) return { result: done("skipped", skipped(signal)), rest };
   try {

@@ -136,13 +136,14 @@ function converge(d: DesiredProject, a: ActualProject): Action[] {
 }
 
 function pinAction(d: DesiredProject, a: ActualProject): Action {
+  // pinNeeded: a pin is planned only when the pin and the ref's commit are known, and a checkout that differs
+  const [pinned, resolved] = [a.pinned!, a.resolved!];
   const reason =
-    a.pinned !== a.resolved
+    pinned !== resolved
       ? a.refIsBranch
-        ? `branch ${d.ref} moved: ${d.harness.path} is pinned at ${short(a.pinned)}; ` +
-          `${d.ref} is now ${short(a.resolved)}`
-        : `${d.harness.path} is pinned at ${short(a.pinned)}; ref ${d.ref} is ${short(a.resolved)}`
-      : `${d.harness.path} has ${short(a.checkedOut)} checked out; it is pinned at ${short(a.pinned)}`;
+        ? `branch ${d.ref} moved: ${d.harness.path} is pinned at ${short(pinned)}; ${d.ref} is now ${short(resolved)}`
+        : `${d.harness.path} is pinned at ${short(pinned)}; ref ${d.ref} is ${short(resolved)}`
+      : `${d.harness.path} has ${short(a.checkedOut!)} checked out; it is pinned at ${short(pinned)}`;
   return { ...act(d.name, "pin", reason), ref: d.ref, from: a.pinned, to: a.resolved };
 }
 
@@ -191,8 +192,8 @@ function fail(project: string, messages: string[]): PlanBody {
   return { actions: [], errors: messages.map((message): PlanError => ({ project, message })) };
 }
 
-function short(sha: string | undefined): string {
-  return sha === undefined ? "nothing" : sha.slice(0, 12);
+function short(sha: string): string {
+  return sha.slice(0, 12);
 }
 
 function compare(a: string, b: string): number {

@@ -25,6 +25,7 @@ function comparePre(a: string[], b: string[]): number {
     if (x === y) continue;
     if (nx && ny) return Number(x) - Number(y);
     if (nx !== ny) return nx ? -1 : 1;
+    // Stryker disable next-line EqualityOperator: x !== y here (equal ones were skipped), so <= is the same test
     return x < y ? -1 : 1;
   }
   return a.length - b.length;

@@ -55,7 +55,7 @@ export type WaveDecision = "start" | "ask" | "hold";
 
 /** Whether the next wave starts, needs the operator's word first, or is held with all after it. */
 export function nextWave(p: WaveProgress): WaveDecision {
-  if (p.maxFailures !== undefined && p.failures >= p.maxFailures) return "hold";
+  if (p.failures >= (p.maxFailures ?? Infinity)) return "hold";
   if (p.canary && p.next === 1 && !p.yes) return "ask";
   return "start";
 }

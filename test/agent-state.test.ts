@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { onDead, onStarted, type HealRecord } from "../src/agents/heal.js";
 import { parseStatusLines } from "../src/observe/agent-state.js";
 import { notify } from "../src/common/notify.js";
-import { makeProject, makeWorld, panePid, until, writeFleet, type World } from "./support/world.js";
+import { jsonIfPresent, makeProject, makeWorld, panePid, until, writeFleet, type World } from "./support/world.js";
 
 describe("the give-up rule (pure)", () => {
   const limit = { maxRestarts: 2, windowMs: 60_000 };
@@ -68,25 +68,13 @@ function agentLines(w: World, dir: string): Record<string, any>[] {
     .map((l) => JSON.parse(l));
 }
 
-/** The notify events in `file` so far; a line still being written is not one yet. */
+/** The notify events in `file` so far: its complete lines (the last, unterminated one is still being written). */
 function events(file: string): Record<string, any>[] {
-  const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n") : [];
-  return lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l)];
-    } catch {
-      return [];
-    }
-  });
+  const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(0, -1) : [];
+  return lines.map((l) => JSON.parse(l));
 }
 const lineCount = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").length - 1 : 0);
-const checks = (dir: string) => {
-  try {
-    return JSON.parse(readFileSync(join(dir, ".ao-state", "agents.json"), "utf8")).checks as number;
-  } catch {
-    return -1;
-  }
-};
+const checks = (dir: string) => jsonIfPresent<{ checks: number }>(join(dir, ".ao-state", "agents.json"))?.checks ?? -1;
 
 describe("po agents: the watchdog gives up, agents report", () => {
   let w: World;

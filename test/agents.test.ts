@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test, type TestContext } from "node:test";
 import { execa } from "execa";
-import { killSession, listSessions } from "../src/adapters/tmux.js";
 import {
   BACKOFF_CAP_MS,
   backoffDelayMs,
@@ -21,7 +20,7 @@ import {
   type HealRecord,
 } from "../src/agents/heal.js";
 import type { AgentStatus } from "../src/agents/status.js";
-import { oneLine, until } from "./support/world.js";
+import { jsonIfPresent, NO_TMUX_SERVER, oneLine, until } from "./support/world.js";
 import { watchdogPids } from "./support/proctree.js";
 
 const DIST = fileURLToPath(new URL("..", import.meta.url));
@@ -121,37 +120,41 @@ async function never(what: string, cond: () => boolean | Promise<boolean>, ms: n
   }
 }
 
+/** tmux itself (the test's oracle, never po's adapter): its stdout, "" when no server runs, else it throws. */
+async function tmux(...args: string[]): Promise<string> {
+  const r = await execa("tmux", args, { reject: false, timeout: 10_000 });
+  if (r.exitCode === 0) return String(r.stdout);
+  if (NO_TMUX_SERVER.test(String(r.stderr))) return "";
+  throw new Error(`tmux ${args.join(" ")} failed (exit ${r.exitCode}): ${String(r.stderr).trim()}`);
+}
+
+/** The sessions whose pane tmux does not call dead. */
+async function liveSessions(): Promise<Set<string>> {
+  const panes = (await tmux("list-panes", "-a", "-F", "#{pane_dead} #{session_name}")).split("\n").filter(Boolean);
+  return new Set(panes.filter((l) => l.startsWith("0 ")).map((l) => l.slice(2)));
+}
+
+async function killSession(name: string): Promise<void> {
+  await tmux("kill-session", "-t", `=${name}`);
+}
+
 async function panePids(): Promise<Map<string, string>> {
-  const r = await execa("tmux", ["list-panes", "-a", "-F", "#{session_name} #{pane_pid}"], {
-    reject: false,
-    timeout: 10_000,
-  });
-  return new Map(
-    r.failed
-      ? []
-      : String(r.stdout)
-          .split("\n")
-          .filter(Boolean)
-          .map((l) => l.split(" ") as [string, string]),
-  );
+  const panes = (await tmux("list-panes", "-a", "-F", "#{session_name} #{pane_pid}")).split("\n").filter(Boolean);
+  return new Map(panes.map((l) => l.split(" ") as [string, string]));
 }
 
-function stateRestarts(dir: string, agent: string): number {
-  try {
-    const state = JSON.parse(readFileSync(join(dir, ".ao-state", "agents.json"), "utf8"));
-    return (state.agents?.[agent]?.restarts as number | undefined) ?? 0;
-  } catch {
-    return -1;
-  }
+interface WatchdogState {
+  checks: number;
+  agents?: Record<string, { restarts?: number }>;
 }
 
-function stateChecks(dir: string): number {
-  try {
-    return JSON.parse(readFileSync(join(dir, ".ao-state", "agents.json"), "utf8")).checks as number;
-  } catch {
-    return -1;
-  }
-}
+/** The watchdog's saved state (-1 checks and restarts before its first save). */
+const watchdogState = (dir: string) => jsonIfPresent<WatchdogState>(join(dir, ".ao-state", "agents.json"));
+const stateRestarts = (dir: string, agent: string) => {
+  const state = watchdogState(dir);
+  return state ? (state.agents?.[agent]?.restarts ?? 0) : -1;
+};
+const stateChecks = (dir: string) => watchdogState(dir)?.checks ?? -1;
 
 const agent = (name: string, watch: string, command = '["sleep", "3600"]') =>
   `[agents.${name}]\ncommand = ${command}\nwatch = "${watch}"\n`;
@@ -179,7 +182,7 @@ test("up starts every agent; a second up duplicates nothing and starts no second
   const first = JSON.parse(await ok(s.po("up", "--json")));
   assert.deepEqual(first.started, ["proj-a", "proj-b", "proj-c"]);
   assert.equal(first.watchdog.started, true);
-  assert.deepEqual([...(await listSessions())].sort(), ["proj-a", "proj-b", "proj-c"]);
+  assert.deepEqual([...(await liveSessions())].sort(), ["proj-a", "proj-b", "proj-c"]);
   const pids = await panePids();
 
   const second = JSON.parse(await ok(s.po("up", "--json")));
@@ -204,7 +207,7 @@ test("an agent gets PO_AGENT, PO_PROMPT_FILE and its exact argv; its output land
   ]);
   await s.agents(`[agents.a]\ncommand = ${cmd}\nprompt = "prompts/a.md"\n`);
   assert.match(await ok(s.po("up")), /started my_proj-a/);
-  assert.deepEqual([...(await listSessions())], ["my_proj-a"]);
+  assert.deepEqual([...(await liveSessions())], ["my_proj-a"]);
   const log = join(s.dir, ".ao-state", "logs", "a.log");
   const want = `a|${join(s.dir, "prompts", "a.md")}|${tricky}|${s.dir}`;
   await until(
@@ -235,9 +238,9 @@ test("a killed heal agent returns within two intervals; a killed none agent stay
     healedAt <= checksAtKill + 2,
     `proj-a restarted at check ${healedAt}, more than two checks after the kill (${checksAtKill})`,
   );
-  assert.ok((await listSessions()).has("proj-a"), "proj-a is back");
+  assert.ok((await liveSessions()).has("proj-a"), "proj-a is back");
   await until(() => stateChecks(s.dir) >= checksAtKill + 3, 10_000, "the watchdog has checked three more times");
-  assert.ok(!(await listSessions()).has("proj-b"), "the none agent was restarted");
+  assert.ok(!(await liveSessions()).has("proj-b"), "the none agent was restarted");
 
   const [a, b] = await statusLines(s);
   assert.deepEqual([a.agent, a.live, a.restarts, a.watch], ["a", true, 1, "heal"]);
@@ -278,10 +281,10 @@ test("down stops the watchdog and every session; nothing restarts them; down aga
   const { watchdog } = JSON.parse(await ok(s.po("up", "--json")));
   const out = JSON.parse(await ok(s.po("down", "--json")));
   assert.deepEqual(out, { stopped: ["proj-a", "proj-b"], watchdog: { pid: watchdog.pid, stopped: true } });
-  assert.deepEqual([...(await listSessions())], []);
+  assert.deepEqual([...(await liveSessions())], []);
   assert.deepEqual(watchdogPids(s.dir), []);
   assert.ok(!existsSync(join(s.dir, ".ao-state", "watchdog.pid")));
-  await never("an agent session came back", async () => (await listSessions()).size > 0, 3000);
+  await never("an agent session came back", async () => (await liveSessions()).size > 0, 3000);
   assert.match(await ok(s.po("down")), /watchdog: was not running\nno agent session was running/);
 });
 
@@ -305,7 +308,7 @@ test("an agents.toml with wake is refused by name and nothing starts", async (t)
   assert.equal(r.exitCode, 1);
   assert.match(r.stderr, /agents\.b\.wake/);
   assert.match(r.stderr, /'wake' is not supported/);
-  assert.deepEqual([...(await listSessions())], []);
+  assert.deepEqual([...(await liveSessions())], []);
   assert.deepEqual(watchdogPids(s.dir), []);
   assert.ok(!existsSync(join(s.dir, ".ao-state")), "nothing was even prepared");
 });
@@ -316,15 +319,15 @@ test("must show: crew with a (heal) and b (none)", async (t) => {
   const s = await sandbox(t, "crew");
   await s.agents(SLEEPERS);
   await ok(s.po("up"));
-  assert.deepEqual([...(await listSessions())].sort(), ["crew-a", "crew-b"]);
+  assert.deepEqual([...(await liveSessions())].sort(), ["crew-a", "crew-b"]);
   const pids = await panePids();
   await ok(s.po("up"));
   assert.deepEqual(await panePids(), pids, "a second up adds none");
 
   await killSession("crew-a");
   await killSession("crew-b");
-  await until(async () => (await listSessions()).has("crew-a"), 10_000, "crew-a is back");
-  assert.ok(!(await listSessions()).has("crew-b"), "crew-b must stay dead");
+  await until(async () => (await liveSessions()).has("crew-a"), 10_000, "crew-a is back");
+  assert.ok(!(await liveSessions()).has("crew-b"), "crew-b must stay dead");
 
   assert.deepEqual(
     (await statusLines(s)).map((a) => [a.session, a.live]),
@@ -335,14 +338,14 @@ test("must show: crew with a (heal) and b (none)", async (t) => {
   );
 
   await ok(s.po("down"));
-  assert.deepEqual([...(await listSessions())], []);
+  assert.deepEqual([...(await liveSessions())], []);
   assert.deepEqual(watchdogPids(s.dir), []);
-  await never("crew-a came back after down", async () => (await listSessions()).has("crew-a"), 3000);
+  await never("crew-a came back after down", async () => (await liveSessions()).has("crew-a"), 3000);
 
   await s.agents(`${SLEEPERS.replace('watch = "heal"', 'watch = "heal"\nwake = "every hour"')}`);
   const refused = await s.po("up");
   assert.equal(refused.exitCode, 1);
   assert.match(refused.stderr, /agents\.a\.wake: 'wake' is not supported/);
-  assert.deepEqual([...(await listSessions())], []);
+  assert.deepEqual([...(await liveSessions())], []);
   assert.deepEqual(watchdogPids(s.dir), []);
 });

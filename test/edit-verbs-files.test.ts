@@ -1,6 +1,6 @@
 // fleet.toml edits are safe: 30 concurrent edits all survive with every comment, a symlinked file
 // stays a symlink and keeps its mode, projects written as inline tables or dotted keys are edited in
-// one line. Real po processes on real files.
+// one line. Real po processes on real files (setKey's own table is in edit-fleet.test.ts).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -18,7 +18,6 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { CLI, makeWorld, type World } from "./support/world.js";
 import { harnessToml } from "../src/sandbox/sandbox.js";
-import { setKey } from "../src/registry/edit-fleet.js";
 
 function poAsync(w: World, cwd: string, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -99,43 +98,6 @@ describe("fleet.toml edits are safe", () => {
       text
         .replace('ref = "v0.1.0" } # inline', 'ref = "v0.2.0", enabled = false } # inline')
         .replace('dot.ref = "v0.1.0" # dotted\n', 'dot.ref = "v0.2.0" # dotted\ndot.enabled = false\n'),
-    );
-  });
-});
-
-describe("setKey on every way TOML writes a project", () => {
-  const cases: { name: string; source: string; want: string }[] = [
-    {
-      name: "inline table: a new key goes in before the brace",
-      source: `[projects]\na = { ref = "x" }\n`,
-      want: `[projects]\na = { ref = "x", enabled = false }\n`,
-    },
-    { name: "empty inline table", source: `[projects]\na = {}\n`, want: `[projects]\na = { enabled = false }\n` },
-    {
-      name: "inline table: an existing key is replaced in place",
-      source: `projects = { a = { enabled = true } }\n`,
-      want: `projects = { a = { enabled = false } }\n`,
-    },
-    {
-      name: "top-level dotted keys: a new dotted key after the last",
-      source: `projects.a.ref = "x"\nversion = 1\n`,
-      want: `projects.a.ref = "x"\nprojects.a.enabled = false\nversion = 1\n`,
-    },
-    {
-      name: "a quoted name under [projects] keeps its quotes",
-      source: `[projects]\n"a.b".ref = "x"\n`,
-      want: `[projects]\n"a.b".ref = "x"\n"a.b".enabled = false\n`,
-    },
-  ];
-  for (const c of cases)
-    it(c.name, () => {
-      const table = c.name.includes("quoted") ? ["projects", "a.b"] : ["projects", "a"];
-      assert.equal(setKey(c.source, table, "enabled", false), c.want);
-    });
-  it("a project that is not there is refused in one line", () => {
-    assert.throws(
-      () => setKey(`[projects]\nb = { ref = "x" }\n`, ["projects", "a"], "enabled", false),
-      /^Error: fleet.toml has no \[projects\.a\] table to set enabled in \(nothing was written\)$/,
     );
   });
 });

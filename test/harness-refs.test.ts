@@ -22,12 +22,15 @@ const harness = (url: string): HarnessSpec => ({
   timeoutMs: 1000,
 });
 
-/** What git itself says REF is in the repository at `dir`, or undefined. */
+/** What git itself says REF is in the repository at `dir`, or undefined when git says "no such commit". */
 function revParse(dir: string, ref: string): string | undefined {
   try {
-    return git(dir, "rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`) || undefined;
-  } catch {
-    return undefined;
+    return git(dir, "rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`);
+  } catch (e) {
+    // --verify -q answers "none" with exit 1 and nothing on stderr; any other failure is git's, not an answer
+    const { status, stderr } = e as { status?: number; stderr?: string };
+    if (status === 1 && !stderr) return undefined;
+    throw e;
   }
 }
 

@@ -38,7 +38,9 @@ describe("fleet.toml with hosts", () => {
     const body =
       project("a", `host = "gpu"\nlocation = "~/work/a/"`) +
       project("b", `host = "edge"\nlocation = "/srv//b"`) +
-      project("c", `location = "c"`);
+      project("c", `location = "c"`) +
+      project("d", `host = "edge"\nlocation = "~"`) +
+      project("e", `host = "gpu"\nlocation = "/"`);
     const { fleet, problems: found } = await loadFleet("/fleet/fleet.toml", HEAD + body);
     assert.deepEqual(found, []);
     assert.deepEqual(fleet!.hosts, [
@@ -51,6 +53,8 @@ describe("fleet.toml with hosts", () => {
         ["a", "gpu", "~/work/a"],
         ["b", "edge", "/srv/b"],
         ["c", undefined, "/fleet/c"],
+        ["d", "edge", "~"],
+        ["e", "gpu", "/"],
       ],
     );
   });
@@ -75,6 +79,11 @@ describe("fleet.toml with hosts", () => {
       "two projects at one location of one host",
       project("a", `host = "gpu"\nlocation = "/srv/x"`) + project("b", `host = "gpu"\nlocation = "/srv/x/"`),
       ["projects.b.location: same location as project 'a' (/srv/x): one repository; each project needs its own folder"],
+    ],
+    [
+      "a project inside another on one host, compared as written there",
+      project("a", `host = "gpu"\nlocation = "~/work/a"`) + project("d", `host = "gpu"\nlocation = "~"`),
+      ["projects.a.location: ~/work/a is inside project 'd' (~); projects cannot nest"],
     ],
     [
       "session names that collide on one host",

@@ -26,6 +26,8 @@ interface Case {
 let w: World;
 const cases: Case[] = [];
 const git = (dir: string, ...args: string[]) => w.git(dir, ...args);
+// git's answer, "" where git itself fails: where git cannot read a pin or a HEAD (unborn, corrupt
+// objects or packs), the expected answer is that po does not claim one either
 const gitOr = (dir: string, ...args: string[]) => {
   try {
     return git(dir, ...args);

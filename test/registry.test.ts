@@ -106,6 +106,30 @@ describe("well-formed files", () => {
       restartWindowS: 600,
       agents: [],
     });
+    const plain = join(TMP, "no-watchdog");
+    mkdirSync(plain);
+    writeFileSync(join(plain, "agents.toml"), '[agents.a]\ncommand = ["x"]\n');
+    assert.deepEqual(await loadAgents(plain), {
+      config: {
+        file: join(plain, "agents.toml"),
+        intervalS: 30,
+        maxRestarts: 5,
+        restartWindowS: 600,
+        agents: [{ name: "a", command: ["x"], watch: "none" }],
+      },
+      problems: [],
+    });
+  });
+
+  it("an agents.toml with a problem gives its problems and no agents", async () => {
+    const dir = join(TMP, "bad-agents");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "agents.toml"), '[agents.a]\ncommand = "x"\n');
+    const { config, problems } = await loadAgents(dir);
+    assert.equal(config, undefined);
+    assert.deepEqual(problems.map(formatProblem), [
+      `${join(dir, "agents.toml")}:2:1: agents.a.command: must be an array, not the string "x"`,
+    ]);
   });
 
   it("a missing agents.toml is a problem, and requireAgents throws it", async () => {
@@ -124,12 +148,26 @@ describe("files that cannot be read as TOML", () => {
       `${missing}: file not found (pass --fleet FILE, or run po in the folder that holds fleet.toml)`,
     ]);
     assert.deepEqual((await loadFleet(TMP)).problems.map(formatProblem), [`${TMP}: not a regular file`]);
-    const big = join(TMP, "big.toml");
-    const fd = openSync(big, "w");
-    ftruncateSync(fd, 10 * 1024 * 1024 + 1);
-    closeSync(fd);
+    // a sparse file of `bytes` NUL bytes
+    const sized = (file: string, bytes: number) => {
+      const fd = openSync(file, "w");
+      ftruncateSync(fd, bytes);
+      closeSync(fd);
+      return file;
+    };
+    const big = sized(join(TMP, "big.toml"), 10 * 1024 * 1024 + 1);
     assert.deepEqual((await loadFleet(big)).problems.map(formatProblem), [
       `${big}: file is 10485761 bytes, more than the 10485760 that po reads`,
+    ]);
+    // a path through a file (ENOTDIR) is as missing as a path to nothing
+    const through = join(big, "fleet.toml");
+    assert.deepEqual((await loadFleet(through)).problems.map(formatProblem), [
+      `${through}: file not found (pass --fleet FILE, or run po in the folder that holds fleet.toml)`,
+    ]);
+    // 10 MiB exactly is read (and its NUL bytes are no TOML)
+    const limit = sized(join(TMP, "limit.toml"), 10 * 1024 * 1024);
+    assert.deepEqual((await loadFleet(limit)).problems.map(formatProblem), [
+      `${limit}:1:1: TOML syntax error: illegal character in key`,
     ]);
     // text stands for the file's content: the file itself need not exist
     const r = await loadFleet(missing, "version = 2\n");
@@ -137,11 +175,19 @@ describe("files that cannot be read as TOML", () => {
     assert.deepEqual((await loadFleet(missing, "version = 1\n")).fleet, { path: missing, projects: [] });
   });
 
+  it("a file that cannot be read has no source, and every path of it is at its first line", async () => {
+    const r = await loadToml(join(TMP, "nope.toml"), "agents");
+    assert.deepEqual([r.source, r.data, r.locate(["agents", "a"])], ["", undefined, { line: 1, col: 1 }]);
+  });
+
   it("a syntax error that is not an open string keeps smol-toml's message", async () => {
-    const r = await loadToml("x.toml", "fleet", 'a = "x\u0001y"\n');
-    assert.deepEqual(r.problems.map(formatProblem), [
-      "x.toml:1:7: TOML syntax error: control characters are not allowed in strings",
-    ]);
+    // a control character in a string, also as the last character before its closing quote
+    for (const text of ['a = "x\u0001y"\n', 'a = "x\u0001"\n']) {
+      const r = await loadToml("x.toml", "fleet", text);
+      assert.deepEqual(r.problems.map(formatProblem), [
+        "x.toml:1:7: TOML syntax error: control characters are not allowed in strings",
+      ]);
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeProject, makeWorld, poInPane, screen as screenOf, snapshot, until, type World } from "./support/world.js";
+import { jsonIfPresent } from "./support/world.js";
 import {
   journalOf,
   lockPath,
@@ -93,13 +94,7 @@ describe("Ctrl-C and kill -9 during apply", () => {
     const earlier = journalOf(w).length;
     const apply = poBackground(w, ["apply", "--yes"]);
     // both harness processes started and recorded in the lock (they then wait at the gate)
-    const tracked = () => {
-      try {
-        return (JSON.parse(readFileSync(lockPath(w), "utf8")) as { children?: unknown[] }).children?.length ?? 0;
-      } catch {
-        return 0;
-      }
-    };
+    const tracked = () => jsonIfPresent<{ children?: unknown[] }>(lockPath(w))?.children?.length ?? 0;
     await until(
       () =>
         journalOf(w)

@@ -29,9 +29,15 @@ const REFUSED: [string, Record<string, string>, Record<string, string>, string][
   ["url as the ext:: helper", { url: q("ext::sh -c touch% MARK") }, {}, "transport 'ext::' is not allowed"],
   ["url as the fd:: helper", { url: q("fd::3") }, {}, "transport 'fd::' is not allowed"],
   ["url naming any remote helper", { url: q("testgit::/tmp/x") }, {}, "transport 'testgit::' is not allowed"],
-  ["url with an unknown scheme", { url: q("evil://host/x") }, {}, "the transport 'evil://' is not allowed"],
+  [
+    "url with an unknown scheme",
+    { url: q("evil://host/x") },
+    {},
+    "harnesses.h.url: the transport 'evil://' is not allowed; use one of https, http, ssh, git, file, git+ssh, ssh+git",
+  ],
   ["ssh host as an option", { url: q("ssh://-oProxyCommand=touch%20MARK/x") }, {}, "cannot start with '-'"],
   ["ssh user as an option", { url: q("ssh://-oProxyCommand=x@host/x") }, {}, "cannot start with '-'"],
+  ["ssh host after a user as an option", { url: q("ssh://git@-oProxyCommand=x/h") }, {}, "host name in a url cannot"],
   ["scp-like host as an option", { url: q("-oProxyCommand=touch MARK:x") }, {}, "cannot start with '-'"],
   ["url with a NUL", { url: q("https://h/x\u0000y") }, {}, "cannot contain a NUL byte"],
   ["url with an escape", { url: q("https://h/\u001b[2Jx") }, {}, "control character (\\x1b)"],
@@ -47,7 +53,14 @@ const REFUSED: [string, Record<string, string>, Record<string, string>, string][
   ["path not normalised", { path: q("a//b") }, {}, "must be normalised, like 'a/b'"],
   ["path with ./", { path: q("./engine") }, {}, "must be normalised, like 'engine'"],
   ["path with a trailing /", { path: q("engine/") }, {}, "must be normalised, like 'engine'"],
-  ["path '.'", { path: q(".") }, {}, "must be normalised"],
+  [
+    "path absolute and climbing (the schema's, said once)",
+    { path: q("/x/../y") },
+    {},
+    "harnesses.h.path: invalid value",
+  ],
+  ["path '.'", { path: q(".") }, {}, "must be normalised, like 'engine'"],
+  ["path './'", { path: q("./") }, {}, "must be normalised, like 'engine'"],
   ["path as an option", { path: q("-engine") }, {}, "harnesses.h.path: cannot start with '-'"],
   ["path with a tab", { path: q("en\tgine") }, {}, "control character (\\x09)"],
   ["session with a control character", { session: q("{dir}\u0007{agent}") }, {}, "control character (\\x07)"],
@@ -69,6 +82,8 @@ const REFUSED: [string, Record<string, string>, Record<string, string>, string][
   // a host that is no name: not also "not declared", nor its relative location "needs an absolute one there"
   ["a NUL in the host", {}, { host: q("h\u0000") }, 'projects.p.host: invalid value "h\\u0000"'],
   ["an empty host", {}, { host: q("") }, "projects.p.host: must not be empty"],
+  // a ref is git's to judge (gitref.ts), in one problem: never a second one from these rules
+  ["ref with a control character", {}, { ref: q("v1\u0007") }, "projects.p.ref: invalid ref 'v1\u0007'"],
 ];
 
 for (const [what, harness, project, expected] of REFUSED) {
@@ -85,10 +100,15 @@ const ACCEPTED: [string, Record<string, string>, Record<string, string>][] = [
   ["ssh", { url: q("ssh://git@example.com:2222/h.git") }, {}],
   ["scp-like", { url: q("git@example.com:team/h.git") }, {}],
   ["git://", { url: q("git://example.com/h.git") }, {}],
+  ["http://", { url: q("http://example.com/h.git") }, {}],
+  ["git+ssh:// and ssh+git://", { url: q("git+ssh://example.com/h.git"), path: q("e") }, { url: q("SSH+GIT://x/p") }],
+  ["'::' after the start of a url", { url: q("https://example.com/odd::name.git") }, {}],
+  ["a local path holding '://'", { url: q("/srv/mirrors/evil://h.git") }, {}],
   ["file://", { url: q("file:///srv/h.git") }, {}],
   ["an absolute path", { url: q("/srv/git/h") }, {}],
   ["a relative path", { url: q("../h") }, {}],
   ["a nested harness path", { path: q("vendor/engine") }, {}],
+  ["a session template that is no path", { session: q("../{dir}//{agent}") }, {}],
   ["arguments with spaces, ';' and newlines", { up: q(["sh", "-c", "a; b\nc", "x y"]) }, {}],
   ["a location with spaces, ';' and '#'", {}, { location: q("my p;x#(y)") }],
 ];
@@ -147,6 +167,32 @@ test("agents.toml refuses an empty or NUL prompt, an empty command, an empty or 
   ]) {
     assert.deepEqual(await problems(text, "/f/agents.toml"), [expected]);
   }
+});
+
+test("each file's rules stay in it, and keys the schema refused get no second problem", async () => {
+  const h = '[harnesses.h]\nurl = "u"\nup = ["u"]\ndown = ["d"]\n';
+  const cases: [string, string, string[]][] = [
+    [
+      "/f/fleet.toml",
+      `version = 1\n${h}[harnesses.h.extra]\npath = ".."\n`,
+      ["harnesses.h.extra: unknown key 'extra'"],
+    ],
+    ["/f/fleet.toml", `version = 1\n${h}[bogus.x]\npath = ".."\n`, ["bogus: unknown key 'bogus'"]],
+    ["/f/fleet.toml", `version = 1\n[agents."c.d"]\nx = 1\n[agents.c_d]\nx = 1\n`, ["agents: unknown key 'agents'"]],
+    ["/f/agents.toml", `[harnesses.x]\npath = ".."\n`, ["harnesses: unknown key 'harnesses'"]],
+    ["/f/fleet.toml", `version = 1\n[bogus]\nx = ""\ny = "-z"\nurl = "ext::x"\n`, ["bogus: unknown key 'bogus'"]],
+    [
+      "/f/agents.toml",
+      `[agents.a]\ncommand = ["x"]\nextra = { prompt = "-x", n = ["", "\\u0000"] }\n`,
+      ["agents.a.extra: unknown key 'extra'"],
+    ],
+  ];
+  for (const [file, text, want] of cases)
+    assert.deepEqual(
+      (await problems(text, file)).map((p) => p.replace(/^\S+:\d+:\d+: /, "")),
+      want,
+      text,
+    );
 });
 
 test("agents.toml accepts a prompt path with ';' and spaces", async () => {

@@ -1,98 +1,14 @@
-// Trust (issue 11), invariants 4, 5, 7 and 8 on the planning side: the planner stops what it must
-// whatever else is wrong (table-driven, pure), a clone says in the plan that more follows and apply
-// names it, a clone fetches the harness submodule and no other, and validate rejects two projects
-// that are one repository or whose agents would share tmux session names.
-import { after, before, describe, it, test } from "node:test";
+// Trust (issue 11), invariants 4, 5, 7 and 8 on the planning side, on real repositories: a clone says in
+// the plan that more follows and apply names it, a clone fetches the harness submodule and no other, and
+// validate rejects two projects that are one repository or whose agents would share tmux session names.
+// The planner's own table (it stops what it must whatever else is wrong) is in plan-trust.test.ts.
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ActualProject, DesiredProject } from "../reconcile/model.js";
-import { actual as actualOf, desired as desiredOf, OLD } from "./support/plan-fixtures.js";
-import { planProject } from "../reconcile/plan.js";
 import { makeProject, makeWorld, type World } from "./support/world.js";
 import { dispose, rev } from "./support/apply-world.js";
 import { harnessToml } from "../src/sandbox/sandbox.js";
-
-const desired = (over: Partial<DesiredProject> = {}): DesiredProject => desiredOf("p", over);
-const actual = (over: Partial<ActualProject> = {}): ActualProject => actualOf("p", over, ["one"]);
-const stop = { project: "p", kind: "stop", reason: "disabled: 1/1 sessions live" };
-const orphan = {
-  project: "p",
-  kind: "stop",
-  reason: "its agent left agents.toml; session p-gone is live",
-  session: "p-gone",
-};
-
-// [case, desired, actual, actions, error pattern or undefined]
-const cases: [string, Partial<DesiredProject>, Partial<ActualProject>, object[], RegExp | undefined][] = [
-  [
-    "disabled, ref does not resolve",
-    { enabled: false },
-    { resolved: undefined, resolveError: "unknown ref" },
-    [stop],
-    /unknown ref/,
-  ],
-  [
-    "disabled, harness unreachable",
-    { enabled: false },
-    { resolved: undefined, resolveError: "cannot reach" },
-    [stop],
-    /cannot reach/,
-  ],
-  [
-    "disabled, agents.toml broken",
-    { enabled: false },
-    { agentsError: "line 1: bad" },
-    [stop],
-    /cannot read its agents/,
-  ],
-  ["disabled, folder gone, no url", { enabled: false }, { exists: false, isRepo: false }, [stop], /does not exist/],
-  ["disabled, not a repository", { enabled: false }, { isRepo: false }, [stop], /not a git repository/],
-  ["orphan on a converged project", {}, { orphans: ["p-gone"] }, [orphan], undefined],
-  ["orphan beside a broken agents.toml", {}, { agentsError: "bad", orphans: ["p-gone"] }, [orphan], /agents/],
-  ["orphan of a disabled project", { enabled: false }, { orphans: ["p-gone"] }, [stop, orphan], undefined],
-  ["symlinked engine", {}, { harnessBlocked: "engine is a symlink" }, [], /engine is a symlink/],
-  [
-    "unreachable commit, pin needed",
-    { enabled: false },
-    { pinned: OLD, checkedOut: "c".repeat(40), live: [], unreachable: "c".repeat(40) },
-    [],
-    /cccccccccccc checked out that no branch or tag reaches/,
-  ],
-  [
-    "nested stale, no pin",
-    {},
-    { nestedStale: "lib on another commit" },
-    [],
-    /nested submodules of engine are not on the commits it records \(lib on another commit\)/,
-  ],
-  [
-    "missing with url: only the clone",
-    { url: "u" },
-    { exists: false, isRepo: false, live: [] },
-    [{ project: "p", kind: "clone", reason: "location /fleet/p does not exist; clone u" }],
-    undefined,
-  ],
-];
-for (const [name, d, a, actions, error] of cases)
-  test(`planner: ${name}`, () => {
-    const body = planProject(desired(d), actual(a));
-    assert.deepEqual(body.actions, actions);
-    if (error) assert.match(body.errors.map((e) => e.message).join("; "), error);
-    else assert.deepEqual(body.errors, []);
-  });
-
-test("planner: nested stale with a pin planned is the pin (it brings them along)", () => {
-  const body = planProject(
-    desired({ enabled: false }),
-    actual({ pinned: OLD, checkedOut: OLD, live: [], nestedStale: "x" }),
-  );
-  assert.deepEqual(body.errors, []);
-  assert.deepEqual(
-    body.actions.map((x) => x.kind),
-    ["pin"],
-  );
-});
 
 describe("a clone says what follows, and fetches the harness submodule and no other", () => {
   let w: World;

@@ -19,6 +19,7 @@ describe("parseWaveSize", () => {
     ["1.5", undefined],
     ["two", undefined],
     ["", undefined],
+    [" 3 ", { count: 3 }],
   ];
   for (const [text, want] of cases) it(`'${text}'`, () => assert.deepEqual(parseWaveSize(text), want));
 });
@@ -88,6 +89,16 @@ describe("release order", () => {
     ["v1.0.0-alpha", "v1.0.0-beta", -1],
     ["v1.0.0-1", "v1.0.0-alpha", -1],
     ["v2.0.0+build.5", "v2.0.0", 0],
+    ["v10.2.30", "v9.2.30", 1],
+    ["v1.2.10", "v1.2.9", 1],
+    // pre-release identifiers: numbers by value, below any other identifier, which compare in ASCII order
+    ["v1.0.0-10", "v1.0.0-20", -1],
+    ["v1.0.0-30", "v1.0.0-20", 1],
+    ["v1.0.0-1", "v1.0.0--x", -1],
+    ["v1.0.0-b1", "v1.0.0-a", 1],
+    ["v1.0.0-a", "v1.0.0-b1", -1],
+    ["v1.0.0-1b", "v1.0.0-1a", 1],
+    ["v1.0.0-1a", "v1.0.0-1b", -1],
   ];
   for (const [a, b, sign] of cases) it(`${a} vs ${b}`, () => assert.equal(Math.sign(compareTags(a, b)!), sign));
   it("a tag that is not a release does not compare", () => assert.equal(compareTags("main", "v1.0.0"), undefined));
@@ -96,6 +107,10 @@ describe("release order", () => {
     assert.equal(newestTag(tags), "v0.10.0");
     assert.equal(newestTag(tags, true), "v1.0.0-rc.1");
     assert.equal(newestTag(["main", "latest"]), undefined);
+  });
+  it("of two tags naming one version, newest keeps the first", () => {
+    assert.equal(newestTag(["v1.0.0", "1.0.0", "v1.0.0+build"]), "v1.0.0");
+    assert.equal(newestTag(["1.0.0", "v1.0.0"]), "1.0.0");
   });
 });
 

@@ -3,7 +3,7 @@
 // as a unified diff.
 import { chmodSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { createTwoFilesPatch } from "diff";
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { stringify } from "smol-toml";
 import { parseTOML, type AST } from "toml-eslint-parser";
 import { loadFleet } from "./fleet.js";
@@ -15,7 +15,7 @@ export type TomlValue = string | boolean | number;
 
 /** A value as TOML writes it (smol-toml does the escaping). */
 function literal(value: TomlValue): string {
-  return stringify({ v: value }).replace(/^v = /, "").trimEnd();
+  return stringify({ v: value }).slice("v = ".length).trimEnd();
 }
 
 function keyPath(key: AST.TOMLKey): string[] {
@@ -63,8 +63,8 @@ function find(source: string, table: string[], key: string): Found {
     if (node.type !== "TOMLTable" || node.kind !== "standard") continue;
     const prefix = node.resolvedKey.map(String);
     walk(node.body, prefix, table, key, found);
-    if (sameKey(prefix, table) && !found.after)
-      found.after = { end: node.body.at(-1)?.range[1] ?? node.key.range[1], prefix: [] };
+    // a table with keys had `after` set by walk, at its last key; an empty one gets its header line
+    if (sameKey(prefix, table) && !found.after) found.after = { end: node.key.range[1], prefix: [] };
   }
   return found;
 }
@@ -111,7 +111,7 @@ export function removeTable(source: string, table: string[]): string {
       `fleet.toml has no [${table.join(".")}] table (an inline table or dotted keys are not edited by po); ` +
         "remove it by hand",
     );
-  const start = source.lastIndexOf("\n", node.range[0] - 1) + 1;
+  const start = source.lastIndexOf("\n", node.range[0]) + 1;
   const newline = source.indexOf("\n", node.range[1]);
   const end = newline === -1 ? source.length : newline + 1;
   // One blank line before the table goes with it, so the file keeps its spacing.
@@ -198,9 +198,10 @@ export async function editFleet(
       }
       replaced?.done();
     }
-    const patch = createTwoFilesPatch(file, file, before, after, undefined, undefined, { context: 2 });
-    // Drop the "Index:" and "===" lines the diff package puts first: the ---/+++ header says it all.
-    return { changed: true, diff: patch.replace(/^Index: .*\n=+\n/, ""), before, after };
+    // the ---/+++ header says it all: no "Index:" and "===" lines first
+    const options = { context: 2, headerOptions: FILE_HEADERS_ONLY };
+    const diff = createTwoFilesPatch(file, file, before, after, undefined, undefined, options);
+    return { changed: true, diff, before, after };
   } finally {
     lock?.release();
   }

@@ -43,7 +43,8 @@ export function hostProblems(
   located: Located[],
   problem: (name: string, key: string, msg: string) => Problem,
 ): Problem[] {
-  const hosts = Object.keys(typeof raw.hosts === "object" && raw.hosts ? raw.hosts : {});
+  // a [hosts] that is not a table is the schema's problem; the file is refused whatever it declares
+  const hosts = Object.keys(raw.hosts ?? {});
   const out: Problem[] = [];
   for (const p of located) {
     if (p.host === undefined) continue;

@@ -64,6 +64,9 @@ function normalize(raw: Fleet, path: string): DesiredFleet {
   return { path, projects: sorted, rollout, ...notify, ...hosts };
 }
 
+/** Where a project is: here its real path; on another host as written (this machine's symlinks mean nothing there). */
+const placeOf = (p: Located) => (p.host === undefined ? realLocation(p.location) : p.location);
+
 /**
  * Two projects are one repository when their real paths meet (a symlinked folder is the same
  * folder). Projects cannot nest either.
@@ -75,7 +78,7 @@ function locationProblems(
   const owner = new Map<string, string>();
   const out: Problem[] = [];
   for (const p of projects) {
-    const real = realLocation(p.location);
+    const real = placeOf(p);
     const other = owner.get(real);
     const via = real === p.location ? "" : `, through symlinks ${real}`;
     if (other)
@@ -90,7 +93,7 @@ function locationProblems(
     else owner.set(real, p.name);
   }
   for (const p of projects) {
-    for (let up = dirname(realLocation(p.location)); up !== dirname(up); up = dirname(up)) {
+    for (let up = dirname(placeOf(p)); up !== dirname(up); up = dirname(up)) {
       const outer = owner.get(up);
       if (outer)
         out.push(
@@ -102,7 +105,7 @@ function locationProblems(
   return [
     ...out,
     ...sessionProblems(
-      projects.filter((p) => owner.get(realLocation(p.location)) === p.name),
+      projects.filter((p) => owner.get(placeOf(p)) === p.name),
       problem,
     ),
   ];
@@ -164,7 +167,7 @@ function semanticProblems(loaded: LoadedToml, raw: Fleet): Problem[] {
     const placed = p.host === undefined || (host !== undefined && VALID_NAME.test(host));
     if (placed && typeof p.location === "string" && p.location !== "") {
       const location = host ? remoteLocation(p.location) : expandLocation(p.location, dirname(loaded.file));
-      const h = isTable(raw.harnesses) && typeof p.harness === "string" ? raw.harnesses[p.harness] : undefined;
+      const h = isTable(raw.harnesses) ? raw.harnesses[p.harness] : undefined;
       const session = isTable(h) ? (typeof h.session === "string" ? h.session : "{dir}-{agent}") : undefined;
       located.push({ name, location, session, ...(host ? { host } : {}) });
     }

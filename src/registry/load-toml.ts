@@ -35,9 +35,9 @@ function readSource(file: string, schema: SchemaName): string | Problem {
   try {
     info = statSync(file);
   } catch {
-    info = undefined;
+    // missing, or a path through a file: there is nothing to read either way
+    return { file, message: `file not found (${MISSING_HINT[schema]})` };
   }
-  if (!info) return { file, message: `file not found (${MISSING_HINT[schema]})` };
   if (!info.isFile()) return { file, message: "not a regular file" };
   if (info.size > MAX_BYTES)
     return { file, message: `file is ${info.size} bytes, more than the ${MAX_BYTES} that po reads` };
@@ -48,17 +48,14 @@ function readSource(file: string, schema: SchemaName): string | Problem {
   return source;
 }
 
-function syntaxProblem(file: string, source: string, e: unknown): Problem {
-  if (e instanceof TomlError) {
-    let first = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
-    // smol-toml reports a string left open at the end of its line as a control character in it
-    const at = source.split("\n")[e.line - 1]?.[e.column - 1];
-    if (first.includes("control characters") && (at === undefined || at === "\r")) {
-      first = `unterminated string: a string must end on the line it starts (use """ or ''' for multi-line strings)`;
-    }
-    return { file, line: e.line, col: e.column, message: `TOML syntax error: ${first}` };
+function syntaxProblem(file: string, source: string, e: TomlError): Problem {
+  let first = e.message.split("\n")[0].replace("Invalid TOML document: ", "");
+  // smol-toml reports a string left open at the end of its line as a control character in it
+  const at = source.split("\n")[e.line - 1]?.[e.column - 1];
+  if (first.includes("control characters") && (at === undefined || at === "\r")) {
+    first = `unterminated string: a string must end on the line it starts (use """ or ''' for multi-line strings)`;
   }
-  return { file, message: `TOML syntax error: ${(e as Error).message}` };
+  return { file, line: e.line, col: e.column, message: `TOML syntax error: ${first}` };
 }
 
 /** Loads `file`, or checks `text` as if it were that file's content (an edit before it is written). */
@@ -70,6 +67,8 @@ export async function loadToml(file: string, schema: SchemaName, text?: string):
   try {
     data = parse(source) as Record<string, unknown>;
   } catch (e) {
+    // smol-toml reports every mistake in the file as a TomlError: anything else is a bug, not a syntax error
+    if (!(e instanceof TomlError)) throw e;
     return { file, source, problems: [syntaxProblem(file, source, e)], locate };
   }
   const problems = schemaProblems(schema, data, file, locate);

@@ -55,7 +55,12 @@ function validator(name: SchemaName): ValidateFunction {
 // Stryker restore all
 
 const NAME_RULE = "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
-const KIND_OF_NAME: Record<string, string> = { projects: "project", harnesses: "harness", agents: "agent" };
+const KIND_OF_NAME: Record<string, string> = {
+  projects: "project",
+  harnesses: "harness",
+  hosts: "host",
+  agents: "agent",
+};
 
 function pathOf(e: ErrorObject): string[] {
   return e.instancePath
@@ -64,9 +69,11 @@ function pathOf(e: ErrorObject): string[] {
     .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
+/** A TOML value's type, as the operator wrote it (TOML has no null). */
 function describeType(value: unknown): string {
   if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
+  // smol-toml's dates and times are Dates; toISOString writes them in TOML's form, to the millisecond
+  if (value instanceof Date) return `the date ${value.toISOString()}`;
   if (typeof value === "object") return "a table";
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
   return `${typeof value} ${String(value)}`;
@@ -78,7 +85,6 @@ const TYPE_NAMES: Record<string, string> = {
   string: "a string",
   boolean: "true or false",
   integer: "a whole number",
-  number: "a number",
 };
 
 /** Why `wake` is refused, from the agents schema: said wherever `wake` appears in agents.toml. */
@@ -88,17 +94,21 @@ function wakeMessage(): string {
 
 function message(e: ErrorObject, name: SchemaName): string {
   const p = e.params as Record<string, unknown>;
-  const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
+  // ajv gives every error its schema's parent (verbose: true)
+  const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> };
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String(p.additionalProperty);
       if (name === "agents" && key === "wake") return wakeMessage();
-      return `unknown key '${key}'${didYouMean(key, Object.keys(parent?.properties ?? {}))}`;
+      return `unknown key '${key}'${didYouMean(key, Object.keys(parent.properties ?? {}))}`;
     }
     case "required":
       return `missing required key '${String(p.missingProperty)}'`;
-    case "type":
-      return `must be ${TYPE_NAMES[String(p.type)] ?? String(p.type)}, not ${describeType(e.data)}`;
+    case "type": {
+      // a union type comes as "integer,string"
+      const types = String(p.type).split(",");
+      return `must be ${types.map((t) => TYPE_NAMES[t] ?? t).join(" or ")}, not ${describeType(e.data)}`;
+    }
     case "const":
       return `must be ${JSON.stringify(p.allowedValue)}, not ${JSON.stringify(e.data)}`;
     case "enum":
@@ -107,13 +117,12 @@ function message(e: ErrorObject, name: SchemaName): string {
         `${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, not ${JSON.stringify(e.data)}`
       );
     case "not":
-      return parent?.description ?? "is not allowed here";
+      return parent.description ?? "is not allowed here";
     case "minItems":
-      return "must not be empty";
     case "minLength":
       return "must not be empty";
     case "pattern":
-      return `invalid value ${JSON.stringify(e.data)}${parent?.description ? `: ${parent.description}` : ""}`;
+      return `invalid value ${JSON.stringify(e.data)}${parent.description ? `: ${parent.description}` : ""}`;
     default:
       return e.message ?? "is invalid";
   }
@@ -138,12 +147,9 @@ function toProblem(e: ErrorObject, name: SchemaName, file: string, locate: Locat
   return { file, ...locate(keyPath), path: keyPath.join(".") || undefined, message: message(e, name) };
 }
 
-/** Problems of `data` against the named schema, one per offending key, sorted by line. */
+/** Problems of `data` against the named schema, one per offending key (loadToml sorts them by line). */
 export function schemaProblems(name: SchemaName, data: unknown, file: string, locate: Locator): Problem[] {
   const v = validator(name);
   if (v(data)) return [];
-  return (v.errors ?? [])
-    .map((e) => toProblem(e, name, file, locate))
-    .filter((p): p is Problem => p !== undefined)
-    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return (v.errors ?? []).map((e) => toProblem(e, name, file, locate)).filter((p): p is Problem => p !== undefined);
 }

@@ -21,6 +21,14 @@ function at(node: AST.TOMLNode): Position {
   return { line: node.loc.start.line, col: node.loc.start.column + 1 };
 }
 
+/** Gives `path` and each table it implies (its prefixes) the position `pos`, where they have none yet. */
+function locateAll(path: (string | number)[], pos: Position, out: Map<string, Position>): void {
+  for (let n = 1; n <= path.length; n++) {
+    const key = path.slice(0, n).join("\0");
+    if (!out.has(key)) out.set(key, pos);
+  }
+}
+
 function walkValue(prefix: (string | number)[], node: AST.TOMLContentNode, out: Map<string, Position>): void {
   if (node.type === "TOMLInlineTable") walkBody(prefix, node.body, out);
   if (node.type === "TOMLArray")
@@ -34,9 +42,7 @@ function walkBody(prefix: (string | number)[], body: AST.TOMLKeyValue[], out: Ma
   for (const kv of body) {
     const path = [...prefix, ...keyNames(kv.key)];
     // a dotted key (alpha.ref = …) also locates the tables it implies (alpha), at their first key
-    for (let n = prefix.length + 1; n <= path.length; n++) {
-      if (!out.has(path.slice(0, n).join("\0"))) out.set(path.slice(0, n).join("\0"), at(kv));
-    }
+    locateAll(path, at(kv), out);
     walkValue(path, kv.value, out);
   }
 }
@@ -51,12 +57,9 @@ export function locator(source: string): Locator {
     for (const node of top.body) {
       if (node.type === "TOMLKeyValue") walkBody([], [node], out);
       else {
-        const path = node.resolvedKey;
-        // [[projects]] resolves to ["projects", 0]: its first header also locates "projects" itself
-        if (node.kind === "array" && !out.has(path.slice(0, -1).join("\0")))
-          out.set(path.slice(0, -1).join("\0"), at(node));
-        if (!out.has(path.join("\0"))) out.set(path.join("\0"), at(node));
-        walkBody(path, node.body, out);
+        // a header locates the tables it implies too: [a.b] locates a, [[projects]] (["projects", 0]) projects
+        locateAll(node.resolvedKey, at(node), out);
+        walkBody(node.resolvedKey, node.body, out);
       }
     }
   } catch {

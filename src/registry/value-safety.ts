@@ -10,8 +10,11 @@ import type { SchemaName } from "./schema-check.js";
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
-/** Keys whose values are handed to git or ssh as arguments: a leading '-' would make them options. */
-const NOT_OPTION = new Set(["url", "location", "path", "prompt", "ssh"]);
+/**
+ * Keys whose values are handed to git as arguments: a leading '-' would make them options. (A host's
+ * `ssh` is one too; the schema's pattern for it already refuses a leading '-'.)
+ */
+const NOT_OPTION = new Set(["url", "location", "path", "prompt"]);
 
 /** The transports a url may use; everything else (ext::, fd::, any X:: remote helper) is refused. */
 const SCHEMES = new Set(["https", "http", "ssh", "git", "file", "git+ssh", "ssh+git"]);
@@ -19,7 +22,7 @@ const SCHEMES = new Set(["https", "http", "ssh", "git", "file", "git+ssh", "ssh+
 const describeChar = (c: string) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
 
 /** Why `url` may not be handed to git, or undefined: see SCHEMES. */
-export function urlProblem(url: string): string | undefined {
+function urlProblem(url: string): string | undefined {
   const helper = /^([A-Za-z][A-Za-z0-9+.-]*)::/.exec(url);
   if (helper) return `the remote-helper transport '${helper[1]}::' is not allowed; use an https, ssh or file url`;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/]*)/.exec(url);
@@ -32,29 +35,38 @@ export function urlProblem(url: string): string | undefined {
   return undefined;
 }
 
-/** Why a harness path is not a plain folder inside the project's work tree, or undefined. */
-export function harnessPathProblem(path: string): string | undefined {
-  // a leading '/' and a backslash are the schema's to report
-  if (path.startsWith("/") || path.includes("\\")) return undefined;
+/**
+ * Why a harness path is not a plain folder inside the project's work tree, or undefined. A leading
+ * '/' or a backslash is the schema's to report (and safetyProblems does not repeat it).
+ */
+function harnessPathProblem(path: string): string | undefined {
   const parts = path.split("/");
   if (parts.includes("..")) return "a harness path cannot contain '..'; it must stay inside the project";
   if (parts.some((p) => p.toLowerCase() === ".git"))
     return "a harness path cannot be in or under .git; use a folder of the work tree such as 'engine'";
-  if (posix.normalize(path) !== path || path.endsWith("/") || path === ".")
-    return `a harness path must be normalised, like '${posix.normalize(path).replace(/\/$/, "") || "engine"}'`;
+  const normal = posix.normalize(path).replace(/\/$/, "");
+  // "." and "./" name the project root itself: the usual folder is the better hint
+  if (normal === ".") return "a harness path must be normalised, like 'engine'";
+  if (normal !== path) return `a harness path must be normalised, like '${normal}'`;
   return undefined;
 }
 
-function stringProblem(key: string, value: string, inArray: boolean, harnessPath: boolean): string | undefined {
+/**
+ * Why a string value may not be used; `key` is undefined for an element of an array (an argv word).
+ * An empty value of a key is the schema's to report (every string key has a minLength).
+ */
+function stringProblem(key: string | undefined, value: string): string | undefined {
   if (key === "ref") return undefined; // git's ref rules (gitref.ts) say it all, in fleet.ts
-  if (value === "") return inArray ? "an argument cannot be an empty string" : "must not be empty";
+  if (value === "" && key === undefined) return "an argument cannot be an empty string";
   if (value.includes("\0")) return "cannot contain a NUL byte";
+  // an argv word may hold a newline or a tab (sh -c scripts); it never reaches a shell as text
+  if (key === undefined) return undefined;
   const control = CONTROL.exec(value);
-  if (control && !inArray) return `cannot contain a control character (${describeChar(control[0])})`;
-  if (inArray) return undefined;
+  if (control) return `cannot contain a control character (${describeChar(control[0])})`;
   if (NOT_OPTION.has(key) && value.startsWith("-")) return `cannot start with '-' (git would read it as an option)`;
   if (key === "url") return urlProblem(value);
-  if (harnessPath) return harnessPathProblem(value);
+  // the only `path` either schema allows is a harness's: any other is refused, with all under it
+  if (key === "path") return harnessPathProblem(value);
   return undefined;
 }
 
@@ -80,7 +92,10 @@ function agentCollisions(data: Record<string, unknown>, problem: (path: string[]
   return out;
 }
 
-/** Problems of the values of a parsed fleet.toml or agents.toml; the schema's own are not repeated. */
+/**
+ * Problems of the values of a parsed fleet.toml or agents.toml. Where the schema already refused a
+ * key, its value and everything under it (an unknown table, say) are that one problem, not more.
+ */
 export function safetyProblems(
   schema: SchemaName,
   data: Record<string, unknown>,
@@ -89,6 +104,7 @@ export function safetyProblems(
   already: Problem[],
 ): Problem[] {
   const reported = new Set(already.map((p) => p.path));
+  const refused = (path: string[]) => path.some((_, i) => reported.has(path.slice(0, i + 1).join(".")));
   const problem = (path: string[], message: string): Problem => ({
     file,
     ...locate(path),
@@ -96,16 +112,15 @@ export function safetyProblems(
     message,
   });
   const out: Problem[] = [];
-  const walk = (value: unknown, path: string[], inArray: boolean): void => {
+  // `key`: the key of the value; undefined for an element of an array
+  const walk = (value: unknown, path: string[], key: string | undefined): void => {
     if (typeof value === "string") {
-      const key = inArray ? "" : (path.at(-1) ?? "");
-      const harnessPath = schema === "fleet" && path.length === 3 && path[0] === "harnesses" && key === "path";
-      const why = stringProblem(key, value, inArray, harnessPath);
-      if (why && !reported.has(path.join("."))) out.push(problem(path, why));
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, String(i)], true));
-    else if (typeof value === "object" && value !== null)
-      for (const [k, v] of Object.entries(value)) walk(v, [...path, k], false);
+      const why = stringProblem(key, value);
+      if (why && !refused(path)) out.push(problem(path, why));
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, String(i)], undefined));
+    // a table; numbers, booleans and dates have no entries (TOML has no null)
+    else for (const [k, v] of Object.entries(value as object)) walk(v, [...path, k], k);
   };
-  walk(data, [], false);
+  walk(data, [], undefined);
   return schema === "agents" ? [...out, ...agentCollisions(data, problem)] : out;
 }

@@ -15,7 +15,7 @@ export const writeFleetOf = writeFleet;
 
 export interface Background {
   pid: number;
-  done: Promise<RunResult & { signal: NodeJS.Signals | null; ms: number }>;
+  done: Promise<RunResult & { signal: NodeJS.Signals | null }>;
   output(): string;
 }
 
@@ -64,18 +64,17 @@ export const BACKGROUND_BOUND_MS = 120_000;
  * rejects, naming the command, when po has not ended within `boundMs` (po is then killed).
  */
 export function poBackground(w: World, args: string[], boundMs = BACKGROUND_BOUND_MS): Background {
-  const t0 = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], { cwd: w.root, env: w.env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   let timer: NodeJS.Timeout | undefined;
-  const closed = new Promise<RunResult & { signal: NodeJS.Signals | null; ms: number }>((resolve) =>
+  const closed = new Promise<RunResult & { signal: NodeJS.Signals | null }>((resolve) =>
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       running.delete(background);
-      resolve({ code: code ?? -1, signal, stdout, stderr, ms: Date.now() - t0 });
+      resolve({ code: code ?? -1, signal, stdout, stderr });
     }),
   );
   const bound = new Promise<never>((_, reject) => {

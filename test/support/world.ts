@@ -29,6 +29,11 @@ export interface World {
   cleanup(): void;
 }
 
+// What tmux says when no server runs (never started, or its last session ended): then there is no
+// session. Any other failure of tmux is an error, never "no session".
+export const NO_TMUX_SERVER =
+  /^(no server running on |error connecting to .*\(No such file or directory\)|server exited unexpectedly)/m;
+
 export function makeWorld(prefix = "po-test-"): World {
   const root = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(root, "home"));
@@ -58,14 +63,7 @@ export function makeWorld(prefix = "po-test-"): World {
     sessions() {
       const r = w.tmux("list-sessions", "-F", "#{session_name}");
       if (r.code === 0) return r.stdout.split("\n").filter(Boolean).sort();
-      // no server (never started, or its last session ended, also while we asked): no session;
-      // anything else is an error
-      if (
-        /^(no server running on |error connecting to .*\(No such file or directory\)|server exited unexpectedly)/m.test(
-          r.stderr,
-        )
-      )
-        return [];
+      if (NO_TMUX_SERVER.test(r.stderr)) return [];
       throw new Error(`tmux list-sessions failed (exit ${r.code}): ${r.stderr.trim()}`);
     },
     cleanup() {
@@ -175,6 +173,18 @@ export function snapshot(w: World, dir: string): string {
     w.git(join(dir, "engine"), "status", "--porcelain"),
   ];
   return parts.join("\n--\n");
+}
+
+/** The JSON in `file`, or undefined while it does not exist; unreadable or not JSON throws (po writes it atomically). */
+export function jsonIfPresent<T>(file: string): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  return JSON.parse(text) as T;
 }
 
 /** The one way a test waits: polls `cond` until it holds; fails naming `what` when `ms` pass first. */
