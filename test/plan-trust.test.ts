@@ -3,39 +3,12 @@
 // a pin that would lose work or leave nested submodules behind, and says exactly why.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { ActualProject, DesiredProject, HarnessSpec } from "../reconcile/model.js";
+import type { ActualProject, DesiredProject } from "../reconcile/model.js";
+import { actual as actualOf, desired as desiredOf, NEW, OLD } from "./support/plan-fixtures.js";
 import { planProject } from "../reconcile/plan.js";
 
-const [OLD, NEW] = ["a".repeat(40), "b".repeat(40)];
-const harness: HarnessSpec = {
-  name: "h",
-  url: "https://example.test/h.git",
-  path: "engine",
-  up: ["./up"],
-  down: ["./down"],
-  session: "{dir}-{agent}",
-  timeoutMs: 1000,
-};
-const desired = (over: Partial<DesiredProject> = {}): DesiredProject => ({
-  name: "p",
-  location: "/fleet/p",
-  harness,
-  ref: "v1",
-  enabled: true,
-  ...over,
-});
-const actual = (over: Partial<ActualProject> = {}): ActualProject => ({
-  name: "p",
-  exists: true,
-  isRepo: true,
-  pinned: NEW,
-  checkedOut: NEW,
-  resolved: NEW,
-  agents: ["one"],
-  sessions: ["p-one"],
-  live: ["p-one"],
-  ...over,
-});
+const desired = (over: Partial<DesiredProject> = {}): DesiredProject => desiredOf("p", over);
+const actual = (over: Partial<ActualProject> = {}): ActualProject => actualOf("p", over, ["one"]);
 const stop = { project: "p", kind: "stop", reason: "disabled: 1/1 sessions live" };
 const orphan = {
   project: "p",
