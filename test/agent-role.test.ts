@@ -49,7 +49,9 @@ describe("po agents up hands the role to claude", () => {
     // a claude that records its argv, NUL-separated, and then waits like the real one
     writeFileSync(
       join(bin, "claude"),
-      `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >"${join(w.root, "claude.argv")}"\nexec sleep 3600\n`,
+      // written whole, then renamed: the test waits for the file and must never read half of it
+      `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done >"${join(w.root, "claude.tmp")}"\n` +
+        `mv "${join(w.root, "claude.tmp")}" "${join(w.root, "claude.argv")}"\nexec sleep 3600\n`,
     );
     chmodSync(join(bin, "claude"), 0o755);
   });
