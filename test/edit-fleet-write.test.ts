@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { editFleet, setKey } from "../src/registry/edit-fleet.js";
 import { UserError } from "../src/common/problems.js";
+import { StateWriteError, type Replaced } from "../src/state/private.js";
 
 const TMP = mkdtempSync(join(tmpdir(), "po-edit-fleet-"));
 after(() => rmSync(TMP, { recursive: true, force: true }));
@@ -110,5 +111,110 @@ describe("editFleet", () => {
     assert.equal(statSync(target).mode & 0o777, 0o640);
     const left = readdirSync(join(TMP, "target")).filter((f) => f !== "fleet.toml" && f !== ".ao-state");
     assert.deepEqual(left, [], "no temporary file beside the target");
+  });
+});
+
+describe("editFleet with a state write that must go first", () => {
+  /** A `first` that records what it saw and what became of it. */
+  function recorder(file: string, fail?: { first?: Error; undo?: Error }) {
+    const seen: string[] = [];
+    const first = (): Replaced => {
+      seen.push(`first: ${readFileSync(file, "utf8") === FLEET ? "fleet.toml as it was" : "fleet.toml changed"}`);
+      if (fail?.first) throw fail.first;
+      return {
+        undo: () => {
+          seen.push("undo");
+          if (fail?.undo) throw fail.undo;
+        },
+        done: () => seen.push("done"),
+      };
+    };
+    return { seen, first };
+  }
+
+  it("is made before fleet.toml is written, and kept (done) once fleet.toml is", async () => {
+    const file = fleetIn("first-ok");
+    const r = recorder(file);
+    await editFleet(file, disable, true, r.first);
+    assert.deepEqual(r.seen, ["first: fleet.toml as it was", "done"]);
+    assert.equal(readFileSync(file, "utf8"), DISABLED);
+  });
+
+  it("is not made by a dry run or by an edit that changes nothing", async () => {
+    const file = fleetIn("first-none");
+    const r = recorder(file);
+    await editFleet(file, disable, false, r.first);
+    await editFleet(file, (s) => s, true, r.first);
+    assert.deepEqual(r.seen, []);
+  });
+
+  it("a state write that fails first leaves fleet.toml as it was, says so, and releases the lock", async () => {
+    const file = fleetIn("first-fails");
+    const r = recorder(file, { first: new StateWriteError("/s/inventory.json", "no space left on device") });
+    await assert.rejects(editFleet(file, disable, true, r.first), (e: Error) => {
+      assert.ok(e instanceof UserError);
+      assert.equal(e.message, `could not write /s/inventory.json: no space left on device; ${file} was not changed`);
+      return true;
+    });
+    assert.equal(readFileSync(file, "utf8"), FLEET);
+    await editFleet(file, disable);
+    assert.equal(readFileSync(file, "utf8"), DISABLED, "the lock was released");
+  });
+
+  it("any other failure of the first write is not dressed up: it is thrown as it is", async () => {
+    const file = fleetIn("first-bug");
+    const bug = new TypeError("a bug");
+    const r = recorder(file, { first: bug });
+    await assert.rejects(editFleet(file, disable, true, r.first), (e) => e === bug);
+    assert.equal(readFileSync(file, "utf8"), FLEET);
+  });
+
+  /** fleet.toml that cannot be written: a folder where its temporary file would go. */
+  function unwritable(name: string): string {
+    const file = fleetIn(name);
+    mkdirSync(`${file}.${process.pid}.tmp`);
+    return file;
+  }
+
+  it("when fleet.toml cannot be written, the first write is undone and the error is fleet.toml's", async () => {
+    const file = unwritable("undo");
+    const r = recorder(file);
+    await assert.rejects(editFleet(file, disable, true, r.first), (e: Error) => {
+      assert.match(e.message, new RegExp(`^could not write ${file}: .*; it was not changed$`));
+      return true;
+    });
+    assert.deepEqual(r.seen, ["first: fleet.toml as it was", "undo"]);
+    assert.equal(readFileSync(file, "utf8"), FLEET);
+  });
+
+  it("an undo that fails too is told in the same line", async () => {
+    const file = unwritable("undo-fails");
+    const r = recorder(file, { undo: new Error("the old inventory is gone") });
+    await assert.rejects(editFleet(file, disable, true, r.first), (e: Error) => {
+      assert.ok(e instanceof UserError);
+      assert.match(
+        e.message,
+        new RegExp(
+          `^could not write ${file}: .*; it was not changed, but what po had written first is left ` +
+            `\\(the old inventory is gone\\)$`,
+        ),
+      );
+      return true;
+    });
+    assert.deepEqual(r.seen, ["first: fleet.toml as it was", "undo"]);
+  });
+
+  it("a state folder po may not write into (a link) refuses the edit before anything, saying fleet.toml is unchanged", async () => {
+    const file = fleetIn("state-link");
+    const elsewhere = join(TMP, "elsewhere");
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, join(TMP, "state-link", ".ao-state"));
+    await assert.rejects(editFleet(file, disable), (e: Error) => {
+      assert.ok(e instanceof UserError);
+      assert.match(e.message, new RegExp(`; ${file} was not changed$`));
+      return true;
+    });
+    assert.equal(readFileSync(file, "utf8"), FLEET);
+    assert.deepEqual(readdirSync(elsewhere), [], "nothing written through the link");
   });
 });

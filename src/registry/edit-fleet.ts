@@ -1,7 +1,7 @@
 // Edits fleet.toml the way a careful person would: only the value that changes, every comment,
 // blank line and the order kept; re-validated before it is written; written atomically; shown
 // as a unified diff.
-import { chmodSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import { stringify } from "smol-toml";
@@ -139,7 +139,8 @@ function writeKeeping(file: string, text: string): void {
     chmodSync(tmp, mode);
     renameSync(tmp, target);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    // our temporary file goes; anything else at that name (a folder) is not ours to remove
+    if (lstatSync(tmp, { throwIfNoEntry: false })?.isFile()) rmSync(tmp);
     const why = /^E[A-Z]+: ([^,]*)/.exec((e as Error).message)?.[1] ?? (e as Error).message;
     throw new UserError(`could not write ${file}: ${why}; it was not changed`);
   }
