@@ -95,7 +95,7 @@ function ensureFolder(folder: string, wanted: string): void {
   if (info.isSymbolicLink()) throw linkError(wanted, folder);
   if (!info.isDirectory())
     throw new StateWriteError(wanted, `${folder} is not a folder; move it away, then run po again`);
-  chmodSync(folder, DIR_MODE);
+  if ((info.mode & 0o777) !== DIR_MODE) chmodSync(folder, DIR_MODE); // every write passes here: only when wider
   if (basename(folder) === STATE) create(join(folder, ".gitignore"), "*\n");
 }
 
