@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import type { DesiredProject, HostSpec } from "../../reconcile/model.js";
 import { UserError } from "../common/problems.js";
 import { PROTOCOL, type SessionRequest } from "./protocol.js";
-import { hostFailure, sshArgs, STDERR_CAP } from "./ssh.js";
+import { hostFailure, sshArgs, sshEnd } from "./ssh.js";
 
 export interface SessionOptions {
   /** ssh -t: the operator's terminal becomes the remote po's (Ctrl-C and the screen reach it there) */
@@ -28,21 +28,8 @@ export function sessionOnHost(
   const child = spawn("ssh", sshArgs(host, [...host.po, ...words], opts.tty), {
     stdio: [opts.tty ? "inherit" : "pipe", "inherit", "pipe"],
   });
-  child.stdin?.on("error", () => {}); // the remote side is gone: close says how
-  // Held until ssh ends: when ssh itself fails, its words go into the one line that names the host.
-  let stderr = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (d: string) => {
-    if (stderr.length < STDERR_CAP) stderr += d;
-  });
-  let timedOut = false;
-  const timer =
-    opts.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          child.kill("SIGTERM");
-        }, opts.timeoutMs);
+  // ssh's stderr is held until it ends: when ssh itself fails, its words go into the one line naming the host
+  const ended = sshEnd(child, opts.timeoutMs);
   // A SIGINT that reaches po (Ctrl-C at a pipeline, or kill -INT): without a terminal, closing the remote
   // po's stdin ends it as it ends --follow; with one, Ctrl-C goes through the terminal, and this ends ssh.
   let interrupted = false;
@@ -52,23 +39,13 @@ export function sessionOnHost(
     else child.stdin!.end();
   };
   process.on("SIGINT", onInt);
-  let settled = false;
-  return new Promise((resolve, reject) => {
-    const finish = (code: number | null, error?: string) => {
-      if (settled) return; // a spawn error is followed by close
-      settled = true;
-      clearTimeout(timer);
-      process.off("SIGINT", onInt);
-      const r = { code: error ? 255 : code, stderr: error ?? stderr, timedOut };
-      // interrupted: ssh's "Killed by signal" is no news about the host
-      if (interrupted && code !== 0) return resolve(130);
-      // 255: ssh failed; 126/127: the host has no such po. Either way the remote po never spoke.
-      if (timedOut || r.code === 255 || r.code === 126 || r.code === 127)
-        return reject(new UserError(hostFailure(host, r)));
-      process.stderr.write(stderr);
-      resolve(code ?? 130);
-    };
-    child.once("error", (e) => finish(null, `ssh could not run: ${e.message}`));
-    child.once("close", (code) => finish(code));
+  return ended.then((r) => {
+    process.off("SIGINT", onInt);
+    // interrupted: ssh's "Killed by signal" is no news about the host
+    if (interrupted && r.code !== 0) return 130;
+    // 255: ssh failed; 126/127: the host has no such po. Either way the remote po never spoke.
+    if (r.timedOut || r.code === 255 || r.code === 126 || r.code === 127) throw new UserError(hostFailure(host, r));
+    process.stderr.write(r.stderr);
+    return r.code ?? 130;
   });
 }

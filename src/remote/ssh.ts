@@ -2,7 +2,7 @@
 // config (aliases, keys, jump hosts, known_hosts) applies. Never a password prompt (BatchMode),
 // never a weaker host-key check, one connection per host shared by every call (ControlMaster in a
 // private folder), argv only: each word is quoted for the remote user's shell, which ssh always uses.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -78,6 +78,37 @@ export interface SshCall {
 }
 
 /**
+ * How an ssh process ended: its exit code and its stderr (capped); with `timeoutMs` it is bounded
+ * (SIGTERM, then SIGKILL), which ends the remote session too. 'close' comes after stdout's end, so
+ * every line of it is read before the result counts.
+ */
+export function sshEnd(child: ChildProcess, timeoutMs?: number): Promise<SshResult> {
+  let stderr = "";
+  let timedOut = false;
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (d: string) => {
+    if (stderr.length < STDERR_CAP) stderr += d;
+  });
+  child.stdin?.on("error", () => {}); // the remote side went away: the result says why
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGTERM");
+          setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+        }, timeoutMs);
+  return new Promise((resolve) => {
+    const end = (r: SshResult) => {
+      clearTimeout(timer);
+      resolve(r); // a spawn error is followed by close: the first one counts
+    };
+    child.once("error", (e) => end({ code: 255, stderr: `ssh could not run: ${e.message}`, timedOut }));
+    child.once("close", (code) => end({ code, stderr, timedOut }));
+  });
+}
+
+/**
  * Runs po's `args` on `host` with `input` as its first stdin line; each stdout line goes to
  * `onLine`. Bounded by `timeoutMs`: then ssh is killed, which ends the remote session too.
  */
@@ -90,31 +121,9 @@ export function callHost(
 ): SshCall {
   // detached: a Ctrl-C at po's terminal must reach po alone, which tells the host (a killed ssh could not)
   const child = spawn("ssh", sshArgs(host, [...host.po, ...args]), { stdio: ["pipe", "pipe", "pipe"], detached: true });
-  let stderr = "";
-  let timedOut = false;
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (d: string) => {
-    if (stderr.length < STDERR_CAP) stderr += d;
-  });
-  child.stdin.on("error", () => {}); // the remote side went away: `done` says why
   const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
   lines.on("line", onLine);
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), 2000).unref();
-  }, timeoutMs);
-  const done = new Promise<SshResult>((resolve) => {
-    // every line is read before the result counts: 'close' comes after stdout's end
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, timedOut });
-    });
-    child.once("error", (e) => {
-      clearTimeout(timer);
-      resolve({ code: 255, stderr: `ssh could not run: ${e.message}`, timedOut });
-    });
-  });
+  const done = sshEnd(child, timeoutMs);
   child.stdin.write(`${input}\n`);
   return {
     send: (line) => {
