@@ -10,7 +10,16 @@ import { join } from "node:path";
 import { onDead, onStarted, type HealRecord } from "../src/agents/heal.js";
 import { parseStatusLines } from "../src/observe/agent-state.js";
 import { notify } from "../src/common/notify.js";
-import { jsonIfPresent, makeProject, makeWorld, panePid, until, writeFleet, type World } from "./support/world.js";
+import {
+  FAILING_START_TIMEOUT_S,
+  jsonIfPresent,
+  makeProject,
+  makeWorld,
+  panePid,
+  until,
+  writeFleet,
+  type World,
+} from "./support/world.js";
 
 describe("the give-up rule (pure)", () => {
   const limit = { maxRestarts: 2, windowMs: 60_000 };
@@ -236,7 +245,7 @@ describe("po status and plan: the harness's status, dead panes, the cause of a f
       '[agents.main]\ncommand = ["sh", "-c", "echo cannot find the model >&2; exit 4"]\n',
     );
     const fleet = readFileSync(join(w.root, "fleet.toml"), "utf8")
-      .replace("timeout_s = 30", "timeout_s = 3")
+      .replace("timeout_s = 30", `timeout_s = ${FAILING_START_TIMEOUT_S}`)
       .replace("version = 1\n", `version = 1\nnotify = ["sh", "-c", "cat >>'${ev}'"]\n`)
       .replace("enabled = false", "enabled = true");
     writeFileSync(join(w.root, "fleet.toml"), fleet);

@@ -222,7 +222,7 @@ test("a killed heal agent returns within two intervals; a killed none agent stay
   const s = await sandbox(t);
   await s.agents(SLEEPERS);
   await ok(s.po("up"));
-  await until(() => stateChecks(s.dir) >= 1, 5000, "the watchdog has checked once");
+  await until(() => stateChecks(s.dir) >= 1, 15_000, "the watchdog has checked once");
   await killSession("proj-a");
   await killSession("proj-b");
   const checksAtKill = stateChecks(s.dir);

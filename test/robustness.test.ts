@@ -246,7 +246,7 @@ describe("po create touches only what it made", () => {
     mkdirSync(join(w.root, "kept"));
     const r = w.po(["create", "p", "--ref", "v9.9.9", "--location", join(w.root, "kept", "new", "deeper", "p")]);
     assert.equal(r.code, 1);
-    await until(() => !existsSync(join(w.root, "kept", "new")), 5_000, "the folders create made to be removed");
+    await until(() => !existsSync(join(w.root, "kept", "new")), 15_000, "the folders create made to be removed");
     assert.ok(existsSync(join(w.root, "kept")), "the folder that existed before stays");
   });
 });

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AGENTS_TOML, makeProject, makeWorld, panePid, type World } from "./support/world.js";
+import { AGENTS_TOML, FAILING_START_TIMEOUT_S, makeProject, makeWorld, panePid, type World } from "./support/world.js";
 import { dispose, journalOf, writeFleetOf } from "./support/apply-world.js";
 import { watchdogPids } from "./support/proctree.js";
 
@@ -120,7 +120,7 @@ describe("a failed start leaves nothing running", () => {
       '[agents.dies]\ncommand = ["sh", "-c", "exit 3"]\nwatch = "none"\n\n' +
         '[agents.lives]\ncommand = ["sleep", "3600"]\nwatch = "heal"\n',
     );
-    writeFleetOf(w, { flaky: { ref: "v0.1.0", harness: "quick" } }, { quick: { timeout_s: 3 } });
+    writeFleetOf(w, { flaky: { ref: "v0.1.0", harness: "quick" } }, { quick: { timeout_s: FAILING_START_TIMEOUT_S } });
   });
   after(() => {
     for (const pid of watchdogPids(dir)) process.kill(pid, "SIGKILL");

@@ -12,7 +12,13 @@ import { PROTOCOL, type ObserveReply, type Request } from "../remote/protocol.js
  * How long a Tab may wait for a host: the shell is blocked meanwhile. A cold login may need longer;
  * it still leaves the shared connection behind (ControlPersist), so the next Tab is quick.
  */
-const HOST_TIMEOUT_MS = 3000;
+const HOST_TIMEOUT_S = 3;
+
+/** $PO_COMPLETION_TIMEOUT_S when it is a positive number (a slow link), else 3 s. */
+function hostTimeoutMs(): number {
+  const s = Number(process.env.PO_COMPLETION_TIMEOUT_S);
+  return (Number.isFinite(s) && s > 0 ? s : HOST_TIMEOUT_S) * 1000;
+}
 
 export const summary = "print a shell completion script (bash, zsh or fish)";
 const help = `Usage: po completion bash|zsh|fish
@@ -20,7 +26,7 @@ const help = `Usage: po completion bash|zsh|fish
 Prints a script that completes po's verbs, their options, project names from fleet.toml (the
 --fleet file on the line, else $PO_FLEET, else ./fleet.toml) and, for po logs and po attach, the
 project's agent names. A project on another host has its agents.toml there: its po is asked over
-ssh, and a host that does not answer within ${HOST_TIMEOUT_MS / 1000} s completes no agent name.
+ssh, and a host that does not answer within ${HOST_TIMEOUT_S} s ($PO_COMPLETION_TIMEOUT_S) completes no agent name.
 Load it from your shell's start-up file:
   bash:  source <(po completion bash)          (in ~/.bashrc)
   zsh:   source <(po completion zsh)           (in ~/.zshrc, after compinit)
@@ -68,7 +74,7 @@ async function agentNames(fleet: DesiredFleet, p: DesiredProject): Promise<strin
   // loaded only here: every other Tab stays as quick as po's start
   const { askHost, HostFailure } = await import("../remote/observe-hosts.js");
   const request: Request = { protocol: PROTOCOL, projects: [p], removed: [], offline: true };
-  const reply = await askHost<ObserveReply>(host, "observe", request, HOST_TIMEOUT_MS);
+  const reply = await askHost<ObserveReply>(host, "observe", request, hostTimeoutMs());
   return reply instanceof HostFailure ? [] : (reply.actual.find((a) => a.name === p.name)?.agents ?? []);
 }
 

@@ -34,6 +34,11 @@ export interface World {
 export const NO_TMUX_SERVER =
   /^(no server running on |error connecting to .*\(No such file or directory\)|server exited unexpectedly)/m;
 
+// A harness timeout for tests whose start is meant to fail: the start waits this long for a session
+// that never comes, and the same bound must fit the real `down` that undoes it (two node processes
+// and the watchdog's stop) on a loaded CI machine, where 3 s once proved too short.
+export const FAILING_START_TIMEOUT_S = 8;
+
 export function makeWorld(prefix = "po-test-"): World {
   const root = mkdtempSync(join(tmpdir(), prefix));
   mkdirSync(join(root, "home"));
