@@ -11,7 +11,7 @@ import { statePaths } from "./session.js";
 /** The compiled watchdog entry point, beside this file in dist/src. */
 export const WATCHDOG_SCRIPT = fileURLToPath(new URL("./watchdog.js", import.meta.url));
 const STOP_WAIT_MS = 15_000; // longer than one tmux call's timeout, so a tick in flight can finish
-const START_WAIT_MS = 5_000;
+const START_WAIT_MS = 30_000; // ends when its pid file appears; a loaded machine may take seconds to start node
 
 export function readPid(file: string): number | undefined {
   try {
