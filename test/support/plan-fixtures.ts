@@ -1,5 +1,6 @@
 // Plain desired and actual projects for the pure planner's table-driven tests.
-import type { ActualProject, DesiredProject, HarnessSpec } from "../../reconcile/model.js";
+import { planFleet } from "../../reconcile/plan.js";
+import type { Action, ActualProject, DesiredProject, HarnessSpec, InventoryEntry } from "../../reconcile/model.js";
 
 export const [OLD, NEW, OTHER] = ["a".repeat(40), "b".repeat(40), "c".repeat(40)];
 
@@ -32,4 +33,35 @@ export function actual(name: string, over: Partial<ActualProject> = {}, agents =
     live: [...sessions],
     ...over,
   };
+}
+
+/** What observation finds where a project has no folder yet. */
+export const missing: Partial<ActualProject> = {
+  exists: false,
+  isRepo: false,
+  pinned: undefined,
+  checkedOut: undefined,
+  resolved: undefined,
+};
+
+export function plan(
+  ds: DesiredProject[],
+  as: ActualProject[],
+  inv: InventoryEntry[] = [],
+  removed: ActualProject[] = [],
+) {
+  return planFleet(ds, byName(as), inv, byName(removed));
+}
+
+function byName(as: ActualProject[]): Map<string, ActualProject> {
+  return new Map(as.map((a) => [a.name, a]));
+}
+
+/** "stop:restart" for the restart around a pin, "stop:removed" for a removed project, else the kind. */
+export function kinds(actions: Action[]): string[] {
+  return actions.map((a) => a.kind + (a.restart ? ":restart" : "") + (a.removed ? ":removed" : ""));
+}
+
+export function one(d: DesiredProject, a: ActualProject) {
+  return plan([d], [a]);
 }

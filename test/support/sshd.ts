@@ -2,11 +2,12 @@
 // with its own tmux server, po state and git config (the TypeScript twin of checks/lib/sshd.sh). Nothing here
 // reads or writes ~/.ssh, the client config of /etc/ssh, the system's sshd or the default tmux server.
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync } from "node:fs";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { userInfo } from "node:os";
 import { delimiter, dirname, join } from "node:path";
+import { clientConfigText, sshdConfigText, writeKeys } from "./ssh-files.js";
 import { pollUntil } from "../../src/common/poll.js";
 import { alive, freezeTree, procOf, signal, tree, type Proc } from "./proctree.js";
 import type { RunResult } from "./world.js";
@@ -89,15 +90,6 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<RunResult>
   });
 }
 
-function keygen(file: string, comment: string): void {
-  const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], {
-    stdio: ["ignore", "ignore", "pipe"],
-    encoding: "utf8",
-    timeout: 20_000,
-  });
-  if (r.status !== 0) throw new Error(`ssh-keygen ${file} failed: ${r.stderr || r.error?.message}`);
-}
-
 const tail = (text: string, n = 3) => text.trim().split("\n").slice(-n).join(" | ");
 
 /** Starts one sshd per name on 127.0.0.1, all under root/ssh; resolves once each answers `ssh NAME true`. */
@@ -114,9 +106,7 @@ export async function startHosts(root: string, names: string[], opts: HostOption
   mkdirSync(bin, { recursive: true });
   // sshd running as root refuses to start without its privilege-separation folder (the package's service makes it)
   if (process.getuid?.() === 0) mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  keygen(join(sshDir, "host_ed25519"), "po-test-host");
-  keygen(join(sshDir, "id_ed25519"), "po-test-user");
-  copyFileSync(join(sshDir, "id_ed25519.pub"), join(sshDir, "authorized_keys"));
+  writeKeys(sshDir);
 
   const path = [bin, dirname(process.execPath), ...(process.env.PATH ?? "").split(delimiter)];
   const envOf = (n: string): Record<string, string> => ({
@@ -137,32 +127,7 @@ export async function startHosts(root: string, names: string[], opts: HostOption
       })
       .join(" ");
 
-  writeFileSync(
-    sshdConfig,
-    [
-      "# throwaway sshd of a po test: loopback only, one key, nothing from /etc/ssh or ~/.ssh",
-      "ListenAddress 127.0.0.1",
-      `HostKey ${join(sshDir, "host_ed25519")}`,
-      `AuthorizedKeysFile ${join(sshDir, "authorized_keys")}`,
-      "PubkeyAuthentication yes",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PermitRootLogin prohibit-password",
-      `AllowUsers ${user}`,
-      "StrictModes no",
-      "UsePAM no",
-      "UseDNS no",
-      "PermitUserRC no",
-      "PrintMotd no",
-      "PrintLastLog no",
-      "X11Forwarding no",
-      "MaxStartups 100",
-      "MaxSessions 100",
-      "AcceptEnv TMUX_TMPDIR PO_* GIT_CONFIG_GLOBAL GIT_CONFIG_NOSYSTEM XDG_STATE_HOME NO_COLOR",
-      "LogLevel VERBOSE",
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(sshdConfig, sshdConfigText(sshDir, user));
   // OpenSSH >= 9.8 penalises a source address whose connections fail (PerSourcePenalties): tests fail on
   // purpose, all from 127.0.0.1. Older sshd rejects the keyword, so it is added only where sshd knows it.
   if (spawnSync(SSHD, ["-t", "-f", sshdConfig, "-o", "PerSourcePenalties=no"], { stdio: "ignore" }).status === 0) {
@@ -288,25 +253,7 @@ export async function startHosts(root: string, names: string[], opts: HostOption
     const hostKey = readFileSync(join(sshDir, "host_ed25519.pub"), "utf8").split(" ").slice(0, 2).join(" ");
     const known = names.map((n) => `[127.0.0.1]:${host(n).port} ${hostKey}\n`);
     writeFileSync(join(sshDir, "known_hosts"), known.join(""));
-    writeFileSync(
-      config,
-      [
-        '# ssh config of a po test: each Host is one "machine" (its own sshd, tmux server and po state)',
-        ...names.map((n) => `Host ${n}\n  HostName 127.0.0.1\n  Port ${host(n).port}`),
-        "Host *",
-        `  User ${user}`,
-        `  IdentityFile ${join(sshDir, "id_ed25519")}`,
-        "  IdentitiesOnly yes",
-        "  IdentityAgent none",
-        `  UserKnownHostsFile ${join(sshDir, "known_hosts")}`,
-        "  GlobalKnownHostsFile /dev/null",
-        "  StrictHostKeyChecking yes",
-        "  UpdateHostKeys no",
-        "  BatchMode yes",
-        "  ConnectTimeout 10",
-        "",
-      ].join("\n"),
-    );
+    writeFileSync(config, clientConfigText(sshDir, user, new Map(names.map((n) => [n, host(n).port!]))));
     // po runs `ssh` by name, and OpenSSH reads its client config from ~/.ssh/config or from -F only (no
     // environment variable points elsewhere): an `ssh` first on PATH adds -F, which also keeps /etc/ssh out.
     writeFileSync(
