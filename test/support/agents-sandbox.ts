@@ -77,9 +77,13 @@ async function tmux(...args: string[]): Promise<string> {
   throw new Error(`tmux ${args.join(" ")} failed (exit ${r.exitCode}): ${String(r.stderr).trim()}`);
 }
 
+// Each agent's session has one pane, so list-sessions can tell its pane's formats; `list-panes -a`
+// fails ("no current target") on a server whose last session just ended and that has not exited yet.
+const perSession = async (format: string) => (await tmux("list-sessions", "-F", format)).split("\n").filter(Boolean);
+
 /** The sessions whose pane tmux does not call dead. */
 export async function liveSessions(): Promise<Set<string>> {
-  const panes = (await tmux("list-panes", "-a", "-F", "#{pane_dead} #{session_name}")).split("\n").filter(Boolean);
+  const panes = await perSession("#{pane_dead} #{session_name}");
   return new Set(panes.filter((l) => l.startsWith("0 ")).map((l) => l.slice(2)));
 }
 
@@ -88,7 +92,7 @@ export async function killSession(name: string): Promise<void> {
 }
 
 export async function panePids(): Promise<Map<string, string>> {
-  const panes = (await tmux("list-panes", "-a", "-F", "#{session_name} #{pane_pid}")).split("\n").filter(Boolean);
+  const panes = await perSession("#{session_name} #{pane_pid}");
   return new Map(panes.map((l) => l.split(" ") as [string, string]));
 }
 
