@@ -151,6 +151,35 @@ function untouched(file: string, e: unknown): unknown {
   return e instanceof StateWriteError ? new UserError(`${e.message}; ${file} was not changed`) : e;
 }
 
+/**
+ * Writes fleet.toml after `first`, the state write it depends on; when fleet.toml cannot be written,
+ * `first` is undone, so that no failure leaves one without the other.
+ */
+function writeAfterFirst(file: string, after: string, first?: () => Replaced): void {
+  let replaced: Replaced | undefined;
+  try {
+    replaced = first?.();
+  } catch (e) {
+    throw untouched(file, e);
+  }
+  try {
+    writeKeeping(file, after);
+  } catch (e) {
+    undoFirst(replaced, e as Error);
+    throw e;
+  }
+  replaced?.done();
+}
+
+/** Puts back what `first` replaced; when even that fails, one line says both. */
+function undoFirst(replaced: Replaced | undefined, failure: Error): void {
+  try {
+    replaced?.undo();
+  } catch (u) {
+    throw new UserError(`${failure.message}, but what po had written first is left (${(u as Error).message})`);
+  }
+}
+
 /** How long an edit waits for another po editing the same fleet file. */
 const FLEET_LOCK_MS = 60_000;
 
@@ -178,27 +207,7 @@ export async function editFleet(
     const checked = await loadFleet(file, after);
     if (!checked.fleet)
       throw problemsError(checked.problems.map((p) => ({ ...p, message: `${p.message} (this edit was not written)` })));
-    if (write) {
-      let replaced: Replaced | undefined;
-      try {
-        replaced = first?.();
-      } catch (e) {
-        throw untouched(file, e);
-      }
-      try {
-        writeKeeping(file, after);
-      } catch (e) {
-        try {
-          replaced?.undo();
-        } catch (u) {
-          throw new UserError(
-            `${(e as Error).message}, but what po had written first is left (${(u as Error).message})`,
-          );
-        }
-        throw e;
-      }
-      replaced?.done();
-    }
+    if (write) writeAfterFirst(file, after, first);
     // the ---/+++ header says it all: no "Index:" and "===" lines first
     const options = { context: 2, headerOptions: FILE_HEADERS_ONLY };
     const diff = createTwoFilesPatch(file, file, before, after, undefined, undefined, options);
